@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from specbridge_runtime._descriptors import Body, ConnectorSpec, HttpMethod, Param
+from specbridge_runtime._descriptors import Body, ConnectorSpec, HttpMethod, Limits, Param
 
 JsonSchema = Mapping[str, Any]
 ArgumentSource = Literal["path", "query", "header", "cookie", "body"]
@@ -93,3 +93,8 @@ class WrapperConnector:
     upstream: Any
     description: str = ""
     sources: tuple[str, ...] = ()
+    limits: Limits = field(default_factory=Limits)
+    # Python requirements of the emitted package besides the runtime (a PyPI server it runs).
+    requirements: tuple[str, ...] = ()
+    # How the upstream runs, for the README (what must be installed where the wrapper runs).
+    notes: tuple[str, ...] = ()

@@ -1,3 +1,122 @@
-"""specbridge runtime: the shared core of every MCP server specbridge generates."""
+"""specbridge runtime: the shared core of every MCP server specbridge generates.
 
-__version__ = "0.1.0"
+A generated package is data (`ConnectorSpec`, `Operation`s, `tools.json`, pydantic input models) run by
+this runtime: `RestPackage` holds it, `RestProvider` calls its API, `build_server` serves any
+`ToolProvider` over MCP, `run_cli` is the package's command line, `require_runtime` checks at import that
+this runtime can run it. `specbridge_runtime.testing` has the test doubles (`MockUpstream`,
+`provider_for`, `connect`).
+
+Extension points (one method each where possible, see `_seams.py`): `ToolProvider`, `CallGate.enter`,
+`UpstreamAuth.apply`, `RetryPolicy.delay`, `AuditSink.record`, and `InboundAuth` (a `TokenVerifier`).
+
+Exceptions:
+
+    SpecbridgeError                  the runtime's errors; the message says what to do
+    ├── RuntimeVersionError          the installed runtime cannot run a generated package
+    ├── ConfigurationError           the server cannot be set up as asked (base URL, exposure)
+    └── ToolError                    a failed call; becomes an MCP error result (`to_result()`)
+        ├── InvalidArguments         the arguments do not fit the input model; nothing was sent
+        ├── OperationNotFound        no such tool
+        ├── NotAuthenticated         no usable credentials for the upstream API
+        ├── LimitExceeded            the call could not start in time (`CallGate`)
+        │   ├── QueueFull            too many calls in flight
+        │   └── RateLimited          the connector's rate limit
+        └── UpstreamError            the upstream API could not be used
+            ├── UpstreamTimeout      no answer within the timeout
+            ├── ConnectionFailed     no connection, or it broke off
+            ├── ResponseTooLarge     the answer exceeds the size limit
+            └── InvalidResponse      the answer is not in the documented format
+"""
+
+from ._caller import Caller, current_caller, current_principal
+from ._cli import run_cli
+from ._commands._context import ProviderFactory
+from ._descriptors import (
+    AuthScheme,
+    Body,
+    ConnectorSpec,
+    Limits,
+    OAuthFlow,
+    Operation,
+    OperationLimits,
+    Param,
+    RemoteUpstream,
+    ServerVariable,
+    StdioUpstream,
+    WrapperSpec,
+)
+from ._errors import (
+    ConfigurationError,
+    ConnectionFailed,
+    InvalidArguments,
+    InvalidResponse,
+    LimitExceeded,
+    NotAuthenticated,
+    OperationNotFound,
+    QueueFull,
+    RateLimited,
+    ResponseTooLarge,
+    RuntimeVersionError,
+    SpecbridgeError,
+    ToolError,
+    UpstreamError,
+    UpstreamTimeout,
+)
+from ._package import RestPackage
+from ._rest import RestProvider
+from ._seams import AuditSink, CallGate, CallRecord, InboundAuth, RetryPolicy, ToolProvider, UpstreamAuth
+from ._server import build_server
+from ._transports import build_http_app, build_sse_app
+from ._version import __version__, require_runtime
+from ._wrapper import WrapperPackage, WrapperProvider
+
+__all__ = [
+    "AuditSink",
+    "AuthScheme",
+    "Body",
+    "CallGate",
+    "CallRecord",
+    "Caller",
+    "ConfigurationError",
+    "ConnectionFailed",
+    "ConnectorSpec",
+    "InboundAuth",
+    "InvalidArguments",
+    "InvalidResponse",
+    "LimitExceeded",
+    "Limits",
+    "NotAuthenticated",
+    "OAuthFlow",
+    "Operation",
+    "OperationLimits",
+    "OperationNotFound",
+    "Param",
+    "ProviderFactory",
+    "QueueFull",
+    "RateLimited",
+    "RemoteUpstream",
+    "ResponseTooLarge",
+    "RestPackage",
+    "RestProvider",
+    "RetryPolicy",
+    "RuntimeVersionError",
+    "ServerVariable",
+    "SpecbridgeError",
+    "StdioUpstream",
+    "ToolError",
+    "ToolProvider",
+    "UpstreamAuth",
+    "UpstreamError",
+    "UpstreamTimeout",
+    "WrapperPackage",
+    "WrapperProvider",
+    "WrapperSpec",
+    "__version__",
+    "build_http_app",
+    "build_server",
+    "build_sse_app",
+    "current_caller",
+    "current_principal",
+    "require_runtime",
+    "run_cli",
+]

@@ -161,3 +161,45 @@ class ConnectorSpec:
     limits: Limits = field(default_factory=Limits)
     # Argument hashes only, unless the definition opts in to recording arguments in the audit log.
     audit_arguments: bool = False
+
+
+RemoteTransport = Literal["streamable_http", "sse", "websocket"]
+
+
+@dataclass(frozen=True, slots=True)
+class StdioUpstream:
+    """An MCP server a wrapper starts and talks to over its stdin/stdout."""
+
+    command: str
+    args: tuple[str, ...] = ()
+    # Environment of the server: values are plain or secret references (a secret never goes in `args`).
+    env: tuple[tuple[str, str], ...] = ()
+    # `command` is a console script installed with the package (a PyPI server pinned as a dependency):
+    # it is run from this interpreter's scripts folder, so no PATH lookup and no download happen.
+    python_script: bool = False
+    cwd: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteUpstream:
+    """An MCP server a wrapper reaches over the network."""
+
+    url: str
+    transport: RemoteTransport = "streamable_http"
+    # Header values are plain or secret references.
+    headers: tuple[tuple[str, str], ...] = ()
+    auth: AuthScheme | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WrapperSpec:
+    """Everything about a wrapper connector (MCP Registry or custom): the upstream MCP server whose tools
+    it re-exposes as `<name>_<tool>`, and the limits around its calls."""
+
+    name: str
+    title: str
+    version: str
+    upstream: StdioUpstream | RemoteUpstream
+    description: str = ""
+    limits: Limits = field(default_factory=Limits)
+    audit_arguments: bool = False

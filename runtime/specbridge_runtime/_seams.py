@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 import httpx2
 import mcp_types as types
+from mcp.server.auth.provider import TokenVerifier
 
 
 class ToolProvider(Protocol):
@@ -84,3 +85,17 @@ class CallRecord:
 
 class AuditSink(Protocol):
     def record(self, call: CallRecord) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class InboundAuth:
+    """How the HTTP and SSE transports authenticate MCP clients: every request carries
+    `Authorization: Bearer <token>`, which `verifier` (the MCP SDK's one-method `TokenVerifier`:
+    `verify_token(token) -> AccessToken | None`) accepts or refuses (401). `required_scopes` must all be
+    granted (else 403). In OAuth resource-server mode, `resource_server_url` (this server's URL) and
+    `authorization_servers` are advertised as RFC 9728 protected resource metadata."""
+
+    verifier: TokenVerifier
+    required_scopes: tuple[str, ...] = ()
+    resource_server_url: str | None = None
+    authorization_servers: tuple[str, ...] = ()

@@ -1,0 +1,131 @@
+"""Stripe as one server: generation time, process start to the first tools/list answer, the size of that
+answer and the server's peak memory, for specbridge and for FastMCP 4.1.6 `from_openapi` on the same spec,
+measured in the same run; plus the time to generate GitHub's spec split by tag.
+
+    python benchmarks/bench_startup.py [--skip-fastmcp] [--skip-github]
+
+Servers are driven over stdio by a minimal JSON-RPC client so the figures are the servers', not a client's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+SPECS = Path(os.environ.get("SPECBRIDGE_SHARED", REPO.parent / "shared")) / "specs"
+STRIPE = SPECS / "stripe-spec3-2023-09.yaml"
+GITHUB = SPECS / "github-api.github.com.json"
+BIN = Path(sys.executable).parent
+TIMEOUT_S = 300.0
+
+FASTMCP_SERVER = """
+import sys, yaml, httpx2
+from fastmcp import FastMCP
+spec = yaml.load(open(sys.argv[1]), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+client = httpx2.AsyncClient(base_url="http://127.0.0.1:9")
+FastMCP.from_openapi(openapi_spec=spec, client=client, name="stripe").run(show_banner=False)
+"""
+
+
+@dataclass(frozen=True)
+class Startup:
+    first_list_s: float
+    list_bytes: int
+    tools: int
+    peak_rss_mb: float
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM")
+
+
+def measure_startup(command: list[str], env: dict[str, str]) -> Startup:
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                               env={**os.environ, **env})
+    assert process.stdin is not None and process.stdout is not None
+
+    def send(message: dict[str, object]) -> None:
+        assert process.stdin is not None
+        process.stdin.write(json.dumps(message).encode() + b"\n")
+        process.stdin.flush()
+
+    def answer(request_id: int) -> bytes:
+        assert process.stdout is not None
+        while True:
+            line = process.stdout.readline()
+            if not line:
+                raise RuntimeError(f"{command[0]} exited before answering")
+            if json.loads(line).get("id") == request_id:
+                return line
+
+    try:
+        send({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "bench", "version": "1"}}})
+        answer(1)
+        send({"jsonrpc": "2.0", "method": "notifications/initialized"})
+        send({"jsonrpc": "2.0", "id": 2, "method": "tools/list"})
+        listed = answer(2)
+        elapsed = time.perf_counter() - started
+        tools = len(json.loads(listed)["result"]["tools"])
+        return Startup(elapsed, len(listed), tools, peak_rss_mb(process.pid))
+    finally:
+        process.kill()
+        process.wait()
+
+
+def timed(command: list[str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, check=True, capture_output=True, timeout=TIMEOUT_S)
+    return time.perf_counter() - started
+
+
+def report(label: str, ours: float, theirs: float | None, unit: str, target: str) -> None:
+    ratio = f"{theirs / ours:8.1f}x better" if theirs else ""
+    peer = f"{theirs:10.2f} {unit}" if theirs is not None else "         -"
+    print(f"{label:34} {ours:10.2f} {unit}  {peer}  {ratio}   target {target}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--skip-fastmcp", action="store_true")
+    parser.add_argument("--skip-github", action="store_true")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "stripe"
+        gen_s = timed([str(BIN / "specbridge"), "gen", str(STRIPE), "-o", str(out), "--name", "stripe",
+                       "--max-operations", "1000"])
+        ours = measure_startup([sys.executable, "-m", "stripe_mcp"],
+                               {"PYTHONPATH": str(out / "src"), "SPECBRIDGE_HOME": tmp})
+        theirs = None
+        if not args.skip_fastmcp:
+            theirs = measure_startup([sys.executable, "-c", FASTMCP_SERVER, str(STRIPE)], {})
+        github_s = None
+        if not args.skip_github:
+            github_s = timed([str(BIN / "specbridge"), "gen", str(GITHUB), "-o", str(Path(tmp) / "github"),
+                              "--name", "github", "--split-by", "tag"])
+
+    print(f"Stripe ({ours.tools} tools{f', FastMCP {theirs.tools}' if theirs else ''}), 2 cores; "
+          f"columns: specbridge, FastMCP 4.1.6, ratio")
+    report("start to first tools/list", ours.first_list_s, theirs and theirs.first_list_s, "s ", "<= 1.5 s")
+    report("tools/list size", ours.list_bytes / 1e6, theirs and theirs.list_bytes / 1e6, "MB", "<= 10 MB")
+    report("server peak memory", ours.peak_rss_mb, theirs and theirs.peak_rss_mb, "MB", "<= 300 MB")
+    report("generate Stripe (one package)", gen_s, None, "s ", "<= 60 s")
+    if github_s is not None:
+        report("generate GitHub (--split-by tag)", github_s, None, "s ", "<= 120 s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,200 @@
+"""load: a spec from a file or an http(s) URL, parsed, with its external `$ref`s bundled in.
+
+Limits (a spec is untrusted): 64 MB per file or response, 30 s per request, 10,000 files per spec;
+refs may only reach files inside the root spec's folder (or `root_dir`) and URLs of the root URL's
+origin. Redirects are followed for the root URL only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any, Protocol
+from urllib.parse import unquote, urldefrag, urljoin, urlsplit
+
+import httpx2
+
+from specbridge import codes
+from specbridge.bundle import Target, bundle, has_external_refs
+from specbridge.diagnostics import Diagnostic, Level
+from specbridge.parse import parse_text
+
+MAX_BYTES = 64 * 1024 * 1024
+TIMEOUT_S = 30.0
+MAX_FILES = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedDocument:
+    document: dict[str, Any] | None
+    sources: tuple[str, ...]  # every file (relative to cwd) or URL read, root first
+    diagnostics: tuple[Diagnostic, ...]
+    digests: tuple[tuple[str, str], ...] = ()  # (source, sha256 hex of its bytes), as in `sources`
+
+
+def is_url(ref: str) -> bool:
+    return urlsplit(ref).scheme.lower() in ("http", "https")
+
+
+def load_document(ref: str, *, cwd: Path, root_dir: Path | None = None) -> LoadedDocument:
+    """Read, parse and bundle the spec at `ref` (a path relative to `cwd`, or an http(s) URL).
+
+    `root_dir`: the folder file refs may not leave; by default the root spec's own folder."""
+    reader = _Reader(cwd)
+    try:
+        if is_url(ref):
+            location = urldefrag(ref).url
+            boundary: _Boundary = _OriginBoundary(location)
+        else:
+            path = (cwd / ref).resolve()
+            location = str(path)
+            boundary = _FolderBoundary((root_dir if root_dir is not None else path.parent).resolve())
+        document = reader.document(location, root=True)
+        if isinstance(boundary, _OriginBoundary) and reader.root_location:
+            boundary.rebase(reader.root_location)  # the root URL redirected
+        if document is None:
+            return reader.result(None)
+        if not isinstance(document, dict):
+            reader.report(codes.NOT_A_MAPPING, "the document is not a JSON object or YAML mapping", location)
+            return reader.result(None)
+        if has_external_refs(document):
+            root_location = reader.root_location or location
+            document, found = bundle(document, root_location, resolve=boundary.resolve, load=reader.document,
+                                     display=reader.display)
+            reader.diagnostics.extend(found)
+        return reader.result(document)
+    finally:
+        reader.close()
+
+
+class _Boundary(Protocol):
+    def resolve(self, ref: str, base: str) -> Target | str: ...
+
+
+class _FolderBoundary:
+    """Refs from a file: relative paths (and absolute ones) that stay inside the folder."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def resolve(self, ref: str, base: str) -> Target | str:
+        reference, fragment = urldefrag(ref)
+        if not reference:
+            return Target(base, unquote(fragment))
+        if urlsplit(reference).scheme:
+            return "a spec read from a file may only refer to files next to it"
+        path = (Path(base).parent / unquote(reference)).resolve()
+        if not path.is_relative_to(self.folder):
+            return f"it leaves the spec's folder {self.folder} (a spec is untrusted)"
+        return Target(str(path), unquote(fragment))
+
+
+class _OriginBoundary:
+    """Refs from a URL: URLs (relative or absolute) of the same scheme, host and port."""
+
+    def __init__(self, root_url: str) -> None:
+        self.origin = _origin(root_url)
+
+    def rebase(self, final_url: str) -> None:
+        self.origin = _origin(final_url)
+
+    def resolve(self, ref: str, base: str) -> Target | str:
+        url, fragment = urldefrag(urljoin(base, ref))
+        if _origin(url) != self.origin:
+            return f"it is not on the spec's origin {self.origin} (a spec is untrusted)"
+        return Target(url, unquote(fragment))
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme.lower(), 0)
+    return f"{parts.scheme.lower()}://{(parts.hostname or '').lower()}:{port}"
+
+
+class _Reader:
+    """Reads and parses each location once; records what it read and what went wrong."""
+
+    def __init__(self, cwd: Path) -> None:
+        self.cwd = cwd
+        self.parsed: dict[str, Any] = {}
+        self.sources: list[str] = []
+        self.digests: list[tuple[str, str]] = []
+        self.diagnostics: list[Diagnostic] = []
+        self.root_location: str | None = None
+        self._client: httpx2.Client | None = None
+
+    def display(self, location: str) -> str:
+        if is_url(location):
+            return location
+        return PurePosixPath(Path(os.path.relpath(location, self.cwd))).as_posix()
+
+    def report(self, code: str, message: str, location: str) -> None:
+        self.diagnostics.append(Diagnostic(Level.ERROR, code, message, "", self.display(location)))
+
+    def result(self, document: dict[str, Any] | None) -> LoadedDocument:
+        return LoadedDocument(document, tuple(self.sources), tuple(self.diagnostics), tuple(self.digests))
+
+    def document(self, location: str, root: bool = False) -> Any:
+        if location in self.parsed:
+            return self.parsed[location]
+        self.parsed[location] = None
+        if len(self.parsed) > MAX_FILES:
+            self.report(codes.TOO_LARGE, f"the spec refers to more than {MAX_FILES} files", location)
+            return None
+        raw, final = self._read_url(location, root) if is_url(location) else (self._read_file(location), location)
+        if raw is None:
+            return None
+        if root:
+            self.root_location = final
+        source = self.display(final)
+        self.sources.append(source)
+        self.digests.append((source, hashlib.sha256(raw).hexdigest()))
+        path = urlsplit(final).path if is_url(final) else final
+        parsed = parse_text(raw, source=source, json_hint=path.lower().endswith(".json"))
+        self.diagnostics.extend(parsed.diagnostics)
+        self.parsed[location] = self.parsed[final] = parsed.data
+        return parsed.data
+
+    def _read_file(self, location: str) -> bytes | None:
+        path = Path(location)
+        try:
+            if not path.is_file():
+                self.report(codes.UNREADABLE, "no such file" if not path.exists() else "not a file", location)
+                return None
+            if path.stat().st_size > MAX_BYTES:
+                self.report(codes.TOO_LARGE, f"larger than {MAX_BYTES // (1024 * 1024)} MB", location)
+                return None
+            return path.read_bytes()
+        except OSError as error:
+            self.report(codes.UNREADABLE, f"cannot read: {error.strerror or error}", location)
+            return None
+
+    def _read_url(self, url: str, root: bool) -> tuple[bytes | None, str]:
+        if self._client is None:
+            self._client = httpx2.Client(timeout=TIMEOUT_S)
+        try:
+            with self._client.stream("GET", url, follow_redirects=root) as response:
+                final = str(response.url) if root else url
+                if response.status_code != 200:
+                    self.report(codes.UNREADABLE, f"HTTP {response.status_code} from {url}", url)
+                    return None, final
+                declared = response.headers.get("content-length", "")
+                if declared.isdigit() and int(declared) > MAX_BYTES:
+                    self.report(codes.TOO_LARGE, f"larger than {MAX_BYTES // (1024 * 1024)} MB", url)
+                    return None, final
+                body = bytearray()
+                for chunk in response.iter_bytes():
+                    body.extend(chunk)
+                    if len(body) > MAX_BYTES:
+                        self.report(codes.TOO_LARGE, f"larger than {MAX_BYTES // (1024 * 1024)} MB", url)
+                        return None, final
+                return bytes(body), final
+        except (httpx2.HTTPError, httpx2.InvalidURL) as error:
+            self.report(codes.UNREADABLE, f"cannot fetch: {type(error).__name__}: {error}", url)
+            return None, url
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()

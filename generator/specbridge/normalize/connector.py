@@ -1,0 +1,323 @@
+"""normalize_rest: a rest definition and/or an OpenAPI document as one `RestConnector` (or one per tag)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from pathlib import PurePosixPath
+from typing import Any
+from urllib.parse import urlsplit
+
+from specbridge_runtime._descriptors import ConnectorSpec, Limits
+
+from specbridge import codes
+from specbridge.definition import LimitsConfig, RestDefinition
+from specbridge.diagnostics import Diagnostic, Level, has_errors, pointer
+from specbridge.ir import RestConnector, RestTool, SkippedOperation
+from specbridge.naming import (
+    CONNECTOR_NAME_MAX,
+    NameAllocator,
+    connector_name,
+    fit,
+    operation_slug,
+    snake_case,
+    tool_name,
+)
+from specbridge.normalize.document import SpecDocument
+from specbridge.normalize.drafts import OperationDraft
+from specbridge.normalize.manual import manual_operation, patched
+from specbridge.normalize.report import Reporter
+from specbridge.normalize.schemas import SchemaNormalizer
+from specbridge.normalize.security import AuthSetup, auth_setup, drop_schemes, limit_schemes
+from specbridge.normalize.servers import base_url
+from specbridge.normalize.spec_operations import Drafted, spec_operations
+from specbridge.normalize.text import clean_text, one_line
+from specbridge.normalize.tools import ToolBuilder, with_security
+from specbridge.options import GenOptions
+from specbridge.validate import detect_version
+
+CONNECTOR_DESCRIPTION_MAX = 4000
+UNTAGGED = "default"
+
+
+@dataclass(frozen=True, slots=True)
+class NormalizeResult:
+    connectors: tuple[RestConnector, ...]
+    diagnostics: tuple[Diagnostic, ...]
+
+
+def normalize_rest(definition: RestDefinition | None, document: dict[str, Any] | None, source: str,
+                   options: GenOptions, *, sources: Sequence[str] = (), definition_source: str | None = None
+                   ) -> NormalizeResult:
+    """The connector(s) of a rest definition and/or an OpenAPI document. `source` is where the document
+    came from (diagnostics point into it), `definition_source` the definition file (default: `source`);
+    `sources` lists every file read, for `RestConnector.sources`."""
+    report = Reporter(source, definition_source or source)
+    if document is not None and detect_version(document) is None:
+        report.add(Level.ERROR, codes.VERSION, "not a Swagger 2.0, OpenAPI 3.0 or 3.1 document", "#")
+        return NormalizeResult((), report.finish())
+    spec = SpecDocument(document)
+    name = _connector_name(definition, spec, source, options, report)
+    drafts, skipped = _drafts(definition, spec, options, report)
+    if not has_errors(report.diagnostics) and not drafts:
+        _no_operations(spec, definition, skipped, report)
+    if has_errors(report.diagnostics):
+        return NormalizeResult((), report.finish())
+    groups = _groups(drafts, name, options)
+    for group_name, group in groups.items():
+        if len(group) > options.max_operations:
+            report.add(Level.ERROR, codes.TOO_MANY_OPERATIONS, _too_many(group_name, len(group), options), "#/paths")
+    if has_errors(report.diagnostics):
+        return NormalizeResult((), report.finish())
+    assembler = _Assembler(definition, spec, name, source, options, report, tuple(sources) or (source,))
+    connectors = tuple(assembler.connector(group_name, group) for group_name, group in groups.items())
+    assembler.report_unmatched()
+    connectors = _with_skipped(connectors, skipped, name, options)
+    if has_errors(report.diagnostics):
+        return NormalizeResult((), report.finish())
+    return NormalizeResult(connectors, report.finish())
+
+
+def _connector_name(definition: RestDefinition | None, spec: SpecDocument, source: str, options: GenOptions,
+                    report: Reporter) -> str:
+    info = spec.data.get("info")
+    title = info.get("title") if isinstance(info, Mapping) else None
+    stem = PurePosixPath(urlsplit(source).path).stem
+    for given in (options.name, definition.name if definition else None, title, stem):
+        if isinstance(given, str) and given.strip():
+            name = connector_name(given)
+            if given != name:
+                report.add(Level.INFO, codes.NAMING, f"connector name {given!r} is used as {name!r}", "#")
+            return name
+    return connector_name("")
+
+
+def _drafts(definition: RestDefinition | None, spec: SpecDocument, options: GenOptions, report: Reporter
+            ) -> tuple[list[OperationDraft], list[tuple[SkippedOperation, tuple[str, ...]]]]:
+    """The selected operations (imported, then hand-written), and those skipped with their tags."""
+    drafts: list[OperationDraft] = []
+    skipped: list[tuple[SkippedOperation, tuple[str, ...]]] = []
+    drafted: list[tuple[Drafted, tuple[str, ...]]] = list(spec_operations(spec, report)) if spec.version else []
+    for item, tags in drafted:
+        if isinstance(item, SkippedOperation):
+            skipped.append((item, tags))
+        else:
+            drafts.append(item)
+    if definition is not None:
+        drafts = _with_hand_written(drafts, definition, report)
+    include = (*(definition.include if definition else ()), *options.include)
+    exclude = (*(definition.exclude if definition else ()), *options.exclude)
+    selected = [draft for draft in drafts if _selected(draft, definition, options)]
+    if drafts and not selected:
+        report.add(Level.ERROR, codes.NO_OPERATIONS, f"no operations left: include {list(include)} / exclude "
+                   f"{list(exclude)} matched away all {len(drafts)} (patterns match operationId, tag or path)", "#")
+    return selected, skipped
+
+
+def _with_hand_written(drafts: list[OperationDraft], definition: RestDefinition, report: Reporter
+                       ) -> list[OperationDraft]:
+    result = list(drafts)
+    positions: dict[str, int] = {}
+    for index, draft in enumerate(result):
+        for key in (draft.operation_id, snake_case(draft.operation_id)):
+            if key:
+                positions.setdefault(key, index)
+    for index, config in enumerate(definition.operations):
+        match = positions.get(config.name, positions.get(snake_case(config.name)))
+        where = pointer("operations", index)
+        if config.method is not None and config.path is not None:
+            draft = manual_operation(config, index)
+            if match is None:
+                positions[config.name] = len(result)
+                result.append(draft)
+            else:
+                result[match] = draft
+        elif config.method is not None or config.path is not None:
+            report.add(Level.ERROR, codes.DEFINITION_MISMATCH, f"operation {config.name!r} needs both `method` and "
+                       "`path` (or neither, to adjust the imported operation of that name)", where)
+        elif match is None:
+            report.add(Level.ERROR, codes.DEFINITION_MISMATCH, f"operation {config.name!r} has no method and path "
+                       "and no imported operation has that operationId", where)
+        else:
+            result[match] = patched(result[match], config)
+    return result
+
+
+def _selected(draft: OperationDraft, definition: RestDefinition | None, options: GenOptions) -> bool:
+    keys = [key for key in (draft.operation_id, *draft.tags, draft.path) if key]
+    for include, exclude in ((definition.include, definition.exclude) if definition else ((), ()),
+                             (options.include, options.exclude)):
+        if include and not any(fnmatchcase(key, pattern) for pattern in include for key in keys):
+            return False
+        if any(fnmatchcase(key, pattern) for pattern in exclude for key in keys):
+            return False
+    return True
+
+
+def _group_key(tags: tuple[str, ...]) -> str:
+    return (snake_case(tags[0]) or UNTAGGED) if tags else UNTAGGED
+
+
+def _groups(drafts: list[OperationDraft], name: str, options: GenOptions) -> dict[str, list[OperationDraft]]:
+    """Connector name -> its operations: one connector, or one per first tag (`<name>_<tag>`)."""
+    groups: dict[str, list[OperationDraft]] = {}
+    for draft in drafts:
+        key = _split_name(name, _group_key(draft.tags)) if options.split_by == "tag" else name
+        groups.setdefault(key, []).append(draft)
+    return groups
+
+
+def _split_name(name: str, group: str) -> str:
+    return fit(f"{name}_{group}", CONNECTOR_NAME_MAX)
+
+
+def _too_many(group: str, count: int, options: GenOptions) -> str:
+    scope = f"connector {group!r}" if options.split_by else "the connector"
+    ways = [
+        "select fewer with --include/--exclude (globs on operationId, tag or path)",
+        f"raise the limit with --max-operations N (N >= {count})",
+    ]
+    if options.split_by is None:
+        ways.append("or generate one package per tag with --split-by tag")
+    return (f"{scope} would have {count} operations, more than the limit of {options.max_operations}; "
+            + "; ".join(ways))
+
+
+def _no_operations(spec: SpecDocument, definition: RestDefinition | None, skipped: list[Any],
+                   report: Reporter) -> None:
+    if skipped:
+        message = f"no operations could be generated: all {len(skipped)} were skipped (see the warnings)"
+    elif isinstance(spec.data.get("webhooks"), Mapping) and spec.data["webhooks"]:
+        message = "no operations: the document only has webhooks, which are calls from the API, not to it"
+    elif spec.version is None and definition is not None:
+        message = (f"no operations: the spec {definition.openapi!r} was not read" if definition.openapi else
+                   "no operations: the definition has no `operations`")
+    else:
+        message = "no operations: the document's `paths` define none"
+    report.add(Level.ERROR, codes.NO_OPERATIONS, message, "#/paths")
+
+
+def _with_skipped(connectors: tuple[RestConnector, ...], skipped: list[tuple[SkippedOperation, tuple[str, ...]]],
+                  name: str, options: GenOptions) -> tuple[RestConnector, ...]:
+    """Skipped operations go to the connector their tag would have put them in (else the first)."""
+    if not skipped:
+        return connectors
+    positions = {connector.spec.name: index for index, connector in enumerate(connectors)}
+    routed: list[list[SkippedOperation]] = [[] for _ in connectors]
+    for item, tags in skipped:
+        key = _split_name(name, _group_key(tags)) if options.split_by == "tag" else name
+        routed[positions.get(key, 0)].append(item)
+    return tuple(
+        connector if not extra else RestConnector(connector.spec, connector.tools, connector.components,
+                                                  (*connector.skipped, *extra), connector.sources)
+        for connector, extra in zip(connectors, routed, strict=True)
+    )
+
+
+class _Assembler:
+    """Builds connectors from groups of drafts, sharing the normalized component schemas."""
+
+    def __init__(self, definition: RestDefinition | None, spec: SpecDocument, base_name: str, source: str,
+                 options: GenOptions, report: Reporter, sources: tuple[str, ...]) -> None:
+        self.definition = definition
+        self.spec = spec
+        self.base_name = base_name
+        self.report = report
+        self.sources = sources
+        chosen_url = options.base_url or (definition.base_url if definition else None)
+        self.base_url, self.server_variables = base_url(spec, chosen_url, source, base_name, report)
+        self.schemas = SchemaNormalizer(spec, report)
+        self.auth: AuthSetup = auth_setup(spec, definition.auth if definition else [], report)
+        self.builder = ToolBuilder(self.schemas, self.auth, report)
+        self._matched: set[tuple[str, str]] = set()  # (definition field, key) that named an operation
+
+    def connector(self, name: str, drafts: list[OperationDraft]) -> RestConnector:
+        names = self._tool_names(name, drafts)
+        built = [self.builder.build(draft, tool) for draft, tool in zip(drafts, names, strict=True)]
+        tools = [item.tool for item in built]
+        schemes, dropped = limit_schemes(self.auth, self._used_schemes(tools), self.report)
+        security = drop_schemes(self.auth.security, dropped) or ()
+        tools = [with_security(tool, drop_schemes(tool.security, dropped)) for tool in tools]
+        spec = ConnectorSpec(
+            name=name, title=self._title(name), version=self._version(),
+            description=self._description(), base_url=self.base_url, server_variables=self.server_variables,
+            headers=tuple((header.name, header.value) for header in self.definition.headers) if self.definition
+            else (),
+            auth=schemes, security=security, limits=self._limits(drafts, names),
+            audit_arguments=self.definition.audit_arguments if self.definition else False,
+        )
+        components = self.schemas.closure(name for item in built for name in item.refs)
+        return RestConnector(spec, tuple(tools), components, (), self.sources)
+
+    def report_unmatched(self) -> None:
+        """Definition entries that named no operation in any connector."""
+        if self.definition is None:
+            return
+        for key in self.definition.tool_names:
+            if ("tool_names", key) not in self._matched:
+                self.report.add(Level.WARNING, codes.DEFINITION_MISMATCH, f"tool_names: no operation {key!r}",
+                                pointer("tool_names", key))
+        for key in self.definition.limits.operations if self.definition.limits else {}:
+            if ("limits", key) not in self._matched:
+                self.report.add(Level.WARNING, codes.DEFINITION_MISMATCH, f"limits: no operation or tool {key!r}",
+                                pointer("limits", "operations", key))
+
+    def _tool_names(self, connector: str, drafts: list[OperationDraft]) -> list[str]:
+        overrides = self.definition.tool_names if self.definition else {}
+        allocator = NameAllocator()
+        chosen: list[str | None] = []
+        for draft in drafts:
+            override = overrides.get(draft.operation_id)
+            if override is not None and override in allocator:
+                self.report.add(Level.ERROR, codes.DEFINITION_MISMATCH, f"tool_names gives {override!r} to more than "
+                                "one operation", pointer("tool_names", draft.operation_id))
+            if override is not None:
+                allocator.claim(override)
+                self._matched.add(("tool_names", draft.operation_id))
+            chosen.append(override)
+        names = []
+        for draft, override in zip(drafts, chosen, strict=True):
+            if override is not None:
+                names.append(override)
+                continue
+            slug = operation_slug(draft.operation_id, draft.method, draft.path)
+            names.append(allocator.claim_with_hash(tool_name(connector, slug), f"{draft.method} {draft.path}"))
+        return names
+
+    def _used_schemes(self, tools: list[RestTool]) -> set[str]:
+        used = {name for alternative in self.auth.security for name in alternative}
+        for tool in tools:
+            used.update(name for alternative in tool.security or () for name in alternative)
+        return used
+
+    def _title(self, name: str) -> str:
+        info = self.spec.data.get("info")
+        title = one_line(self.definition.title if self.definition and self.definition.title else
+                         info.get("title") if isinstance(info, Mapping) else None) or self.base_name
+        return title if name == self.base_name else f"{title} ({name[len(self.base_name) + 1:] or name})"
+
+    def _version(self) -> str:
+        info = self.spec.data.get("info")
+        version = self.definition.version if self.definition and self.definition.version else (
+            info.get("version") if isinstance(info, Mapping) else None)
+        return one_line(str(version), 64) if version is not None else "0.0.0"
+
+    def _description(self) -> str:
+        info = self.spec.data.get("info")
+        if self.definition and self.definition.description:
+            return clean_text(self.definition.description, CONNECTOR_DESCRIPTION_MAX)
+        return clean_text(info.get("description") if isinstance(info, Mapping) else None, CONNECTOR_DESCRIPTION_MAX)
+
+    def _limits(self, drafts: list[OperationDraft], names: list[str]) -> Limits:
+        config: LimitsConfig | None = self.definition.limits if self.definition else None
+        if config is None:
+            return Limits()
+        by_key: dict[str, str] = {}
+        for draft, tool in zip(drafts, names, strict=True):
+            for key in (tool, draft.operation_id, snake_case(draft.operation_id)):
+                if key:
+                    by_key.setdefault(key, tool)
+        tools = {key: by_key[key] for key in config.operations if key in by_key}
+        self._matched.update(("limits", key) for key in tools)
+        return config.to_limits(tools)

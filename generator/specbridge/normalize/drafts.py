@@ -1,0 +1,59 @@
+"""Operations before they become tools, in one shape for every input dialect.
+
+Schemas inside drafts are still raw (the document's dialect); `schemas.SchemaNormalizer` turns them into
+JSON Schema when the tool is built.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from specbridge_runtime._descriptors import HttpMethod, ParamLocation, ParamStyle
+
+
+@dataclass(frozen=True, slots=True)
+class ParameterDraft:
+    name: str
+    location: ParamLocation
+    schema: Any  # None: not described (a string)
+    required: bool
+    description: str = ""
+    style: ParamStyle | None = None
+    explode: bool | None = None
+    allow_reserved: bool = False
+    content_type: str | None = None
+    examples: tuple[Any, ...] = ()
+    deprecated: bool = False
+    where: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class BodyDraft:
+    media_type: str
+    schema: Any  # None: not described
+    required: bool
+    description: str = ""
+    where: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class OperationDraft:
+    method: HttpMethod
+    path: str
+    operation_id: str  # the spec's operationId, or a hand-written operation's name ("" when missing)
+    summary: str
+    description: str
+    tags: tuple[str, ...]
+    parameters: tuple[ParameterDraft, ...]
+    body: BodyDraft | None
+    response: Any  # the JSON response's raw schema ({} when JSON is documented without one); None: no JSON
+    security: Any  # the raw requirement list; None: the connector's default
+    deprecated: bool = False
+    idempotent: bool | None = None
+    where: str = ""
+    hand_written: bool = False
+
+    @property
+    def label(self) -> str:
+        return f"{self.method} {self.path}"

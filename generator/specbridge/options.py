@@ -1,0 +1,17 @@
+"""What the user asked `specbridge gen` for, beyond the input itself."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class GenOptions:
+    name: str | None = None  # connector name; else the definition's, the spec title's or the file stem
+    base_url: str | None = None  # wins over the definition's and the spec's
+    include: tuple[str, ...] = ()  # fnmatch globs on operationId, tag or path
+    exclude: tuple[str, ...] = ()
+    max_operations: int = 100  # per connector (per package with split_by)
+    split_by: Literal["tag"] | None = None
+    strict: bool = False  # warnings fail generation (the CLI decides; normalize does not look at it)

@@ -1,0 +1,280 @@
+"""The generator pipeline: load -> validate -> normalize -> models -> schemas -> render -> format.
+
+Each stage is a function from values to values; problems with the input are diagnostics, collected in
+order. `generate` returns the rendered packages (nothing is written here: see `write.py`); `inspect`
+stops before rendering.
+
+The input is either a connector definition (it has `type:`) or an OpenAPI/Swagger document. `rest`
+connectors go through the stages below; `mcp_registry` and `custom` ones are wrappers, built and
+built by `specbridge.wrapper` and rendered by `specbridge.wrapper_render` (see `_wrapper_package`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urljoin
+
+from specbridge_runtime import __version__ as runtime_version
+
+from . import __version__ as generator_version
+from . import codes
+from .definition import RestDefinition, definition_from_data
+from .diagnostics import Diagnostic, Level
+from .format import format_python
+from .ir import RestConnector, RestTool, SkippedOperation, WrapperConnector
+from .load import LoadedDocument, is_url, load_document
+from .models import emit_models
+from .normalize import normalize_rest
+from .options import GenOptions
+from .project import Job, find_project, read_project
+from .render import render_package, runtime_requirement
+from .schemas import input_schemas
+from .validate import is_openapi_document, validate_openapi
+from .wrapper import wrapper_connector
+from .wrapper_render import wrapper_files
+from .write import LOCK, Sources, lock_file
+
+MODELS_FILE = "models.py"
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedPackage:
+    out: Path
+    files: dict[str, str]  # relative path -> text, `specbridge.lock` included
+    connector_name: str
+    tools: tuple[RestTool, ...] = ()
+    skipped: tuple[SkippedOperation, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class GenerateResult:
+    packages: tuple[RenderedPackage, ...]
+    diagnostics: tuple[Diagnostic, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class InspectedConnector:
+    name: str
+    tools: tuple[RestTool, ...]
+    skipped: tuple[SkippedOperation, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class InspectResult:
+    connectors: tuple[InspectedConnector, ...]
+    diagnostics: tuple[Diagnostic, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Built:
+    """What load, validate and normalize made of one source."""
+
+    connectors: tuple[RestConnector, ...]
+    wrappers: tuple[WrapperConnector, ...]
+    digests: tuple[tuple[str, str], ...]  # (source relative to cwd, or URL; sha256)
+    diagnostics: tuple[Diagnostic, ...]
+
+
+def generate(source: str | None, options: GenOptions, *, cwd: Path, out: Path | None = None) -> GenerateResult:
+    """The packages for `source` (relative to `cwd`, or a URL) rendered in memory, or with `source` None those
+    of every connector of the project file (`specbridge.yaml`) found from `cwd`.
+    `out`: the output folder (default `generated/<name>`; with `split_by`, the folder of the packages)."""
+    if source is not None:
+        return _generate_job(Job(source, options, out), cwd)
+    project_file = find_project(cwd)
+    if project_file is None:
+        message = "no SOURCE given and no specbridge.yaml found here or above"
+        return GenerateResult((), (Diagnostic(Level.ERROR, codes.PROJECT_INVALID, message, "", str(cwd)),))
+    project = read_project(project_file)
+    packages: list[RenderedPackage] = []
+    diagnostics = list(project.diagnostics)
+    for job in project.jobs:
+        job_options = dataclasses.replace(job.options, strict=options.strict)
+        result = _generate_job(Job(job.source, job_options, job.out), project.root)
+        packages += result.packages
+        diagnostics += result.diagnostics
+    return GenerateResult(tuple(packages), tuple(diagnostics))
+
+
+def inspect(source: str, options: GenOptions, *, cwd: Path) -> InspectResult:
+    """What `generate` would make of `source`, without rendering: tools, skipped operations, diagnostics
+    (the models' included)."""
+    built = _build(source, options, cwd)
+    diagnostics = list(built.diagnostics)
+    for connector in built.connectors:
+        diagnostics += emit_models(connector).diagnostics
+    connectors = [InspectedConnector(c.spec.name, c.tools, c.skipped) for c in built.connectors]
+    connectors += [InspectedConnector(wrapper.name, (), ()) for wrapper in built.wrappers]
+    return InspectResult(tuple(connectors), tuple(diagnostics))
+
+
+def failed_strict(diagnostics: Iterable[Diagnostic]) -> bool:
+    return any(d.level is not Level.INFO for d in diagnostics)
+
+
+def _generate_job(job: Job, cwd: Path) -> GenerateResult:
+    built = _build(job.source, job.options, cwd)
+    diagnostics = list(built.diagnostics)
+    outs = _outs(built.connectors, job, cwd)
+    rest, found = rest_packages(built.connectors, outs, built.digests, cwd)
+    diagnostics += found
+    packages = (*rest, *(_wrapper_package(wrapper, job, built.digests, cwd) for wrapper in built.wrappers))
+    if job.options.strict and failed_strict(diagnostics):
+        count = sum(d.level is Level.WARNING for d in diagnostics)
+        diagnostics.append(Diagnostic(Level.ERROR, codes.STRICT_WARNINGS,
+                                      f"--strict: {count} warning(s), so nothing is generated", "", job.source))
+        packages = ()
+    if not packages:
+        diagnostics.append(Diagnostic(Level.ERROR, codes.NOTHING_GENERATED, "no package was generated", "",
+                                      job.source))
+    return GenerateResult(tuple(packages), tuple(diagnostics))
+
+
+# --- load, validate, normalize ---------------------------------------------------------------------------
+
+
+def _build(source: str, options: GenOptions, cwd: Path) -> _Built:
+    loaded = load_document(source, cwd=cwd)
+    diagnostics = list(loaded.diagnostics)
+    document = loaded.document
+    if document is None:
+        return _Built((), (), loaded.digests, tuple(diagnostics))
+    if is_openapi_document(document):
+        return _rest(None, loaded, source, options, diagnostics)
+    if "type" not in document:
+        diagnostics.append(Diagnostic(
+            Level.ERROR, codes.SOURCE_UNKNOWN,
+            "neither a connector definition (no `type:`) nor an OpenAPI document (no `openapi:` or `swagger:`)",
+            "#", source))
+        return _Built((), (), loaded.digests, tuple(diagnostics))
+    read = definition_from_data(document, source)
+    diagnostics += read.diagnostics
+    definition = read.definition
+    if definition is None:
+        return _Built((), (), loaded.digests, tuple(diagnostics))
+    if not isinstance(definition, RestDefinition):
+        wrapped = wrapper_connector(definition, source, name=options.name)
+        diagnostics += wrapped.diagnostics
+        wrappers = (wrapped.connector,) if wrapped.connector is not None else ()
+        return _Built((), wrappers, loaded.digests, tuple(diagnostics))
+    if definition.openapi is None:
+        return _rest(definition, None, source, options, diagnostics, digests=loaded.digests)
+    spec_ref = _relative_to(definition.openapi, source)
+    spec = load_document(spec_ref, cwd=cwd)
+    diagnostics += spec.diagnostics
+    if spec.document is None:
+        return _Built((), (), loaded.digests + spec.digests, tuple(diagnostics))
+    return _rest(definition, spec, spec_ref, options, diagnostics, digests=loaded.digests)
+
+
+def _rest(definition: RestDefinition | None, spec: LoadedDocument | None, spec_source: str, options: GenOptions,
+          diagnostics: list[Diagnostic], *, digests: tuple[tuple[str, str], ...] = ()) -> _Built:
+    document = spec.document if spec is not None else None
+    if document is not None:
+        diagnostics += validate_openapi(document, spec_source)
+    all_digests = digests + (spec.digests if spec is not None else ())
+    normalized = normalize_rest(definition, document, spec_source, options,
+                                sources=[source for source, _digest in all_digests])
+    diagnostics += normalized.diagnostics
+    return _Built(normalized.connectors, (), all_digests, tuple(diagnostics))
+
+
+def _relative_to(reference: str, base: str) -> str:
+    """`reference` (from a definition) as a path relative to cwd, or a URL."""
+    if is_url(reference) or os.path.isabs(reference):
+        return reference
+    if is_url(base):
+        return urljoin(base, reference)
+    return os.path.join(os.path.dirname(base), reference)
+
+
+def _wrapper_package(wrapper: WrapperConnector, job: Job, digests: tuple[tuple[str, str], ...],
+                     cwd: Path) -> RenderedPackage:
+    """An mcp_registry or custom connector's package (`wrapper_render`): rendered, formatted, locked."""
+    out = job.out if job.out is not None else cwd / "generated" / wrapper.name
+    files = wrapper_files(wrapper, _sources(digests, out, cwd), generator_version=generator_version,
+                          runtime_version=runtime_version)
+    return RenderedPackage(out, files, wrapper.name)
+
+
+# --- models, schemas, render, format ---------------------------------------------------------------------
+
+
+def _outs(connectors: Sequence[RestConnector], job: Job, cwd: Path) -> list[Path]:
+    """Each connector's output folder: `out` (or generated/<name>), or with split_by one folder per
+    connector inside it."""
+    if job.options.split_by is None:
+        return [job.out if job.out is not None else cwd / "generated" / c.spec.name for c in connectors]
+    names = [c.spec.name for c in connectors]
+    base = job.out if job.out is not None else cwd / "generated" / (job.options.name or _common_name(names))
+    return [base / name for name in names]
+
+
+def _common_name(names: Sequence[str]) -> str:
+    """The words all the split packages' names start with (`shop_orders`, `shop_users` -> `shop`)."""
+    common: list[str] = []
+    for words in zip(*(name.split("_") for name in names), strict=False):
+        if len(set(words)) != 1:
+            break
+        common.append(words[0])
+    return "_".join(common) or (names[0] if names else "api")
+
+
+def rest_packages(connectors: Sequence[RestConnector], outs: Sequence[Path], digests: tuple[tuple[str, str], ...],
+                   cwd: Path) -> tuple[list[RenderedPackage], list[Diagnostic]]:
+    """Models for every connector, their schemas, the rendered files, all formatted in two batches."""
+    diagnostics: list[Diagnostic] = []
+    models = [emit_models(connector) for connector in connectors]
+    for emitted in models:
+        diagnostics += emitted.diagnostics
+    formatted = format_python({f"{index}/{MODELS_FILE}": m.source for index, m in enumerate(models)})
+    models = [dataclasses.replace(m, source=formatted[f"{index}/{MODELS_FILE}"]) for index, m in enumerate(models)]
+    packages: list[RenderedPackage] = []
+    rendered: list[tuple[int, RestConnector, dict[str, str]]] = []
+    for index, (connector, emitted) in enumerate(zip(connectors, models, strict=True)):
+        schemas = input_schemas(emitted, sample_order=_sample_order(connector.tools), source=_first(connector))
+        diagnostics += schemas.diagnostics
+        kept = dataclasses.replace(connector, tools=tuple(t for t in connector.tools if t.name in schemas.schemas))
+        if not kept.tools:
+            continue
+        files = render_package(kept, emitted, schemas, generator_version=generator_version,
+                               runtime_version=runtime_version)
+        rendered.append((index, kept, files))
+    python = {
+        f"{index}/{name}": text
+        for index, _connector, files in rendered
+        for name, text in files.items()
+        if name.endswith(".py") and not name.endswith(f"/{MODELS_FILE}")
+    }
+    formatted = format_python(python, first_party=[f"{c.spec.name}_mcp" for _i, c, _f in rendered])
+    for index, connector, files in rendered:
+        for name in files:
+            files[name] = formatted.get(f"{index}/{name}", files[name])
+        out = outs[index]
+        files[LOCK] = lock_file(files, _sources(digests, out, cwd), generator_version=generator_version,
+                                runtime_requirement=runtime_requirement(runtime_version))
+        packages.append(RenderedPackage(out, files, connector.spec.name, connector.tools, connector.skipped))
+    return packages, diagnostics
+
+
+def _sample_order(tools: Sequence[RestTool]) -> list[str]:
+    """Tools to try for the package's own test call: those without a body first (simplest to satisfy)."""
+    return [tool.name for tool in sorted(tools, key=lambda tool: tool.body is not None)]
+
+
+def _first(connector: RestConnector) -> str:
+    return connector.sources[0] if connector.sources else ""
+
+
+def _sources(digests: tuple[tuple[str, str], ...], out: Path, cwd: Path) -> Sources:
+    """The sources as the lock records them: URLs, or paths relative to the package (the same wherever the
+    repository is)."""
+    return Sources({
+        source if is_url(source) else Path(os.path.relpath((cwd / source).resolve(), out.resolve())).as_posix(): digest
+        for source, digest in digests
+    })
+

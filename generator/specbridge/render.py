@@ -1,0 +1,329 @@
+"""render: the files of an emitted REST package, as text, from the IR and the generated models.
+
+Templates are layout only. Everything they show is computed here and reaches them already escaped
+(`escape.py`'s `Escaped` kinds, or numbers); `render_template` refuses any other value, so spec text cannot
+reach a generated file unescaped by accident.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from collections.abc import Mapping, Sequence
+from functools import cache
+from typing import Any
+
+import jinja2
+from specbridge_runtime import _descriptors
+from specbridge_runtime._request import base_url_variable
+from specbridge_runtime._secrets import ENC_PREFIX, ENV_PREFIX, VAULT_PREFIX, fallback_env_name
+
+from .escape import (
+    Escaped,
+    Identifier,
+    Markdown,
+    PySource,
+    md_block,
+    md_code,
+    md_inline,
+    md_json,
+    py_literal,
+    toml_string,
+)
+from .ir import RestConnector, RestTool
+from .models import ModelsSource
+from .schemas import InputSchemas
+from .templates_path import templates_dir
+
+_CONNECTOR_NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
+_SUMMARY_CHARS = 160
+TemplateValue = Escaped | int | bool | Sequence["TemplateValue"] | Mapping[str, "TemplateValue"]
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    # Not HTML: no autoescape; every value was escaped for its kind of file before (escape.py).
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(templates_dir()),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,  # noqa: S701
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def render_template(name: str, context: Mapping[str, TemplateValue]) -> str:
+    """Render `templates/<name>` with `context`, whose values must all be escaped text (or numbers)."""
+    for key, value in context.items():
+        _check_escaped(key, value)
+    return _environment().get_template(name).render(context)
+
+
+def _check_escaped(key: str, value: object) -> None:
+    if isinstance(value, Escaped | int | bool):
+        return
+    if isinstance(value, list | tuple):
+        for item in value:
+            _check_escaped(key, item)
+        return
+    if isinstance(value, Mapping):
+        for item in value.values():
+            _check_escaped(key, item)
+        return
+    raise TypeError(f"template value {key!r} is not escaped: {type(value).__name__}")
+
+
+def runtime_requirement(runtime_version: str) -> str:
+    """The runtime versions a package generated against `runtime_version` runs on: that one or newer, same
+    major version."""
+    major = int(runtime_version.split(".", 1)[0])
+    return f"specbridge-runtime>={runtime_version},<{major + 1}"
+
+
+def package_version(api_version: str) -> str:
+    """A PEP 440 release for the package from the API's version (`2023-08-16` -> `2023.8.16`)."""
+    match = re.match(r"\s*v?(\d+(?:[.-]\d+)*)", api_version)
+    if match is None:
+        return "0.1.0"
+    return ".".join(str(int(part)) for part in re.split(r"[.-]", match.group(1))[:4])
+
+
+def render_package(connector: RestConnector, models: ModelsSource, schemas: InputSchemas, *,
+                   generator_version: str, runtime_version: str) -> dict[str, str]:
+    """Every file of the package except `specbridge.lock` (see `write.lock_file`): relative path -> text.
+    Python files are not formatted yet (see `format.py`)."""
+    name = connector.spec.name
+    if not _CONNECTOR_NAME.match(name):
+        raise ValueError(f"connector name {name!r} is not a snake_case name")
+    package = Identifier(f"{name}_mcp")
+    distribution = f"{name}-mcp"
+    tools = [tool for tool in connector.tools if tool.name in schemas.schemas]
+    source_dir = f"src/{package}"
+    common: dict[str, TemplateValue] = {"package": package, "package_name": py_literal(str(package))}
+    return {
+        "pyproject.toml": pyproject(name, connector.spec.version, f"MCP server for {connector.spec.title or name}",
+                                    [runtime_requirement(runtime_version)]),
+        "README.md": _readme(connector, tools, generator_version=generator_version),
+        f"{source_dir}/__init__.py": render_template("rest/__init__.py.jinja", {
+            "runtime_version": py_literal(runtime_version), "distribution": py_literal(distribution),
+        }),
+        f"{source_dir}/__main__.py": render_template("rest/__main__.py.jinja", {}),
+        f"{source_dir}/py.typed": "",
+        f"{source_dir}/connector.py": _connector_module(connector, common),
+        f"{source_dir}/tools.py": _tools_module(tools, models),
+        f"{source_dir}/models.py": models.source,
+        f"{source_dir}/tools.json": tools_json(tools, schemas),
+        "tests/test_contract.py": _contract_test(connector, schemas, common),
+    }
+
+
+def pyproject(name: str, version: str, description: str, dependencies: Sequence[str]) -> str:
+    """The package's pyproject.toml: distribution `<name>-mcp`, its `<name>-mcp` command and its
+    `specbridge.connectors` entry point (REST and wrapper packages alike)."""
+    package = f"{name}_mcp"
+    distribution = f"{name}-mcp"
+    return render_template("rest/pyproject.toml.jinja", {
+        "distribution": toml_string(distribution),
+        "version": toml_string(package_version(version)),
+        "description": toml_string(_one_line(description, 200)),
+        "dependencies": [toml_string(dependency) for dependency in dependencies],
+        "script": toml_string(distribution),
+        "script_target": toml_string(f"{package}.connector:main"),
+        "entry_point_name": toml_string(name),
+        "entry_point": toml_string(f"{package}.connector:PACKAGE"),
+        "package_folder": toml_string(f"src/{package}"),
+        "package_name": toml_string(package),
+    })
+
+
+# --- Python modules ----------------------------------------------------------------------------------
+
+
+def descriptor_source(value: object, used: set[str]) -> PySource:
+    """Python source constructing `value`, a runtime descriptor (or a tuple of them, or a literal); fields
+    left at their defaults are omitted. The descriptor classes used are added to `used`."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        cls = type(value)
+        if getattr(_descriptors, cls.__name__, None) is not cls:
+            raise TypeError(f"{cls.__name__} is not a runtime descriptor")
+        used.add(cls.__name__)
+        arguments = [
+            f"{field.name}={descriptor_source(getattr(value, field.name), used)}"
+            for field in dataclasses.fields(value)
+            if not _is_default(field, getattr(value, field.name))
+        ]
+        return PySource(f"{Identifier(cls.__name__)}({', '.join(arguments)})")
+    if isinstance(value, tuple) and _holds_descriptor(value):
+        items = [descriptor_source(item, used) for item in value]
+        return PySource("(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")")
+    return py_literal(value)
+
+
+def _holds_descriptor(value: object) -> bool:
+    if isinstance(value, tuple):
+        return any(_holds_descriptor(item) for item in value)
+    return dataclasses.is_dataclass(value)
+
+
+def _is_default(field: dataclasses.Field[Any], value: object) -> bool:
+    if field.default is not dataclasses.MISSING:
+        return type(value) is type(field.default) and bool(value == field.default)
+    if field.default_factory is not dataclasses.MISSING:
+        return bool(value == field.default_factory())
+    return False
+
+
+def _connector_module(connector: RestConnector, common: Mapping[str, TemplateValue]) -> str:
+    used: set[str] = {"RestPackage", "run_cli"}
+    spec = descriptor_source(connector.spec, used)
+    return render_template("rest/connector.py.jinja", {
+        **common, "connector": spec, "runtime_imports": [Identifier(n) for n in sorted(used)],
+    })
+
+
+def _tools_module(tools: Sequence[RestTool], models: ModelsSource) -> str:
+    used: set[str] = {"Operation"}
+    operations = [descriptor_source(operation(tool, models.input_models[tool.name]), used) for tool in tools]
+    return render_template("rest/tools.py.jinja", {
+        "operations": operations, "runtime_imports": [Identifier(n) for n in sorted(used)],
+    })
+
+
+def operation(tool: RestTool, input_model: str) -> _descriptors.Operation:
+    return _descriptors.Operation(
+        tool=tool.name, method=tool.method, path=tool.path, input_model=input_model, params=tool.params,
+        body=tool.body, security=tool.security, idempotent=tool.idempotent, wrap_output=tool.wrap_output,
+    )
+
+
+def _contract_test(connector: RestConnector, schemas: InputSchemas, common: Mapping[str, TemplateValue]) -> str:
+    sample: dict[str, TemplateValue] = {}
+    if schemas.sample is not None:
+        tool_name, arguments = schemas.sample
+        tool = next(tool for tool in connector.tools if tool.name == tool_name)
+        sample = {
+            "tool": py_literal(tool.name), "method": py_literal(tool.method), "path": py_literal(tool.path),
+            "arguments": py_literal(arguments),
+        }
+    return render_template("rest/test_contract.py.jinja", {**common, "sample": sample})
+
+
+# --- tools.json ------------------------------------------------------------------------------------------
+
+
+def tool_annotations(tool: RestTool) -> dict[str, bool]:
+    idempotent = tool.idempotent if tool.idempotent is not None else tool.idempotent_hint
+    return {"readOnlyHint": tool.read_only, "destructiveHint": tool.destructive, "idempotentHint": idempotent,
+            "openWorldHint": True}
+
+
+def tools_json(tools: Sequence[RestTool], schemas: InputSchemas) -> str:
+    """The tools/list entries, one tool per line (compact to load, readable in a diff)."""
+    entries = []
+    for tool in tools:
+        entry: dict[str, Any] = {"name": tool.name}
+        if tool.title:
+            entry["title"] = tool.title
+        if tool.description:
+            entry["description"] = tool.description
+        entry["inputSchema"] = schemas.schemas[tool.name]
+        if tool.output_schema is not None:
+            entry["outputSchema"] = tool.output_schema
+        entry["annotations"] = tool_annotations(tool)
+        entries.append(_json_line(entry))
+    return "[\n" + ",\n".join(entries) + "\n]\n"
+
+
+def _json_line(value: object) -> str:
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate in the spec: only an escape can carry it
+        text = json.dumps(value, ensure_ascii=True, separators=(",", ":"))
+    return text
+
+
+# --- README ----------------------------------------------------------------------------------------------
+
+
+def _one_line(text: str, limit: int) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
+
+
+def _summary(tool: RestTool) -> str:
+    text = tool.title or tool.description
+    first = re.split(r"(?<=[.!?])\s|\n\s*\n", text.strip(), maxsplit=1)[0] if text.strip() else ""
+    return _one_line(first, _SUMMARY_CHARS)
+
+
+def _hints(tool: RestTool) -> str:
+    flags = tool_annotations(tool)
+    names = (("readOnlyHint", "read-only"), ("destructiveHint", "destructive"), ("idempotentHint", "idempotent"))
+    return ", ".join(label for key, label in names if flags[key])
+
+
+def _readme(connector: RestConnector, tools: Sequence[RestTool], *, generator_version: str) -> str:
+    spec = connector.spec
+    command = f"{spec.name}-mcp"
+    rows = [
+        Markdown(f"| {md_code(tool.name, in_table=True)} | {tool.method} | {md_code(tool.path, in_table=True)} | "
+                 f"{_hints(tool)} | "
+                 f"{md_inline(_summary(tool))} |")
+        for tool in tools
+    ]
+    skipped = [
+        Markdown(f"| {md_inline(item.method.upper())} | {md_code(item.path, in_table=True)} | "
+                 f"{md_inline(item.reason)} |")
+        for item in connector.skipped
+    ]
+    http_config = {"servers": {spec.name: {"type": "http", "url": "http://127.0.0.1:8000/mcp"}}}
+    return render_template("rest/README.md.jinja", {
+        "title": md_inline(spec.title or spec.name),
+        "description": md_block(spec.description),
+        "generator_version": md_inline(generator_version),
+        "command": md_code(command),
+        "command_text": Markdown(command),
+        "tool_count": len(tools),
+        "tool_rows": rows,
+        "skipped_rows": skipped,
+        "base_url": md_inline(spec.base_url),
+        "base_url_variable": Markdown(base_url_variable(spec)),
+        "auth": _auth_lines(connector, command),
+        "claude_config": md_json({"mcpServers": {spec.name: {"command": command, "args": ["serve"]}}}),
+        "vscode_config": md_json({"servers": {spec.name: {"type": "stdio", "command": command, "args": ["serve"]}}}),
+        "http_config": md_json(http_config),
+    })
+
+
+def _auth_lines(connector: RestConnector, command: str) -> list[Markdown]:
+    """One markdown list item per credential the connector needs, saying how to provide it."""
+    lines = []
+    for scheme in connector.spec.auth:
+        if scheme.type == "none":
+            continue
+        label = Markdown(f"**{md_inline(scheme.name)}** ({scheme.type})")
+        if scheme.type == "oauth2":
+            lines.append(Markdown(f"- {label}: sign in with {md_code(f'{command} login')}."))
+        for role, reference in scheme.secrets:
+            line = secret_line(Markdown(f"{label}, {md_inline(role)}"), reference, command, connector.spec.name)
+            if line is not None:
+                lines.append(line)
+    return lines
+
+
+def secret_line(label: Markdown, reference: str, command: str, connector: str) -> Markdown | None:
+    """A markdown list item saying how to provide the secret `reference` names (None for a plain value)."""
+    if reference.startswith(VAULT_PREFIX):
+        secret = reference.removeprefix(VAULT_PREFIX)
+        fallback = fallback_env_name(connector, secret)
+        return Markdown(f"- {label}: {md_code(f'{command} creds set {secret}')} (stored encrypted), or the "
+                        f"environment variable {md_code(fallback)}.")
+    if reference.startswith(ENV_PREFIX):
+        return Markdown(f"- {label}: the environment variable {md_code(reference.removeprefix(ENV_PREFIX))}.")
+    if reference.startswith(ENC_PREFIX):
+        return Markdown(f"- {label}: encrypted in the definition; it opens with the master key "
+                        "(`SPECBRIDGE_MASTER_KEY`).")
+    return None

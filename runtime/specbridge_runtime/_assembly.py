@@ -1,0 +1,76 @@
+"""Where the runtime's parts are put together: THE construction point of a REST provider's seams and of
+the servers' inbound auth. Auth (credentials, OAuth, inbound tokens) and limits (gate, retries, audit)
+replace the simple defaults here, and only here.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+import httpx2
+
+from ._audit import audit_from_env
+from ._auth import build_auth_factory
+from ._descriptors import Limits, WrapperSpec
+from ._inbound import inbound_auth_from_env
+from ._limits import ConcurrencyLimit, LimitGate, limits_from_env
+from ._package import RestPackage
+from ._rest import RestProvider
+from ._retry import BackoffRetry
+from ._seams import AuditSink, InboundAuth
+from ._secrets import Secrets
+from ._wrapper import WrapperProvider
+
+logger = logging.getLogger(__name__)
+
+
+def rest_provider(package: RestPackage, *, environ: Mapping[str, str],
+                  transport: httpx2.AsyncBaseTransport | None = None, secrets: Secrets | None = None,
+                  slots: ConcurrencyLimit | None = None, audit: AuditSink | None = None) -> RestProvider:
+    """The provider `<name>-mcp serve` runs for a generated package. A gateway passes its credentials
+    namespace (`secrets`), its shared concurrency `slots` and its `audit`."""
+    limits, audit = _limits_and_audit(package.connector.limits, package.name, environ, audit)
+    return RestProvider(
+        package,
+        environ=environ,
+        gate=LimitGate(package.name, limits, slots),
+        auth_for=build_auth_factory(package.connector, secrets=secrets, environ=environ),
+        retry=BackoffRetry.from_limits(limits),
+        audit=audit,
+        limits=limits,
+        transport=transport,
+    )
+
+
+def wrapper_provider(spec: WrapperSpec, *, environ: Mapping[str, str], secrets: Secrets | None = None,
+                     slots: ConcurrencyLimit | None = None, audit: AuditSink | None = None) -> WrapperProvider:
+    """The provider `<name>-mcp serve` runs for a wrapper package (same seams as a REST one)."""
+    limits, audit = _limits_and_audit(spec.limits, spec.name, environ, audit)
+    return WrapperProvider(
+        spec.name,
+        spec.upstream,
+        secrets=secrets if secrets is not None else Secrets(spec.name, environ=environ),
+        gate=LimitGate(spec.name, limits, slots),
+        audit=audit,
+        limits=limits,
+        audit_arguments=spec.audit_arguments,
+    )
+
+
+def _limits_and_audit(limits: Limits, name: str, environ: Mapping[str, str],
+                      audit: AuditSink | None) -> tuple[Limits, AuditSink]:
+    """The connector's limits with the environment's overrides, and the audit (the given one, else the
+    environment's); invalid settings are logged and left out."""
+    effective, problems = limits_from_env(limits, name, environ)
+    if audit is None:
+        audit, audit_problems = audit_from_env(environ)
+        problems += audit_problems
+    for problem in problems:
+        logger.warning("%s", problem)
+    return effective, audit
+
+
+def inbound_auth(server_name: str, environ: Mapping[str, str]) -> InboundAuth | None:
+    """How HTTP and SSE clients of `server_name` authenticate; None: not configured (loopback only)."""
+    return inbound_auth_from_env(environ)

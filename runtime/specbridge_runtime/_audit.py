@@ -1,0 +1,323 @@
+"""The audit of every call (the `AuditSink` seam): one `CallRecord` per call, written off the event loop.
+
+`record()` only appends the record to a list; a writer thread stores batches in SQLite
+(`$SPECBRIDGE_HOME/audit.db`, WAL, one table `calls` shared by every connector of the machine) or in JSON
+lines (`$SPECBRIDGE_HOME/audit/audit-YYYY-MM-DD.jsonl`, one file per UTC day), and deletes what is older than
+the retention at start and every hour. A failing disk loses records (logged), never a call.
+
+Records hold no secret: a `CallRecord` has no headers, tokens or URLs, and its arguments only as a sha256
+hash and a size unless the connector's definition opts in (`ConnectorSpec.audit_arguments`).
+
+Environment: SPECBRIDGE_AUDIT=sqlite (default) | jsonl | off, SPECBRIDGE_AUDIT_RETENTION_DAYS (default 30),
+SPECBRIDGE_HOME (default ~/.specbridge).
+"""
+
+from __future__ import annotations
+
+import atexit
+import collections
+import contextlib
+import dataclasses
+import datetime
+import functools
+import hashlib
+import json
+import logging
+import operator
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Final, Protocol
+
+from ._seams import AuditSink, CallRecord
+from ._vault import specbridge_home
+
+logger = logging.getLogger("specbridge_runtime.audit")
+
+DEFAULT_RETENTION_DAYS: Final = 30.0
+PURGE_EVERY_S: Final = 3600.0
+# How often the writer stores what was recorded: at most this much is lost if the process is killed.
+WRITE_EVERY_S: Final = 0.5
+_DAY_S: Final = 86400.0
+_FIELDS: Final = tuple(field.name for field in dataclasses.fields(CallRecord))
+_values: Final = operator.attrgetter(*_FIELDS)  # a record's values in column order (astuple would deep-copy)
+
+
+def arguments_digest(arguments: Mapping[str, Any], *, keep: bool) -> tuple[str, int, str | None]:
+    """(sha256 hex, size in bytes, the arguments as JSON if `keep` else None) of canonical JSON arguments."""
+    text = json.dumps(arguments, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    data = text.encode()
+    return hashlib.sha256(data).hexdigest(), len(data), text if keep else None
+
+
+class CallStore(Protocol):
+    """Where records go: opened, written and purged by the writer thread only; read by `usage`."""
+
+    def write(self, calls: Sequence[CallRecord]) -> None: ...
+
+    def purge(self, before: float) -> None: ...
+
+    def calls(self, connector: str, since: float) -> Iterator[CallRecord]: ...
+
+    def close(self) -> None: ...
+
+
+class SqliteStore:
+    _SCHEMA = (
+        "CREATE TABLE IF NOT EXISTS calls (id INTEGER PRIMARY KEY, time REAL NOT NULL, connector TEXT NOT NULL,"
+        " tool TEXT NOT NULL, status TEXT NOT NULL, http_status INTEGER, latency_ms REAL NOT NULL,"
+        " bytes_out INTEGER NOT NULL, bytes_in INTEGER NOT NULL, retries INTEGER NOT NULL,"
+        " arguments_hash TEXT NOT NULL, arguments_size INTEGER NOT NULL, arguments TEXT, caller TEXT)",
+        "CREATE INDEX IF NOT EXISTS calls_connector_time ON calls (connector, time)",
+    )
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._db: sqlite3.Connection | None = None
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._db is None:
+            _private_dir(self.path.parent)
+            db = sqlite3.connect(self.path, timeout=5.0, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            for statement in self._SCHEMA:
+                db.execute(statement)
+            self._db = db
+        return self._db
+
+    def write(self, calls: Sequence[CallRecord]) -> None:
+        db = self._connect()
+        columns = ", ".join(_FIELDS)
+        with db:  # one transaction per batch
+            db.execute("BEGIN")
+            db.executemany(f"INSERT INTO calls ({columns}) VALUES ({', '.join('?' * len(_FIELDS))})",  # noqa: S608
+                           [_values(call) for call in calls])
+
+    def purge(self, before: float) -> None:
+        self._connect().execute("DELETE FROM calls WHERE time < ?", (before,))
+
+    def calls(self, connector: str, since: float) -> Iterator[CallRecord]:
+        if not self.path.exists():
+            return
+        # A connection of its own: the writer's belongs to the writer thread.
+        with contextlib.closing(sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True, timeout=5.0)) as db:
+            rows = db.execute(
+                f"SELECT {', '.join(_FIELDS)} FROM calls WHERE connector = ? AND time >= ? ORDER BY time",  # noqa: S608
+                (connector, since))
+            for row in rows:
+                yield CallRecord(*row)
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+
+class JsonLinesStore:
+    """One file of JSON lines per UTC day; retention deletes whole days."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def _file(self, day: datetime.date) -> Path:
+        return self.directory / f"audit-{day.isoformat()}.jsonl"
+
+    def _days(self) -> Iterator[tuple[datetime.date, Path]]:
+        for path in sorted(self.directory.glob("audit-*.jsonl")):
+            try:
+                yield datetime.date.fromisoformat(path.stem.removeprefix("audit-")), path
+            except ValueError:
+                continue  # not one of ours
+
+    def write(self, calls: Sequence[CallRecord]) -> None:
+        _private_dir(self.directory)
+        by_day: dict[datetime.date, list[str]] = {}
+        for call in calls:
+            line = json.dumps(dict(zip(_FIELDS, _values(call), strict=True)))
+            by_day.setdefault(_utc_day(call.time), []).append(line + "\n")
+        for day, lines in by_day.items():
+            with self._file(day).open("a", encoding="utf-8") as file:
+                file.writelines(lines)
+
+    def purge(self, before: float) -> None:
+        cutoff = _utc_day(before)
+        for day, path in self._days():
+            if day < cutoff:
+                path.unlink(missing_ok=True)
+
+    def calls(self, connector: str, since: float) -> Iterator[CallRecord]:
+        if not self.directory.is_dir():
+            return
+        for day, path in self._days():
+            if day < _utc_day(since):
+                continue
+            with path.open(encoding="utf-8") as file:
+                for line in file:
+                    try:
+                        fields = json.loads(line)
+                        call = CallRecord(**{name: fields[name] for name in _FIELDS})
+                    except (ValueError, KeyError, TypeError):
+                        continue  # a line cut short by a crash
+                    if call.connector == connector and call.time >= since:
+                        yield call
+
+    def close(self) -> None:
+        return None
+
+
+def _utc_day(epoch: float) -> datetime.date:
+    return datetime.datetime.fromtimestamp(epoch, datetime.UTC).date()
+
+
+def _private_dir(path: Path) -> None:
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
+class _Flush:
+    """A marker among the pending records: set once everything recorded before it is written."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+
+
+_STOP: Final = object()
+
+
+class _Writer:
+    """One writer thread and what it drains: records are appended without waking it (a deque append is
+    atomic and costs the caller nothing), and it wakes every `WRITE_EVERY_S`, or at once for a flush."""
+
+    def __init__(self, run: Callable[[_Writer], None]) -> None:
+        self.pending: collections.deque[object] = collections.deque()
+        self.wake = threading.Event()
+        self.thread = threading.Thread(target=run, args=(self,), name="specbridge-audit", daemon=True)
+
+    def send(self, marker: object) -> None:
+        self.pending.append(marker)
+        self.wake.set()
+
+    def take(self, wait_s: float) -> list[object]:
+        """Everything pending, after at most `wait_s` seconds."""
+        self.wake.wait(max(wait_s, 0.0))
+        self.wake.clear()
+        items = []
+        while True:
+            try:
+                items.append(self.pending.popleft())
+            except IndexError:
+                return items
+
+
+class BackgroundAudit:
+    """The `AuditSink`: `record()` appends to a list that a writer thread (started by the first record) stores
+    in one transaction every `WRITE_EVERY_S`; so a call never waits for the disk, nor wakes a thread. The
+    writer deletes what is older than the retention when it starts and every hour."""
+
+    def __init__(self, store: CallStore, *, retention_days: float = DEFAULT_RETENTION_DAYS) -> None:
+        self.store = store
+        self.retention_days = retention_days
+        self._lock = threading.Lock()
+        self._writer: _Writer | None = None
+
+    def record(self, call: CallRecord) -> None:
+        writer = self._writer or self._start()
+        writer.pending.append(call)
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Write every record so far now; False if that took longer than `timeout`."""
+        writer = self._writer
+        if writer is None:
+            return True
+        marker = _Flush()
+        writer.send(marker)
+        return marker.done.wait(timeout)
+
+    def close(self) -> None:
+        """Write what is pending and stop the writer (a later record starts a new one)."""
+        with self._lock:
+            writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.send(_STOP)
+            writer.thread.join(timeout=10.0)
+            atexit.unregister(self.close)
+
+    def _start(self) -> _Writer:
+        with self._lock:
+            if self._writer is None:
+                self._writer = _Writer(self._run)
+                self._writer.thread.start()
+                atexit.register(self.close)  # what is pending is written before the process exits
+            return self._writer
+
+    def _run(self, writer: _Writer) -> None:
+        next_purge = 0.0
+        stopping = False
+        while not stopping:
+            if time.time() >= next_purge:
+                next_purge = time.time() + PURGE_EVERY_S
+                cutoff = time.time() - self.retention_days * _DAY_S
+                _attempt("old records not deleted", functools.partial(self.store.purge, cutoff))
+            items = writer.take(min(WRITE_EVERY_S, next_purge - time.time()))
+            calls = [item for item in items if isinstance(item, CallRecord)]
+            if calls:
+                _attempt(f"{len(calls)} call record(s) not stored", functools.partial(self.store.write, calls))
+            for item in items:
+                if isinstance(item, _Flush):
+                    item.done.set()
+            stopping = _STOP in items
+        self.store.close()
+
+
+def _attempt(failure: str, action: Callable[[], None]) -> None:
+    """Run a store action; a failing disk or database is logged, and the writer goes on."""
+    try:
+        action()
+    except (sqlite3.Error, OSError) as error:
+        logger.warning("audit: %s: %s", failure, error)
+
+
+class NoAudit:
+    """The audit when SPECBRIDGE_AUDIT=off."""
+
+    def record(self, call: CallRecord) -> None:
+        return None
+
+
+def store_from_env(environ: Mapping[str, str]) -> CallStore | None:
+    """The store SPECBRIDGE_AUDIT selects (None for "off"); raises ValueError on an unknown value."""
+    kind = environ.get("SPECBRIDGE_AUDIT", "sqlite").strip().lower() or "sqlite"
+    home = specbridge_home(environ)
+    if kind == "sqlite":
+        return SqliteStore(home / "audit.db")
+    if kind == "jsonl":
+        return JsonLinesStore(home / "audit")
+    if kind == "off":
+        return None
+    raise ValueError(f"SPECBRIDGE_AUDIT={kind!r}: expected sqlite, jsonl or off")
+
+
+def audit_from_env(environ: Mapping[str, str] = os.environ) -> tuple[AuditSink, tuple[str, ...]]:
+    """The audit sink the environment selects, and a message for each invalid setting (its default used)."""
+    problems: list[str] = []
+    try:
+        store = store_from_env(environ)
+    except ValueError as error:
+        problems.append(f"{error}; auditing to SQLite")
+        store = store_from_env({**environ, "SPECBRIDGE_AUDIT": "sqlite"})
+    retention = DEFAULT_RETENTION_DAYS
+    text = environ.get("SPECBRIDGE_AUDIT_RETENTION_DAYS")
+    if text is not None:
+        try:
+            retention = float(text)
+            if not retention > 0:
+                raise ValueError(text)
+        except ValueError:
+            problems.append(f"SPECBRIDGE_AUDIT_RETENTION_DAYS={text!r} is ignored: expected days > 0 "
+                            f"(default {DEFAULT_RETENTION_DAYS:g})")
+            retention = DEFAULT_RETENTION_DAYS
+    sink: AuditSink = NoAudit() if store is None else BackgroundAudit(store, retention_days=retention)
+    return sink, tuple(problems)

@@ -1,0 +1,91 @@
+"""The command line of every generated server (`<name>-mcp`): argparse subcommands built from `COMMANDS`.
+Adding a command is a module under `_commands/` and one line in that list.
+
+Logs go to stderr only (stdout carries the stdio transport), at the level of `SPECBRIDGE_LOG_LEVEL`
+(default INFO for the runtime, WARNING for libraries, which may log URLs). A user error is one line on
+stderr and exit code 1, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from typing import NoReturn
+
+from ._commands._context import CliContext, Command, ProviderFactory
+from ._commands.check import CheckCommand
+from ._commands.creds import CredsCommand
+from ._commands.login import LoginCommand
+from ._commands.serve import ServeCommand
+from ._commands.tools import ToolsCommand
+from ._commands.usage import UsageCommand
+from ._errors import SpecbridgeError
+from ._package import RestPackage
+
+COMMANDS: list[Command] = [
+    ServeCommand(),
+    ToolsCommand(),
+    UsageCommand(),
+    CredsCommand(),
+    LoginCommand(),
+    CheckCommand(),
+]
+DEFAULT_COMMAND = "serve"
+LOG_LEVEL_ENV = "SPECBRIDGE_LOG_LEVEL"
+_LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def configure_logging(environ: Mapping[str, str]) -> None:
+    text = environ.get(LOG_LEVEL_ENV, "INFO").strip().upper()
+    level = logging.getLevelName(text)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(_LOG_FORMAT))
+    logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)
+    runtime_logger = logging.getLogger("specbridge_runtime")
+    if isinstance(level, int):
+        runtime_logger.setLevel(level)
+    else:
+        runtime_logger.setLevel(logging.INFO)
+        runtime_logger.warning("%s=%r is not a log level (DEBUG, INFO, WARNING, ERROR); using INFO", LOG_LEVEL_ENV,
+                               text)
+
+
+def build_parser(prog: str, description: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for command in COMMANDS:
+        command.configure(subparsers.add_parser(command.name, help=command.help, description=command.help))
+    return parser
+
+
+def main(target: RestPackage | ProviderFactory, argv: Sequence[str] | None = None, *,
+         environ: Mapping[str, str] | None = None) -> int:
+    """Run the CLI for `target` (a generated package, or a factory of the provider to serve); the exit code."""
+    environ = os.environ if environ is None else environ
+    if isinstance(target, RestPackage):
+        prog, description = f"{target.name}-mcp", f"MCP server for {target.connector.title}"
+    else:
+        prog, description = os.path.basename(sys.argv[0]) or "specbridge-server", "MCP server"
+    parser = build_parser(prog, description)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(arguments)
+    if args.command is None:  # `<name>-mcp` alone serves stdio, as MCP client configurations start it
+        args = parser.parse_args([DEFAULT_COMMAND, *arguments])
+    configure_logging(environ)
+    cli = CliContext(target=target, environ=environ, prog=prog)
+    command = next(command for command in COMMANDS if command.name == args.command)
+    try:
+        return command.run(args, cli)
+    except SpecbridgeError as error:
+        cli.note(f"{prog}: error: {error}")
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def run_cli(target: RestPackage | ProviderFactory, argv: Sequence[str] | None = None) -> NoReturn:
+    """The `main()` of a generated package: `run_cli(PACKAGE)`."""
+    sys.exit(main(target, argv))

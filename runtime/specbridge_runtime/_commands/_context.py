@@ -1,0 +1,64 @@
+"""What every subcommand gets: the `Command` shape and the `CliContext` it runs in."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Protocol, TextIO
+
+from .._assembly import rest_provider
+from .._package import RestPackage
+from .._seams import ToolProvider
+from .._server import ProviderServer, build_server
+
+ProviderFactory = Callable[[Mapping[str, str]], ToolProvider]
+"""Builds the provider a non-REST server runs (a wrapper, the gateway) from the environment."""
+
+
+@dataclass
+class CliContext:
+    """The server the CLI is for (`target`: a generated REST package, or a provider factory), the
+    environment, and where output goes (stdout is the stdio transport's while serving)."""
+
+    target: RestPackage | ProviderFactory
+    environ: Mapping[str, str]
+    prog: str
+    stdout: TextIO = field(default_factory=lambda: sys.stdout)
+    stderr: TextIO = field(default_factory=lambda: sys.stderr)
+
+    @property
+    def package(self) -> RestPackage | None:
+        return self.target if isinstance(self.target, RestPackage) else None
+
+    def provider(self) -> ToolProvider:
+        if isinstance(self.target, RestPackage):
+            return rest_provider(self.target, environ=self.environ)
+        return self.target(self.environ)
+
+    def server(self, provider: ToolProvider) -> ProviderServer:
+        package = self.package
+        if package is None:
+            return build_server(provider)
+        connector = package.connector
+        return build_server(provider, version=connector.version, title=connector.title,
+                            instructions=connector.description or None)
+
+    def print(self, text: str) -> None:
+        print(text, file=self.stdout)
+
+    def note(self, text: str) -> None:
+        """A status line for the user, on stderr."""
+        print(text, file=self.stderr)
+
+
+class Command(Protocol):
+    """A subcommand: `name` and `help` for argparse, its options, and what it does (an exit code)."""
+
+    name: str
+    help: str
+
+    def configure(self, parser: argparse.ArgumentParser) -> None: ...
+
+    def run(self, args: argparse.Namespace, cli: CliContext) -> int: ...

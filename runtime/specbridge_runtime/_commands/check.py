@@ -1,0 +1,192 @@
+"""`check`: one real request to the upstream, and a verdict in the words of the connector docs'
+troubleshooting table (wrong URL, service unreachable, bad key format, expired or revoked key, missing
+permission). `Verdict`, `verdict_for_status` and `verdict_for_error` serve any connector kind."""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import time
+from dataclasses import dataclass
+
+import anyio
+import httpx2
+
+from .._auth import CredentialFormatError, build_auth_factory
+from .._descriptors import Operation
+from .._errors import ConfigurationError
+from .._oauth import ClientRejected, LoginRequired
+from .._package import RestPackage
+from .._request import base_url_variable, build_request, resolve_base_url
+from .._response import redact_secrets
+from .._secrets import CredentialError, CredentialMissing
+from .._wrapper import WrapperPackage, check_wrapper
+from ._context import CliContext
+
+CHECK_TIMEOUT_S = 15.0
+_CONNECTION = "Connection Failed"
+_AUTHENTICATION = "Authentication Error"
+
+# problem -> (heading, what the troubleshooting table says to do)
+_TABLE: dict[str, tuple[str, str]] = {
+    "ok": ("Connection OK", ""),
+    "wrong_url": (_CONNECTION, "Verify the endpoint URL is correct."),
+    "unreachable": (_CONNECTION, "Ensure the service is online and reachable from here."),
+    "service_error": (_CONNECTION, "The service failed: ensure it is online, then try again later."),
+    "bad_key_format": (_AUTHENTICATION, "Check the API key/token format, then store it again."),
+    "expired_or_revoked": (_AUTHENTICATION, "Verify the key hasn't expired or been revoked: store a new one with "
+                                            "`creds set`, or re-authorize OAuth with `login`."),
+    "missing_permission": (_AUTHENTICATION, "Confirm the key has the required permissions (scopes) for this "
+                                            "operation."),
+    "missing_credentials": (_AUTHENTICATION, "Check the authentication credentials: store them with `creds set`."),
+    "credentials": (_AUTHENTICATION, "Check the authentication credentials; re-authorize OAuth if needed."),
+    "rate_limited": ("Rate Limited", "Reduce the call frequency, or request higher limits from the service."),
+    "refused": ("Request refused", "The service is reachable but refused this request; check the connector's "
+                                   "definition against the service's documentation."),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    problem: str
+    detail: str
+
+    @property
+    def ok(self) -> bool:
+        return self.problem == "ok"
+
+    @property
+    def heading(self) -> str:
+        return _TABLE[self.problem][0]
+
+    @property
+    def advice(self) -> str:
+        return _TABLE[self.problem][1]
+
+    def text(self, name: str) -> str:
+        label = self.problem.replace("_", " ")
+        shown = self.heading if self.ok or label.lower() in self.heading.lower() else f"{self.heading} ({label})"
+        return f"{name}: {shown}: {self.detail}" + (f"\n  {self.advice}" if self.advice else "")
+
+
+def verdict_for_status(status: int, where: str, elapsed_ms: float) -> Verdict:
+    answered = f"{where} answered HTTP {status} in {elapsed_ms:.0f} ms"
+    if status == 401:
+        return Verdict("expired_or_revoked", f"{answered}: the credentials were refused (expired, revoked or wrong)")
+    if status == 403:
+        return Verdict("missing_permission", f"{answered}: the credentials are valid but lack permission")
+    if status in (404, 410):
+        return Verdict("wrong_url", f"{answered}: nothing there")
+    if status == 429:
+        return Verdict("rate_limited", answered)
+    if status >= 500:
+        return Verdict("service_error", answered)
+    if status >= 400:
+        return Verdict("refused", answered)
+    return Verdict("ok", answered)
+
+
+def _resolution_failed(error: BaseException) -> bool:
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, socket.gaierror):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    text = str(error).lower()
+    return any(marker in text for marker in ("name or service not known", "name resolution", "nodename nor servname"))
+
+
+def verdict_for_error(error: BaseException, where: str) -> Verdict:
+    """The verdict for a request that got no answer, or could not be authenticated before sending."""
+    if isinstance(error, CredentialFormatError):
+        return Verdict("bad_key_format", str(error))
+    if isinstance(error, ClientRejected | LoginRequired):
+        return Verdict("expired_or_revoked", str(error))
+    if isinstance(error, CredentialMissing):
+        return Verdict("missing_credentials", str(error))
+    if isinstance(error, CredentialError):
+        return Verdict("credentials", str(error))
+    if isinstance(error, ConfigurationError | httpx2.UnsupportedProtocol | httpx2.InvalidURL):
+        return Verdict("wrong_url", redact_secrets(str(error)) or f"{where}: not a usable URL")
+    if isinstance(error, httpx2.ConnectError) and _resolution_failed(error):
+        return Verdict("wrong_url", f"{where}: the host name does not resolve")
+    if isinstance(error, httpx2.TimeoutException):
+        return Verdict("unreachable", f"{where}: no answer within {CHECK_TIMEOUT_S:g} s")
+    cause = redact_secrets(str(error))[:200] or type(error).__name__
+    return Verdict("unreachable", f"{where}: could not connect ({cause})")
+
+
+def probe_operation(package: RestPackage) -> Operation:
+    """The first GET that needs no argument; else a GET of the base URL under the connector's security."""
+    needs_arguments = {
+        str(definition.get("name")): bool(definition.get("inputSchema", {}).get("required"))
+        for definition in package.definitions()
+    }
+    for operation in package.operations:
+        if operation.method == "GET" and "{" not in operation.path and not needs_arguments.get(operation.tool, True):
+            return operation
+    return Operation(tool="(base URL)", method="GET", path="", input_model="")
+
+
+async def check_package(package: RestPackage, environ: dict[str, str] | None = None,
+                        timeout_s: float = CHECK_TIMEOUT_S) -> Verdict:
+    env = environ if environ is not None else {}
+    connector = package.connector
+    try:
+        base_url = resolve_base_url(connector, env)
+    except ConfigurationError as error:
+        return Verdict("wrong_url", str(error))
+    operation = probe_operation(package)
+    auth = build_auth_factory(connector, environ=env)(operation)
+
+    async def attempt(http: httpx2.AsyncClient) -> tuple[httpx2.Response, str, float]:
+        request = build_request(operation, {}, base_url=base_url, static_headers=connector.headers)
+        where = f"{request.method} {request.url.copy_with(query=None, fragment=None)}"  # an API key may be in the query
+        started = time.monotonic()
+        try:
+            await auth.apply(request)
+            response = await http.send(request)
+        except (httpx2.HTTPError, CredentialError) as error:
+            raise _NoAnswer(verdict_for_error(error, where)) from None
+        return response, where, (time.monotonic() - started) * 1000
+
+    try:
+        async with httpx2.AsyncClient(timeout=timeout_s, follow_redirects=False) as http:
+            response, where, elapsed_ms = await attempt(http)
+            if response.status_code == 401 and await auth.refresh():  # as a call does: one refresh after a 401
+                response, where, elapsed_ms = await attempt(http)
+    except _NoAnswer as no_answer:
+        return no_answer.verdict
+    except CredentialError as error:  # the refresh itself failed
+        return verdict_for_error(error, f"{operation.method} {base_url}")
+    verdict = verdict_for_status(response.status_code, where, elapsed_ms)
+    if verdict.problem == "wrong_url":
+        variable = base_url_variable(connector)
+        return Verdict(verdict.problem, f"{verdict.detail}; the base URL can be set with {variable}")
+    return verdict
+
+
+class _NoAnswer(Exception):
+    def __init__(self, verdict: Verdict) -> None:
+        super().__init__(verdict.detail)
+        self.verdict = verdict
+
+
+class CheckCommand:
+    name = "check"
+    help = "test the connection and credentials with one real request, and say what is wrong"
+
+    def configure(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--timeout", type=float, default=CHECK_TIMEOUT_S, help="seconds to wait for the answer")
+
+    def run(self, args: argparse.Namespace, cli: CliContext) -> int:
+        package = cli.package
+        if isinstance(cli.target, WrapperPackage):  # a wrapper: connect to its upstream MCP server
+            verdict = anyio.run(check_wrapper, cli.target, dict(cli.environ), args.timeout)
+            (cli.print if verdict.ok else cli.note)(verdict.text(cli.target.name))
+            return 0 if verdict.ok else 1
+        if package is None:
+            raise ConfigurationError("check is not available for this server yet")
+        verdict = anyio.run(check_package, package, dict(cli.environ), args.timeout)
+        (cli.print if verdict.ok else cli.note)(verdict.text(package.name))
+        return 0 if verdict.ok else 1

@@ -1,0 +1,142 @@
+"""`creds`: the connector's secrets in the encrypted vault.
+
+`creds set KEY` reads the value from a hidden prompt (or stdin when it is not a terminal), never from
+the command line; `creds list` shows names and the last 6 characters only; `creds delete KEY` revokes
+(a running server stops using it on its next call); `creds rotate-key` re-seals every secret of this
+machine's vault under a new master key.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+import time
+
+from .._auth import format_problem
+from .._descriptors import ConnectorSpec
+from .._oauth import describe_token
+from .._secrets import VAULT_PREFIX, CredentialError, check_name, fallback_env_name
+from .._vault import MASTER_KEY_ENV, Vault, mask, parse_master_key
+from ._context import CliContext
+
+NEW_MASTER_KEY_ENV = "SPECBRIDGE_NEW_MASTER_KEY"
+
+
+def connector_name(cli: CliContext) -> str:
+    """The name secrets are stored under: the package's connector, or the served provider's name."""
+    package = cli.package
+    return package.name if package is not None else cli.provider().name
+
+
+def expected_names(connector: ConnectorSpec) -> list[str]:
+    """The vault entries the connector's definition refers to."""
+    references = [value for scheme in connector.auth for _, value in scheme.secrets]
+    references += [value for _, value in connector.headers]
+    names = [reference.removeprefix(VAULT_PREFIX) for reference in references if reference.startswith(VAULT_PREFIX)]
+    return list(dict.fromkeys(names))
+
+
+def read_secret(prompt: str) -> str:
+    """A hidden prompt on a terminal; otherwise stdin (one value, its final line break removed)."""
+    if sys.stdin.isatty():
+        return getpass.getpass(prompt)
+    value = sys.stdin.read()
+    return value.removesuffix("\n").removesuffix("\r")
+
+
+def describe(value: str) -> str:
+    return describe_token(value) or mask(value)
+
+
+class CredsCommand:
+    name = "creds"
+    help = "store, list, delete secrets in the encrypted vault; rotate its master key"
+
+    def configure(self, parser: argparse.ArgumentParser) -> None:
+        actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+        store = actions.add_parser("set", help="store a secret (from a hidden prompt, or stdin when piped)")
+        store.add_argument("key", help="the secret's name, e.g. bearer_token (see `creds list`)")
+        actions.add_parser("list", help="list stored secrets, masked to their last 6 characters")
+        delete = actions.add_parser("delete", help="delete (revoke) a secret; a running server stops using it")
+        delete.add_argument("key")
+        actions.add_parser(
+            "rotate-key",
+            help=f"re-seal every secret under a new master key (with {MASTER_KEY_ENV} set, the new key comes "
+            f"from {NEW_MASTER_KEY_ENV})",
+        )
+
+    def run(self, args: argparse.Namespace, cli: CliContext) -> int:
+        vault = Vault(environ=cli.environ)
+        try:
+            if args.action == "rotate-key":
+                return self._rotate(vault, cli)
+            connector = connector_name(cli)
+            if args.action == "set":
+                return self._set(vault, connector, check_name(args.key), cli)
+            if args.action == "delete":
+                return self._delete(vault, connector, args.key, cli)
+            return self._list(vault, connector, cli)
+        except CredentialError as error:
+            cli.note(f"{cli.prog}: error: {error}")
+            return 1
+        finally:
+            vault.close()
+
+    def _set(self, vault: Vault, connector: str, key: str, cli: CliContext) -> int:
+        value = read_secret(f"{key} (input hidden): ")
+        if not value:
+            cli.note(f"{cli.prog}: error: no value given for {key}; nothing stored")
+            return 1
+        vault.set(connector, key, value)
+        problem = format_problem(value)
+        warning = f" (warning: the value {problem}; calls will refuse it)" if problem else ""
+        cli.note(f"stored {key} for {connector}: {mask(value)}{warning}")
+        return 0
+
+    def _delete(self, vault: Vault, connector: str, key: str, cli: CliContext) -> int:
+        if not vault.delete(connector, key):
+            cli.note(f"{cli.prog}: error: {connector} has no stored secret {key!r} (see `{cli.prog} creds list`)")
+            return 1
+        cli.note(f"deleted {key} of {connector}; running servers stop using it on their next call")
+        return 0
+
+    def _list(self, vault: Vault, connector: str, cli: CliContext) -> int:
+        entries = vault.entries(connector, describe=describe)
+        stored = {entry.name for entry in entries}
+        rows = [
+            (entry.name, entry.masked if entry.problem is None else f"UNREADABLE: {entry.problem}",
+             time.strftime("%Y-%m-%d %H:%M", time.localtime(entry.updated_at)))
+            for entry in entries
+        ]
+        package = cli.package
+        for name in expected_names(package.connector) if package is not None else []:
+            if name not in stored:
+                variable = fallback_env_name(connector, name)
+                source = f"from ${variable}" if variable in cli.environ else f"not set (or set ${variable})"
+                rows.append((name, source, ""))
+        if not rows:
+            cli.print(f"{connector} has no stored secrets")
+            return 0
+        width = max(len(row[0]) for row in rows)
+        for name, shown, updated in rows:
+            cli.print(f"{name:<{width}}  {shown}{'  ' + updated if updated else ''}")
+        return 0
+
+    def _rotate(self, vault: Vault, cli: CliContext) -> int:
+        new_key = None
+        if vault.keyring.from_environment:
+            text = cli.environ.get(NEW_MASTER_KEY_ENV, "")
+            if not text:
+                cli.note(
+                    f"{cli.prog}: error: the master key comes from {MASTER_KEY_ENV}; put the new key in "
+                    f"{NEW_MASTER_KEY_ENV} for the rotation, then replace {MASTER_KEY_ENV} with it"
+                )
+                return 1
+            new_key = parse_master_key(text, NEW_MASTER_KEY_ENV)
+        rotation = vault.rotate_key(new_key)
+        cli.note(f"re-sealed {rotation.resealed} secrets of this machine's vault under key {rotation.new_key_id}")
+        if new_key is not None:
+            cli.note(f"now set {MASTER_KEY_ENV} to the value of {NEW_MASTER_KEY_ENV} wherever this vault is used")
+        cli.note("enc: values in definition files were sealed with the old key: seal them again (specbridge encrypt)")
+        return 0

@@ -1,0 +1,59 @@
+"""`login`: sign in to the connector's OAuth authorization server (authorization code with PKCE through a
+loopback redirect); the tokens go to the vault, where the server finds and refreshes them."""
+
+from __future__ import annotations
+
+import argparse
+
+import anyio
+
+from .._descriptors import AuthScheme
+from .._errors import ConfigurationError
+from .._oauth import LOGIN_TIMEOUT_S, OAuthClient, StoredToken, describe_token
+from .._secrets import Secrets
+from ._context import CliContext
+
+
+def oauth_scheme(schemes: tuple[AuthScheme, ...], wanted: str | None) -> AuthScheme:
+    oauth = [scheme for scheme in schemes if scheme.type == "oauth2"]
+    if wanted is not None:
+        oauth = [scheme for scheme in oauth if scheme.name == wanted]
+    if len(oauth) == 1:
+        return oauth[0]
+    names = ", ".join(scheme.name for scheme in schemes if scheme.type == "oauth2")
+    if not oauth:
+        raise ConfigurationError(f"no OAuth scheme {wanted!r} here (OAuth schemes: {names or 'none'})")
+    raise ConfigurationError(f"this connector has several OAuth schemes ({names}): choose one with --scheme")
+
+
+class LoginCommand:
+    name = "login"
+    help = "sign in with OAuth (authorization code + PKCE in the browser); tokens are stored in the vault"
+
+    def configure(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--scheme", help="the OAuth scheme to sign in for, when the connector has several")
+        parser.add_argument("--no-browser", action="store_true", help="only print the URL to open")
+        parser.add_argument("--port", type=int, default=0,
+                            help="port of the 127.0.0.1 redirect listener (default: any free port)")
+        parser.add_argument("--timeout", type=float, default=LOGIN_TIMEOUT_S, help="seconds to wait for the sign-in")
+
+    def run(self, args: argparse.Namespace, cli: CliContext) -> int:
+        package = cli.package
+        if package is None:
+            raise ConfigurationError("login is for generated REST packages; this server has no OAuth scheme of its own")
+        scheme = oauth_scheme(package.connector.auth, args.scheme)
+        client = OAuthClient(scheme, Secrets(package.name, environ=cli.environ))
+
+        def show(url: str) -> None:
+            cli.note(f"Open this URL in a browser to sign in{'' if args.no_browser else ' (opening it now)'}:\n{url}")
+
+        async def sign_in() -> StoredToken:
+            if not any(flow.grant == "authorization_code" for flow in scheme.flows) and scheme.flows:
+                return await client.client_credentials()
+            return await client.login(notify=show, open_browser=not args.no_browser, port=args.port,
+                                      timeout_s=args.timeout)
+
+        token = anyio.run(sign_in)
+        cli.note(f"signed in to {scheme.name!r} of {package.name}: {describe_token(token.to_json())}, "
+                 "stored in the vault")
+        return 0

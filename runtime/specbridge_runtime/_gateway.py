@@ -1,0 +1,380 @@
+"""`specbridge-gateway gateway.yaml`: several connectors served as one MCP server.
+
+    name: team                      # the gateway's name: the namespace of its credentials in the vault
+    concurrency: 10                 # calls in flight at once, across all its connectors (default 10)
+    connectors:
+      - package: shopify            # an installed generated package, by its `specbridge.connectors` entry point
+      - definition: analytics.json  # a custom or mcp_registry definition (relative to this file)
+        enabled: false              # listed but off
+    tokens:                         # inbound bearer tokens, each with the connectors its caller may use
+      - caller: agent-a
+        token: env:AGENT_A_TOKEN    # a secret reference, never the token itself
+        connectors: [shopify]       # "*" (the default): all
+
+Credentials are the gateway's own: connector `c` of gateway `g` resolves its `vault:NAME` references in
+the namespace `g.c` (the vault entry of connector `g.c`, else the environment variable `G_C_NAME`; an
+`enc:` value is sealed with `specbridge encrypt --connector g.c`), so two connectors, two gateways, or a
+gateway and a standalone server never read each other's secrets. `env:` references read the environment.
+All calls share one concurrency limit and one audit, whose records name the caller. The file is re-read
+when it changes: connectors enabled, disabled, added or removed take effect without a restart, and
+clients are told that the tool list changed (token values themselves are read at start).
+
+A REST definition cannot be served from its definition file: generate and install its package first,
+then list it by package name. Wrapper definitions (custom, mcp_registry) work directly when the
+`specbridge` generator is installed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import sys
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any
+
+import mcp_types as types
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ._audit import NoAudit, arguments_digest, audit_from_env
+from ._caller import current_caller, current_principal
+from ._descriptors import WrapperSpec
+from ._errors import ConfigurationError, OperationNotFound, ToolError
+from ._inbound import SERVER_TOKENS_ENV
+from ._limits import ConcurrencyLimit
+from ._package import RestPackage
+from ._seams import AuditSink, CallRecord, ToolProvider
+from ._secrets import Secrets
+from ._wrapper import WrapperPackage
+
+logger = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "specbridge.connectors"
+RELOAD_INTERVAL_S = 1.0
+ALL = "*"
+_MAX_CONFIG_BYTES = 1024 * 1024
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ConnectorEntry(_Strict):
+    package: str | None = Field(None, min_length=1, description="entry point name in `specbridge.connectors`")
+    definition: str | None = Field(None, min_length=1, description="a custom or mcp_registry definition file")
+    enabled: bool = True
+
+    @property
+    def key(self) -> str:
+        return f"package:{self.package}" if self.package else f"definition:{self.definition}"
+
+
+class TokenEntry(_Strict):
+    caller: str = Field(pattern=r"^[A-Za-z0-9_.@-]{1,64}$")
+    token: str = Field(pattern=r"^(env|vault|enc):\S+$", description="a secret reference")
+    connectors: tuple[str, ...] = (ALL,)
+
+
+class GatewayConfig(_Strict):
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")
+    concurrency: int = Field(10, ge=1)
+    connectors: tuple[ConnectorEntry, ...] = ()
+    tokens: tuple[TokenEntry, ...] = ()
+
+    def allowed(self, caller: str | None) -> frozenset[str] | None:
+        """The connectors `caller` may use; None: all of them (stdio, or a gateway without tokens)."""
+        if caller is None or not self.tokens:
+            return None
+        for entry in self.tokens:
+            if entry.caller == caller:
+                return None if ALL in entry.connectors else frozenset(entry.connectors)
+        return frozenset()
+
+
+def read_config(path: Path) -> GatewayConfig:
+    """The gateway file, validated; a problem is a `ConfigurationError` saying where."""
+    try:
+        raw = path.read_bytes()[: _MAX_CONFIG_BYTES + 1]
+        data = yaml.safe_load(raw) if len(raw) <= _MAX_CONFIG_BYTES else None
+    except (OSError, yaml.YAMLError) as error:
+        raise ConfigurationError(f"{path}: cannot read the gateway file: {error}") from None
+    if not isinstance(data, dict):
+        raise ConfigurationError(f"{path}: a gateway file is a YAML mapping of at most {_MAX_CONFIG_BYTES} bytes")
+    try:
+        config = GatewayConfig.model_validate(data)
+    except ValidationError as error:
+        problems = "; ".join(f"{'/'.join(str(part) for part in problem['loc'])}: {problem['msg']}"
+                             for problem in error.errors(include_url=False, include_input=False))
+        raise ConfigurationError(f"{path}: {problems}") from None
+    for index, entry in enumerate(config.connectors):
+        if (entry.package is None) == (entry.definition is None):
+            raise ConfigurationError(f"{path}: connectors/{index}: give either `package` or `definition`")
+    return config
+
+
+def installed_connectors() -> dict[str, Any]:
+    """The generated packages installed here, by entry point name (their `PACKAGE` objects, not loaded)."""
+    return {entry.name: entry for entry in entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def wrapper_spec_from_definition(path: Path) -> WrapperSpec:
+    """A custom or mcp_registry definition as a `WrapperSpec`, through the generator (no files written)."""
+    try:
+        from specbridge.definition import RestDefinition, read_definition
+        from specbridge.diagnostics import Level
+        from specbridge.wrapper import wrapper_connector
+        from specbridge.wrapper_render import wrapper_spec
+    except ImportError:
+        raise ConfigurationError(f"{path}: serving a definition file needs the specbridge generator "
+                                 "(pip install specbridge); or generate and install the package, then list it "
+                                 "by package name") from None
+    read = read_definition(path)
+    problems = [diagnostic for diagnostic in read.diagnostics if diagnostic.level is Level.ERROR]
+    if read.definition is None or problems:
+        raise ConfigurationError("; ".join(d.render() for d in problems) or f"{path}: not a connector definition")
+    if isinstance(read.definition, RestDefinition):
+        raise ConfigurationError(f"{path}: a REST connector is served from its generated package: run "
+                                 "`specbridge gen` on it, pip install the package, then list it as `package: NAME`")
+    built = wrapper_connector(read.definition, str(path))
+    errors = [diagnostic for diagnostic in built.diagnostics if diagnostic.level is Level.ERROR]
+    if built.connector is None or errors:
+        raise ConfigurationError("; ".join(d.render() for d in errors) or f"{path}: no connector")
+    return wrapper_spec(built.connector)
+
+
+@dataclass
+class _Member:
+    """One connector of the gateway, running."""
+
+    key: str
+    provider: ToolProvider
+
+
+class GatewayProvider:
+    """`ToolProvider` of a gateway: the union of its enabled connectors' tools, filtered per caller."""
+
+    def __init__(self, path: Path, environ: Mapping[str, str], *, audit: AuditSink | None = None,
+                 reload_interval_s: float = RELOAD_INTERVAL_S) -> None:
+        self.path = path
+        self.environ = environ
+        self.config = read_config(path)
+        self._audit = audit
+        self._slots = ConcurrencyLimit(self.config.concurrency)
+        self._reload_interval_s = reload_interval_s
+        self._members: dict[str, _Member] = {}  # by connector name
+        self._owners: dict[str, _Member] = {}  # tool name -> member
+        self._callbacks: list[Callable[[], Awaitable[None]]] = []
+        self._stamp = _stamp(path)
+        self._watcher: asyncio.Task[None] | None = None
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    def on_tools_changed(self, callback: Callable[[], Awaitable[None]]) -> None:
+        self._callbacks.append(callback)
+
+    async def start(self) -> None:
+        if self._watcher is not None:
+            return
+        if self._audit is None:
+            self._audit, problems = audit_from_env(self.environ)
+            for problem in problems:
+                logger.warning("%s", problem)
+        await self._apply(self.config)
+        self._watcher = asyncio.create_task(self._watch(), name=f"specbridge gateway {self.name} config")
+
+    async def stop(self) -> None:
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
+            self._watcher = None
+        for member in list(self._members.values()):
+            await member.provider.stop()
+        self._members.clear()
+        self._owners.clear()
+
+    async def list_tools(self) -> Sequence[types.Tool]:
+        allowed = self.config.allowed(_caller())
+        tools: list[types.Tool] = []
+        for name, member in list(self._members.items()):
+            listed = await member.provider.list_tools()
+            for tool in listed:
+                self._owners[tool.name] = member
+            if allowed is None or name in allowed:
+                tools.extend(listed)
+        return tools
+
+    async def call_tool(self, name: str, arguments: Mapping[str, Any]) -> types.CallToolResult:
+        member = self._owners.get(name)
+        if member is None:
+            await self._relist()
+            member = self._owners.get(name)
+        connector = next((key for key, value in self._members.items() if value is member), None)
+        allowed = self.config.allowed(_caller())
+        if member is None or connector is None:
+            return self._refuse(name, arguments, OperationNotFound(f"gateway {self.name} has no tool {name!r}"))
+        if allowed is not None and connector not in allowed:
+            return self._refuse(name, arguments, NotAllowed(
+                f"tool {name!r} is not available to caller {current_principal()}: gateway {self.name} lets it use "
+                f"{', '.join(sorted(allowed)) or 'no connector'}"))
+        return await member.provider.call_tool(name, arguments)
+
+    def _refuse(self, tool: str, arguments: Mapping[str, Any], error: ToolError) -> types.CallToolResult:
+        """A call the gateway answers itself is audited too (under the gateway's name)."""
+        digest, size, _ = arguments_digest(arguments, keep=False)
+        (self._audit or NoAudit()).record(CallRecord(
+            time=time.time(), connector=self.name, tool=tool, status=error.status, http_status=None, latency_ms=0.0,
+            bytes_out=0, bytes_in=0, retries=0, arguments_hash=digest, arguments_size=size,
+            caller=current_principal()))
+        return error.to_result()
+
+    async def _relist(self) -> None:
+        for member in list(self._members.values()):
+            for tool in await member.provider.list_tools():
+                self._owners[tool.name] = member
+
+    async def _apply(self, config: GatewayConfig) -> None:
+        """Run exactly the enabled connectors of `config`: start the new ones, stop the others."""
+        wanted = {entry.key: entry for entry in config.connectors if entry.enabled}
+        changed = False
+        for name, member in list(self._members.items()):
+            if member.key not in wanted:
+                await member.provider.stop()
+                del self._members[name]
+                changed = True
+                logger.info("%s: connector %s stopped", self.name, name)
+        running = {member.key for member in self._members.values()}
+        for key, entry in wanted.items():
+            if key in running:
+                continue
+            try:
+                name, provider = self._load(entry)
+            except ConfigurationError as error:
+                logger.warning("%s: connector %s not served: %s", self.name, key, error)
+                continue
+            if name in self._members:
+                logger.warning("%s: connector %s not served: a connector named %s is already served", self.name,
+                               key, name)
+                continue
+            provider.on_tools_changed(self._tools_changed)
+            await provider.start()
+            self._members[name] = _Member(key, provider)
+            changed = True
+            logger.info("%s: connector %s started", self.name, name)
+        self._owners = {tool: member for tool, member in self._owners.items() if member in self._members.values()}
+        self.config = config
+        if changed:
+            await self._tools_changed()
+
+    def _load(self, entry: ConnectorEntry) -> tuple[str, ToolProvider]:
+        from ._assembly import rest_provider, wrapper_provider  # the assembly imports the providers
+
+        if entry.package is not None:
+            found = installed_connectors().get(entry.package)
+            if found is None:
+                raise ConfigurationError(f"no installed package provides the connector {entry.package!r} "
+                                         f"(entry point group {ENTRY_POINT_GROUP})")
+            package = found.load()
+            if isinstance(package, RestPackage):
+                name = package.name
+                return name, rest_provider(package, environ=self.environ, **self._seams(name))
+            if isinstance(package, WrapperPackage):
+                return package.name, wrapper_provider(package.connector, environ=self.environ,
+                                                      **self._seams(package.name))
+            raise ConfigurationError(f"the entry point {entry.package!r} is not a specbridge package")
+        assert entry.definition is not None
+        spec = wrapper_spec_from_definition(self.path.parent / entry.definition)
+        return spec.name, wrapper_provider(spec, environ=self.environ, **self._seams(spec.name))
+
+    def _seams(self, connector: str) -> dict[str, Any]:
+        """What the gateway's connectors share, and what is theirs within it: its slots and audit, and the
+        credentials namespace `<gateway>.<connector>`."""
+        return {"secrets": Secrets(f"{self.name}.{connector}", environ=self.environ), "slots": self._slots,
+                "audit": self._audit}
+
+    async def _tools_changed(self) -> None:
+        for callback in self._callbacks:
+            try:
+                await callback()
+            except Exception:  # one failing listener must not stop the others or the gateway
+                logger.exception("%s: tools-changed callback failed", self.name)
+
+    async def _watch(self) -> None:
+        while True:
+            await asyncio.sleep(self._reload_interval_s)
+            stamp = _stamp(self.path)
+            if stamp == self._stamp:
+                continue
+            self._stamp = stamp
+            try:
+                config = read_config(self.path)
+            except ConfigurationError as error:
+                logger.warning("%s: the changed gateway file is not used: %s", self.name, error)
+                continue
+            if config.name != self.config.name or config.concurrency != self.config.concurrency:
+                logger.warning("%s: a new name or concurrency takes effect at the next start", self.name)
+                config = config.model_copy(update={"name": self.config.name, "concurrency": self.config.concurrency})
+            logger.info("%s: gateway file changed; applying it", self.name)
+            await self._apply(config)
+
+
+class NotAllowed(ToolError):
+    status = "not_allowed"
+    hint = "This caller's token is not allowed this connector; ask the gateway's operator to add it."
+
+
+def _caller() -> str | None:
+    caller = current_caller()
+    return caller.client_id if caller is not None else None
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_mtime_ns, stat.st_size
+
+
+def gateway_environ(config: GatewayConfig, environ: Mapping[str, str]) -> dict[str, str]:
+    """The environment the server runs with: the gateway's tokens as named inbound tokens (so each caller
+    is identified by name), resolved from their references in the gateway's namespace."""
+    if not config.tokens:
+        return dict(environ)
+    secrets = Secrets(config.name, environ=environ)
+    pairs = ",".join(f"{entry.caller}:{secrets(entry.token)}" for entry in config.tokens)
+    return {**environ, SERVER_TOKENS_ENV: pairs}
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """`specbridge-gateway GATEWAY.yaml [serve options | COMMAND ...]`: the server's commands (serve by
+    default, tools, check, ...) for the gateway."""
+    from ._cli import main as cli_main
+
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if not arguments or arguments[0].startswith("-"):
+        print("usage: specbridge-gateway GATEWAY.yaml [--transport stdio|http|sse] [--host HOST] [--port PORT] "
+              "| GATEWAY.yaml COMMAND ...", file=sys.stderr)
+        sys.exit(0 if arguments[:1] in (["-h"], ["--help"]) else 2)
+    path = Path(arguments[0])
+    rest = arguments[1:]
+    if not rest or (rest[0].startswith("-") and rest[0] not in ("-h", "--help")):
+        rest = ["serve", *rest]
+    try:
+        environ = gateway_environ(read_config(path), os.environ)
+    except ConfigurationError as error:
+        print(f"specbridge-gateway: error: {error}", file=sys.stderr)
+        sys.exit(1)
+
+    def provider(environ: Mapping[str, str]) -> ToolProvider:
+        return GatewayProvider(path, environ)
+
+    sys.exit(cli_main(provider, rest, environ=environ))

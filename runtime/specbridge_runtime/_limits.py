@@ -1,0 +1,238 @@
+"""Limits around every upstream call: the `CallGate` (concurrency and rate) and the effective limits of a
+connector (the definition's values, overridden from the environment).
+
+Rates are token buckets holding one token: "10/s" lets a call start every 100 ms, so no window of the
+period sees (much) more than the stated number of calls, however the calls arrive. Buckets are
+process-wide, keyed by connector (and operation), so every session, server and gateway of the process
+shares them. A call first takes one of the `concurrency` slots, then waits for its token while holding
+the slot (a call is started only when it may be sent, so slots never release a burst); both waits
+together are bounded by `queue_timeout_s`.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
+
+import anyio
+
+from ._descriptors import Limits
+from ._errors import QueueFull, RateLimited
+
+# The units the definition format accepts (generator/specbridge/definition.py), for the environment too.
+_PERIODS = {"s": 1.0, "sec": 1.0, "second": 1.0, "m": 60.0, "min": 60.0, "minute": 60.0, "h": 3600.0, "hr": 3600.0,
+            "hour": 3600.0, "d": 86400.0, "day": 86400.0}
+_RATE_TEXT = re.compile(r"^\s*(\d+)\s*/\s*([a-z]+)\s*$", re.IGNORECASE)
+_OFF = frozenset({"", "none", "off", "unlimited"})
+
+
+def env_prefix(connector: str) -> str:
+    """The prefix of a connector's environment variables: its name in upper case, other characters as "_"."""
+    return re.sub(r"[^A-Z0-9]", "_", connector.upper())
+
+
+@dataclass(frozen=True, slots=True)
+class Rate:
+    """At most `calls` calls per `period_s` seconds, as written in `text` (e.g. "100/min")."""
+
+    calls: int
+    period_s: float
+    text: str
+
+    @property
+    def interval_s(self) -> float:
+        return self.period_s / self.calls
+
+
+def parse_rate(text: str) -> Rate | None:
+    """"N/s", "N/min", "N/h" or "N/d" (or sec, second, m, minute, hr, hour, day) as a `Rate`; None when `text`
+    is not one."""
+    match = _RATE_TEXT.match(text)
+    if match is None or int(match.group(1)) < 1:
+        return None
+    period = _PERIODS.get(match.group(2).lower())
+    return None if period is None else Rate(int(match.group(1)), period, text.strip())
+
+
+class _Bucket:
+    """Virtual scheduling of a one-token bucket: `next_start` is when the next call may start."""
+
+    __slots__ = ("next_start", "rate", "scope")
+
+    def __init__(self, scope: str, rate: Rate) -> None:
+        self.scope = scope  # "connector" or "connector/tool"
+        self.rate = rate
+        self.next_start = 0.0
+
+
+_buckets: dict[tuple[str, str], _Bucket] = {}
+_buckets_lock = threading.Lock()  # buckets are shared across event loops and threads of the process
+
+
+def _bucket(scope: str, rate: Rate) -> _Bucket:
+    with _buckets_lock:
+        return _buckets.setdefault((scope, rate.text), _Bucket(scope, rate))
+
+
+def _reserve(buckets: tuple[_Bucket, ...], budget_s: float) -> float:
+    """Reserve the earliest start all `buckets` allow; the seconds to wait for it. Raises `RateLimited`
+    (reserving nothing) when that start is more than `budget_s` away."""
+    with _buckets_lock:
+        now = time.monotonic()
+        start = max([now, *(bucket.next_start for bucket in buckets)])
+        wait = start - now
+        if wait > budget_s:
+            slowest = max(buckets, key=lambda bucket: bucket.next_start)
+            connector, _, tool = slowest.scope.partition("/")
+            where = f"operation {tool}" if tool else f"connector {connector}"
+            raise RateLimited(
+                f"The rate limit of {slowest.rate.text} for {where} is reached: the next call can start in "
+                f"{wait:.1f} s.",
+                hint=f"Retry after {wait:.0f} s, or make fewer calls. The rate is set in the connector definition's "
+                f"limits{'' if tool else f' or the environment variable {env_prefix(connector)}_RATE'}.",
+                retry_after_s=wait,
+            )
+        for bucket in buckets:
+            bucket.next_start = start + bucket.rate.interval_s
+        return wait
+
+
+class ConcurrencyLimit:
+    """At most `concurrency` calls in flight; one per server, or one shared by all connectors of a gateway."""
+
+    def __init__(self, concurrency: int) -> None:
+        if concurrency < 1:
+            raise ValueError(f"concurrency must be at least 1, not {concurrency}")
+        self.concurrency = concurrency
+        self._semaphore: anyio.Semaphore | None = None
+
+    async def _acquire(self, wait_s: float) -> bool:
+        if self._semaphore is None:  # created on first use, inside the event loop that serves the calls
+            self._semaphore = anyio.Semaphore(self.concurrency, fast_acquire=True)
+        try:
+            self._semaphore.acquire_nowait()
+            return True
+        except anyio.WouldBlock:
+            pass
+        with anyio.move_on_after(wait_s):
+            await self._semaphore.acquire()
+            return True
+        return False
+
+    @asynccontextmanager
+    async def slot(self, wait_s: float) -> AsyncIterator[None]:
+        """Hold one slot; raises `QueueFull` when none frees up within `wait_s` seconds."""
+        if not await self._acquire(wait_s):
+            raise QueueFull(
+                f"Too many calls in flight (at most {self.concurrency} at once; waited {wait_s:g} s for a free "
+                "slot); retry in a moment.",
+                retry_after_s=1.0,
+            )
+        try:
+            yield
+        finally:
+            assert self._semaphore is not None
+            self._semaphore.release()
+
+
+class LimitGate:
+    """The `CallGate` of one connector: a slot of `slots` (its own, or a gateway's shared one), then a token
+    of the connector's rate and of the operation's rate, all within `limits.queue_timeout_s`."""
+
+    def __init__(self, connector: str, limits: Limits, slots: ConcurrencyLimit | None = None) -> None:
+        self.connector = connector
+        self.queue_timeout_s = limits.queue_timeout_s
+        self.slots = slots if slots is not None else ConcurrencyLimit(limits.concurrency)
+        self._connector_buckets = self._buckets_for(connector, limits.rate)
+        self._operation_buckets = {
+            tool: self._connector_buckets + self._buckets_for(f"{connector}/{tool}", operation.rate)
+            for tool, operation in limits.operations
+        }
+
+    @staticmethod
+    def _buckets_for(scope: str, text: str | None) -> tuple[_Bucket, ...]:
+        if text is None:
+            return ()
+        rate = parse_rate(text)
+        if rate is None:
+            raise ValueError(f"{scope}: {text!r} is not a rate such as '10/s' or '100/min'")
+        return (_bucket(scope, rate),)
+
+    @asynccontextmanager
+    async def enter(self, tool: str) -> AsyncIterator[None]:
+        deadline = time.monotonic() + self.queue_timeout_s
+        async with self.slots.slot(self.queue_timeout_s):
+            buckets = self._operation_buckets.get(tool, self._connector_buckets)
+            if buckets:
+                wait = _reserve(buckets, deadline - time.monotonic())
+                if wait > 0:
+                    await anyio.sleep(wait)
+            yield
+
+
+def timeout_for(limits: Limits, tool: str) -> float:
+    """The per-call timeout of `tool`: its own if the definition sets one, else the connector's."""
+    operation = limits.for_operation(tool)
+    return operation.timeout_s if operation is not None and operation.timeout_s is not None else limits.timeout_s
+
+
+def _seconds(text: str) -> float:
+    value = float(text)
+    if not 0 < value < float("inf"):
+        raise ValueError(text)
+    return value
+
+
+def _at_least(minimum: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        value = int(text)
+        if value < minimum:
+            raise ValueError(text)
+        return value
+
+    return parse
+
+
+def _rate_setting(text: str) -> str | None:
+    if text.strip().lower() in _OFF:
+        return None
+    if parse_rate(text) is None:
+        raise ValueError(text)
+    return text.strip()
+
+
+# Environment variable suffix, the `Limits` field it sets, its parser, and what a valid value looks like.
+_ENV_OVERRIDES: tuple[tuple[str, str, Callable[[str], object], str], ...] = (
+    ("TIMEOUT_S", "timeout_s", _seconds, "seconds > 0"),
+    ("MAX_RESPONSE_BYTES", "max_response_bytes", _at_least(1), "a number of bytes >= 1"),
+    ("CONCURRENCY", "concurrency", _at_least(1), "a number of calls >= 1"),
+    ("QUEUE_TIMEOUT_S", "queue_timeout_s", _seconds, "seconds > 0"),
+    ("RATE", "rate", _rate_setting, "a rate such as '10/s', '100/min', '1000/h', or 'off'"),
+    ("MAX_RETRIES", "max_retries", _at_least(0), "a number of retries >= 0"),
+    ("MAX_RETRY_WAIT_S", "max_retry_wait_s", _seconds, "seconds > 0"),
+)
+
+
+def limits_from_env(limits: Limits, connector: str, environ: Mapping[str, str]) -> tuple[Limits, tuple[str, ...]]:
+    """`limits` with the environment's overrides applied, and a message for each invalid variable (not applied).
+
+    The variables are NAME_TIMEOUT_S, NAME_MAX_RESPONSE_BYTES, NAME_CONCURRENCY, NAME_QUEUE_TIMEOUT_S, NAME_RATE,
+    NAME_MAX_RETRIES and NAME_MAX_RETRY_WAIT_S, NAME being the connector name in upper case.
+    """
+    prefix = env_prefix(connector)
+    changes: dict[str, object] = {}
+    problems: list[str] = []
+    for suffix, field, parse, expected in _ENV_OVERRIDES:
+        variable = f"{prefix}_{suffix}"
+        text = environ.get(variable)
+        if text is None:
+            continue
+        try:
+            changes[field] = parse(text)
+        except ValueError:
+            problems.append(f"{variable}={text!r} is ignored: expected {expected}")
+    return replace(limits, **changes), tuple(problems)  # type: ignore[arg-type]

@@ -1,0 +1,89 @@
+"""A generated REST package as the runtime sees it: its connector, its operations, the precomputed
+tools/list answer (`tools.json`, read once) and its pydantic input models (imported on the first call,
+so that a server with hundreds of tools answers tools/list quickly)."""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections.abc import Mapping
+from importlib import resources
+from types import ModuleType
+from typing import Any
+
+import mcp_types as types
+from pydantic import BaseModel, ValidationError
+
+from ._descriptors import ConnectorSpec, Operation
+from ._errors import InvalidArguments
+
+TOOLS_FILE = "tools.json"
+MODELS_MODULE = "models"
+_MAX_PROBLEMS = 10
+
+
+class RestPackage:
+    """`connector` and `operations` are the package's literals; `package` its import name
+    (`__package__` of the generated `connector.py`), where `tools.json` and `models` live."""
+
+    def __init__(self, connector: ConnectorSpec, operations: tuple[Operation, ...], package: str) -> None:
+        self.connector = connector
+        self.operations = operations
+        self.package = package
+        self._operations = {operation.tool: operation for operation in operations}
+        self._definitions: list[dict[str, Any]] | None = None
+        self._tools: tuple[types.Tool, ...] | None = None
+        self._with_output_schema: frozenset[str] | None = None
+        self._models: ModuleType | None = None
+
+    @property
+    def name(self) -> str:
+        return self.connector.name
+
+    def operation(self, tool: str) -> Operation | None:
+        return self._operations.get(tool)
+
+    def definitions(self) -> list[dict[str, Any]]:
+        """The tools/list entries of `tools.json`, as JSON objects."""
+        if self._definitions is None:
+            data = resources.files(self.package).joinpath(TOOLS_FILE).read_bytes()
+            self._definitions = json.loads(data)
+        return self._definitions
+
+    def tools(self) -> tuple[types.Tool, ...]:
+        if self._tools is None:
+            self._tools = tuple(types.Tool.model_validate(definition) for definition in self.definitions())
+        return self._tools
+
+    def has_output_schema(self, tool: str) -> bool:
+        if self._with_output_schema is None:
+            self._with_output_schema = frozenset(
+                definition["name"] for definition in self.definitions() if definition.get("outputSchema") is not None)
+        return tool in self._with_output_schema
+
+    def input_model(self, operation: Operation) -> type[BaseModel]:
+        if self._models is None:
+            self._models = importlib.import_module(f"{self.package}.{MODELS_MODULE}")
+        model = getattr(self._models, operation.input_model, None)
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            raise TypeError(f"{self.package}.{MODELS_MODULE} has no pydantic model {operation.input_model!r}")
+        return model
+
+    def validate(self, operation: Operation, arguments: Mapping[str, Any]) -> dict[str, Any]:
+        """The arguments, validated by the operation's input model and dumped as the request builder reads
+        them (keys are argument names, only the arguments given). Raises `InvalidArguments` naming every
+        field at fault (never its value)."""
+        model = self.input_model(operation)
+        try:
+            instance = model.model_validate(arguments)
+        except ValidationError as error:
+            raise InvalidArguments(f"invalid arguments for {operation.tool}: {describe_problems(error)}") from None
+        return instance.model_dump(mode="json", by_alias=True, exclude_unset=True)
+
+
+def describe_problems(error: ValidationError) -> str:
+    problems = [f"`{'.'.join(str(part) for part in problem['loc']) or '(arguments)'}`: {problem['msg']}"
+                for problem in error.errors(include_url=False, include_input=False)]
+    more = len(problems) - _MAX_PROBLEMS
+    shown = "; ".join(problems[:_MAX_PROBLEMS])
+    return shown + (f"; and {more} more" if more > 0 else "")

@@ -1,0 +1,149 @@
+"""An upstream HTTP response (read within the size limit) -> an MCP `CallToolResult`.
+
+JSON becomes structured content (an object as it is; anything else, or any value of an operation whose
+documented response is not an object, as `{"result": value}`) plus the JSON as text; text and XML become
+text; images become image content; other binary content an embedded blob resource. An error status becomes
+an error result with the status, a short sanitized excerpt of the body, and what to check.
+
+A tool that advertises an outputSchema must answer every success with structured content (the MCP client
+raises otherwise), so non-JSON successes of such tools carry `{"result": <text or null>}`, which the loose
+generated schemas accept.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from typing import Any
+
+import httpx2
+import mcp_types as types
+
+from ._descriptors import Operation
+from ._errors import InvalidResponse, error_result, http_hint
+from ._request import body_kind
+from ._retry import retry_after_s
+
+EXCERPT_CHARS = 500
+# Only this much of an error body is examined: the excerpt is short, and redaction must see whole tokens.
+_EXAMINED_BYTES = 8192
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+_SPACES = re.compile(r"\s{2,}")
+_REDACTED = "[redacted]"
+_PAGE_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+# Things that look like credentials: `key: value` pairs under a secret-sounding name, auth schemes with
+# their credentials, well-known key formats, JWTs, and long opaque strings mixing letters and digits.
+_SECRET_PAIR = re.compile(
+    r"""(?ix)
+    (["']?(?:[a-z0-9_-]*(?:token|secret|password|passwd|api[_-]?key|apikey|authorization|credential|session)
+    [a-z0-9_-]*)["']?\s*[:=]\s*["']?)
+    ([^"'\s,;&}<]+)""")
+_AUTH_SCHEME = re.compile(r"(?i)\b(bearer|basic|token|apikey)\s+[A-Za-z0-9._~+/=-]{6,}")
+_KNOWN_KEY = re.compile(
+    r"\b(?:(?:sk|pk|rk)_(?:live|test)_[A-Za-z0-9]{6,}|gh[pousr]_[A-Za-z0-9]{16,}|github_pat_[A-Za-z0-9_]{20,}"
+    r"|xox[abposr]-[A-Za-z0-9-]{8,}|AKIA[0-9A-Z]{16}|AIza[0-9A-Za-z_-]{30,}|sk-[A-Za-z0-9_-]{16,})")
+_JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
+_OPAQUE = re.compile(r"[A-Za-z0-9+/_-]{32,}={0,2}")
+
+
+def to_result(response: httpx2.Response, body: bytes, *, connector: str, operation: Operation,
+              output_schema: bool) -> types.CallToolResult:
+    """Map a response whose body (`body`, decoded, within the size limit) has been read.
+    `output_schema`: the tool advertises one, so a success must carry structured content. Raises
+    `InvalidResponse` when a JSON content type carries something else."""
+    status = response.status_code
+    if not 200 <= status < 300:
+        return http_error_result(response, body, connector=connector, operation=operation)
+    content_type = response.headers.get("content-type", "")
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    fallback = {"result": None} if output_schema else None
+    if not body:
+        return types.CallToolResult(
+            content=[types.TextContent(type="text", text=f"(empty response, HTTP {status})")],
+            structured_content=fallback)
+    if not media_type:
+        media_type = _sniff(body)
+    kind = body_kind(media_type)
+    if kind == "json":
+        return _json_result(body, connector=connector, media_type=media_type, status=status,
+                            wrap=operation.wrap_output)
+    if output_schema and media_type in _PAGE_TYPES:
+        # JSON is documented; a web page instead is a login, error or maintenance page (or mislabelled JSON).
+        return _json_result(body, connector=connector, media_type=media_type, status=status,
+                            wrap=operation.wrap_output, expected="JSON is documented")
+    if kind == "text":
+        text = body.decode(response.encoding or "utf-8", errors="replace")
+        return types.CallToolResult(content=[types.TextContent(type="text", text=text)],
+                                    structured_content={"result": text} if output_schema else None)
+    data = base64.b64encode(body).decode("ascii")
+    if media_type.startswith("image/"):
+        return types.CallToolResult(content=[types.ImageContent(type="image", data=data, mime_type=media_type)],
+                                    structured_content=fallback)
+    resource = types.BlobResourceContents(uri=f"{connector}://{operation.tool}/response", mime_type=media_type,
+                                          blob=data)
+    return types.CallToolResult(content=[types.EmbeddedResource(type="resource", resource=resource)],
+                                structured_content=fallback)
+
+
+def _sniff(body: bytes) -> str:
+    """A media type for a response without Content-Type: JSON if it parses, text if it decodes."""
+    try:
+        json.loads(body)
+        return "application/json"
+    except ValueError:
+        pass
+    try:
+        body.decode("utf-8")
+        return "text/plain"
+    except UnicodeDecodeError:
+        return "application/octet-stream"
+
+
+def _json_result(body: bytes, *, connector: str, media_type: str, status: int, wrap: bool,
+                 expected: str = "the body is not valid JSON") -> types.CallToolResult:
+    try:
+        value: Any = json.loads(body)
+    except ValueError:  # includes UnicodeDecodeError
+        raise InvalidResponse(
+            f"{connector} answered HTTP {status} with {media_type}, but {expected}: "
+            f"response not in the documented format. Excerpt: {sanitized_excerpt(body)}") from None
+    structured = {"result": value} if wrap or not isinstance(value, dict) else value
+    text = json.dumps(value, ensure_ascii=False)
+    return types.CallToolResult(content=[types.TextContent(type="text", text=text)], structured_content=structured)
+
+
+def http_error_result(response: httpx2.Response, body: bytes, *, connector: str,
+                      operation: Operation) -> types.CallToolResult:
+    status = response.status_code
+    reason = response.reason_phrase or ""
+    message = f"HTTP {status}{' ' + reason if reason else ''} from {connector} ({operation.method} {operation.path})"
+    location = response.headers.get("location")
+    if location and 300 <= status < 400:
+        # Without the query: a redirect target may carry a signature or token there.
+        message += f", redirected to {location.split('?', 1)[0]}"
+    excerpt = sanitized_excerpt(body)
+    if excerpt:
+        message += f". Response: {excerpt}"
+    return error_result(f"{message}\nHint: {http_hint(status, retry_after_s=retry_after_s(response.headers))}")
+
+
+def sanitized_excerpt(body: bytes, limit: int = EXCERPT_CHARS) -> str:
+    """At most `limit` characters of `body` on one line: control characters removed and anything that
+    looks like a token, key or password redacted."""
+    text = body[:_EXAMINED_BYTES].decode("utf-8", errors="replace")
+    text = _SPACES.sub(" ", _CONTROL.sub(" ", text)).strip()
+    text = redact_secrets(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def redact_secrets(text: str) -> str:
+    text = _SECRET_PAIR.sub(lambda match: match.group(1) + _REDACTED, text)
+    text = _AUTH_SCHEME.sub(lambda match: f"{match.group(1)} {_REDACTED}", text)
+    text = _KNOWN_KEY.sub(_REDACTED, text)
+    text = _JWT.sub(_REDACTED, text)
+    return _OPAQUE.sub(lambda match: _REDACTED if _looks_random(match.group(0)) else match.group(0), text)
+
+
+def _looks_random(text: str) -> bool:
+    return any(char.isdigit() for char in text) and any(char.isalpha() for char in text)

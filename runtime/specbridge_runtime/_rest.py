@@ -1,0 +1,230 @@
+"""`RestProvider`: the `ToolProvider` of a generated REST package.
+
+One call: validate the arguments (the input model; nothing is sent when they are wrong) -> wait for the
+`CallGate` -> build the request -> `UpstreamAuth.apply` -> send, streaming the body and refusing it past
+the size limit, within the timeout -> ask the `RetryPolicy` -> map the response to an MCP result ->
+`AuditSink.record`. Every upstream fault becomes an error result; none escapes to the server.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+import httpx2
+import mcp_types as types
+
+from ._audit import arguments_digest
+from ._caller import current_principal
+from ._descriptors import Limits, Operation
+from ._errors import (
+    ConfigurationError,
+    ConnectionFailed,
+    InvalidResponse,
+    OperationNotFound,
+    ResponseTooLarge,
+    ToolError,
+    UpstreamError,
+    UpstreamTimeout,
+    error_result,
+)
+from ._limits import timeout_for
+from ._package import RestPackage
+from ._request import base_url_variable, build_request, resolve_base_url
+from ._response import redact_secrets, to_result
+from ._seams import AuditSink, CallGate, CallRecord, RetryPolicy, UpstreamAuth
+
+logger = logging.getLogger(__name__)
+
+AuthFactory = Callable[[Operation], UpstreamAuth]
+_CAUSE_CHARS = 200
+
+
+@dataclass(slots=True)
+class _Outcome:
+    """What the audit record of one call says, filled in as the call proceeds."""
+
+    status: str = "ok"
+    http_status: int | None = None
+    bytes_out: int = 0
+    bytes_in: int = 0
+    retries: int = 0
+
+
+class RestProvider:
+    """Serves the tools of `package`, calling its API over one pooled `httpx2.AsyncClient`.
+
+    `environ` supplies `<NAME>_BASE_URL`; `limits` defaults to the connector's; `transport` replaces the
+    network (tests: `specbridge_runtime.testing.MockUpstream`)."""
+
+    def __init__(self, package: RestPackage, *, environ: Mapping[str, str], gate: CallGate, auth_for: AuthFactory,
+                 retry: RetryPolicy, audit: AuditSink, limits: Limits | None = None,
+                 transport: httpx2.AsyncBaseTransport | None = None) -> None:
+        self.package = package
+        self.connector = package.connector
+        self.limits = limits if limits is not None else package.connector.limits
+        self._gate = gate
+        self._auth_for = auth_for
+        self._retry = retry
+        self._audit = audit
+        self._transport = transport
+        self._client: httpx2.AsyncClient | None = None
+        self._base_url: str | None = None
+        self._base_url_problem = ""
+        try:
+            self._base_url = resolve_base_url(self.connector, environ)
+        except ConfigurationError as problem:
+            self._base_url_problem = str(problem)
+
+    @property
+    def name(self) -> str:
+        return self.connector.name
+
+    @property
+    def base_url(self) -> str | None:
+        return self._base_url
+
+    async def start(self) -> None:
+        if self._base_url is None:
+            logger.warning("%s; calls will fail until it is set", self._base_url_problem)
+        self._http()
+
+    async def stop(self) -> None:
+        if self._client is not None:
+            client, self._client = self._client, None
+            await client.aclose()
+
+    async def list_tools(self) -> Sequence[types.Tool]:
+        return self.package.tools()
+
+    def tool_entries(self) -> Sequence[Mapping[str, Any]]:
+        """The tools/list entries as JSON objects (`tools.json`): the server sends these as they are, which
+        spares building and dumping hundreds of `Tool` models when a client first lists the tools."""
+        return self.package.definitions()
+
+    def on_tools_changed(self, callback: Callable[[], Awaitable[None]]) -> None:
+        """A generated package's tools are fixed: the callback is never called."""
+
+    async def call_tool(self, name: str, arguments: Mapping[str, Any]) -> types.CallToolResult:
+        started, wall = time.monotonic(), time.time()
+        outcome = _Outcome()
+        try:
+            result = await self._call(name, arguments, outcome)
+        except ToolError as error:
+            outcome.status = error.status
+            result = error.to_result()
+        except Exception:  # a bug (in the runtime or the package) must not take the server down
+            logger.exception("%s: the call of %s failed unexpectedly", self.name, name)
+            outcome.status = "internal_error"
+            result = error_result(f"internal error in the {self.name} server while calling {name} (see its log)")
+        self._record(name, arguments, outcome, started, wall)
+        return result
+
+    async def _call(self, name: str, arguments: Mapping[str, Any], outcome: _Outcome) -> types.CallToolResult:
+        operation = self.package.operation(name)
+        if operation is None:
+            raise OperationNotFound(f"operation not found: {name!r} is not a tool of {self.name}")
+        values = self.package.validate(operation, arguments)
+        async with self._gate.enter(name):
+            response, body = await self._send(operation, values, outcome)
+        outcome.http_status = response.status_code
+        outcome.bytes_in = len(body)
+        outcome.status = "ok" if response.is_success else f"http_{response.status_code}"
+        return to_result(response, body, connector=self.name, operation=operation,
+                         output_schema=self.package.has_output_schema(name))
+
+    async def _send(self, operation: Operation, values: Mapping[str, Any],
+                    outcome: _Outcome) -> tuple[httpx2.Response, bytes]:
+        """Send (and resend, as the retry policy and a credential refresh allow) until there is a response
+        to map, or raise the `UpstreamError` of the last failure."""
+        if self._base_url is None:
+            raise ConnectionFailed(self._base_url_problem)
+        auth = self._auth_for(operation)
+        timeout_s = timeout_for(self.limits, operation.tool)
+        attempt, waited_s, refreshed = 0, 0.0, False
+        while True:
+            request = build_request(operation, values, base_url=self._base_url, static_headers=self.connector.headers)
+            await auth.apply(request)
+            request.extensions["timeout"] = httpx2.Timeout(timeout_s).as_dict()
+            outcome.bytes_out = len(request.read())
+            response: httpx2.Response | None = None
+            failure: Exception | None = None
+            body = b""
+            try:
+                response, body = await self._exchange(request, timeout_s)
+            except (httpx2.HTTPError, TimeoutError) as error:
+                failure = error
+            if response is not None and response.status_code == 401 and not refreshed:
+                refreshed = True
+                if await auth.refresh():
+                    outcome.retries += 1
+                    continue
+            delay = self._retry.delay(attempt, response, failure, operation.is_idempotent, waited_s)
+            if delay is None:
+                if failure is not None:
+                    raise self._upstream_error(failure, operation, timeout_s)
+                assert response is not None
+                return response, body
+            await anyio.sleep(delay)
+            waited_s += delay
+            attempt += 1
+            outcome.retries += 1
+
+    async def _exchange(self, request: httpx2.Request, timeout_s: float) -> tuple[httpx2.Response, bytes]:
+        """Send `request` and read its body chunk by chunk, never holding more than the size limit."""
+        limit = self.limits.max_response_bytes
+        with anyio.fail_after(timeout_s):
+            response = await self._http().send(request, stream=True)
+            try:
+                declared = response.headers.get("content-length", "")
+                if declared.isdigit() and int(declared) > limit:
+                    raise self._too_large(limit)
+                body = bytearray()
+                async for chunk in response.aiter_bytes():
+                    if len(body) + len(chunk) > limit:
+                        raise self._too_large(limit)
+                    body += chunk
+            finally:
+                await response.aclose()
+        return response, bytes(body)
+
+    def _too_large(self, limit: int) -> ResponseTooLarge:
+        return ResponseTooLarge(f"the response of {self.name} is larger than the limit of {limit:,} bytes; "
+                                "it was not read further")
+
+    def _upstream_error(self, failure: Exception, operation: Operation, timeout_s: float) -> UpstreamError:
+        where = f"{self.name} ({operation.method} {operation.path})"
+        if isinstance(failure, TimeoutError | httpx2.TimeoutException):
+            return UpstreamTimeout(f"timeout: {where} did not answer within {timeout_s:g} s")
+        cause = redact_secrets(str(failure) or type(failure).__name__)[:_CAUSE_CHARS]
+        if isinstance(failure, httpx2.DecodingError):
+            return InvalidResponse(f"the response of {where} could not be decoded: {cause}")
+        if isinstance(failure, httpx2.ConnectError):
+            return ConnectionFailed(f"connection failed: could not connect to {self._base_url} for {where}: {cause}. "
+                                    f"The base URL can be set with {base_url_variable(self.connector)}")
+        return ConnectionFailed(f"connection failed: the exchange with {where} broke off: {cause}")
+
+    def _http(self) -> httpx2.AsyncClient:
+        if self._client is None:
+            self._client = httpx2.AsyncClient(transport=self._transport, timeout=self.limits.timeout_s,
+                                              follow_redirects=False)
+        return self._client
+
+    def _record(self, tool: str, arguments: Mapping[str, Any], outcome: _Outcome, started: float,
+                wall: float) -> None:
+        latency_ms = (time.monotonic() - started) * 1000
+        logger.info("%s %s -> %s%s in %.0f ms", self.name, tool, outcome.status,
+                    f" (HTTP {outcome.http_status})" if outcome.http_status else "", latency_ms)
+        digest, size, kept = arguments_digest(arguments, keep=self.connector.audit_arguments)
+        record = CallRecord(time=wall, connector=self.name, tool=tool, status=outcome.status,
+                            http_status=outcome.http_status, latency_ms=latency_ms, bytes_out=outcome.bytes_out,
+                            bytes_in=outcome.bytes_in, retries=outcome.retries, arguments_hash=digest,
+                            arguments_size=size, arguments=kept, caller=current_principal())
+        try:
+            self._audit.record(record)
+        except Exception:  # an audit fault is logged; the call's result still reaches the caller
+            logger.exception("%s: the audit record of %s could not be written", self.name, tool)

@@ -1,0 +1,167 @@
+"""Secret references, resolved when a call needs them (never cached, so revocation is immediate).
+
+- `env:NAME`: the environment variable NAME (container deployments).
+- `vault:NAME`: the vault entry NAME of this connector; else the environment variable
+  `<CONNECTOR>_<NAME>` (upper case, other characters `_`).
+- `enc:v1:<key id>:<name>:<base64url>`: a value sealed by `specbridge encrypt`, safe to commit; it opens
+  only with the master key, for the connector and name it was sealed for.
+Any other value is a plain, non-secret value (a client id, a header that is not a credential).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import re
+from collections.abc import Mapping
+
+from ._errors import NotAuthenticated
+from ._limits import env_prefix
+from ._vault import MasterKeyError, Sealed, SecretUnreadable, Vault, VaultError, seal, unseal
+
+ENV_PREFIX = "env:"
+VAULT_PREFIX = "vault:"
+ENC_PREFIX = "enc:"
+_ENC_VERSION = "v1"
+NAME_PATTERN = re.compile(r"[A-Za-z0-9_.-]{1,128}")
+
+
+class CredentialError(NotAuthenticated):
+    """A credential is missing, malformed, unreadable or refused: the call fails with this message (what
+    to do, never the value)."""
+
+
+class CredentialMissing(CredentialError):
+    """A secret reference resolves to nothing."""
+
+
+def is_reference(value: str) -> bool:
+    return value.startswith((ENV_PREFIX, VAULT_PREFIX, ENC_PREFIX))
+
+
+def fallback_env_name(connector: str, name: str) -> str:
+    return env_prefix(f"{connector}_{name}")
+
+
+def redact(text: str, *secrets: str | None) -> str:
+    """`text` with every given secret value replaced, for messages built from what a server said."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "[redacted]")
+    return text
+
+
+def check_name(name: str) -> str:
+    if not NAME_PATTERN.fullmatch(name):
+        raise CredentialError(f"{name!r} is not a secret name: use 1-128 letters, digits, '_', '.' or '-'")
+    return name
+
+
+def seal_reference(vault: Vault, connector: str, name: str, value: str) -> str:
+    """An `enc:` value for a definition file, bound to `connector` and `name`."""
+    sealed = seal(vault.sealing_key(), connector, check_name(name), value)
+    blob = base64.urlsafe_b64encode(sealed.nonce + sealed.ciphertext).decode("ascii").rstrip("=")
+    return f"{ENC_PREFIX}{_ENC_VERSION}:{sealed.key_id}:{name}:{blob}"
+
+
+def open_reference(vault: Vault, connector: str, reference: str) -> str:
+    version, _, rest = reference.removeprefix(ENC_PREFIX).partition(":")
+    kid, _, rest = rest.partition(":")
+    name, _, blob = rest.partition(":")
+    try:
+        raw = base64.urlsafe_b64decode(blob + "=" * (-len(blob) % 4))
+    except (binascii.Error, ValueError):
+        raw = b""
+    if version != _ENC_VERSION or not NAME_PATTERN.fullmatch(name) or len(raw) <= 12:
+        raise CredentialError(
+            f"an enc: value of connector {connector!r} is malformed (truncated or edited); "
+            f"seal the secret again with `specbridge encrypt --connector {connector} --name NAME`"
+        )
+    again = f"seal it again with `specbridge encrypt --connector {connector} --name {name}`"
+    try:
+        key = vault.key_for(kid)
+    except MasterKeyError:
+        raise MasterKeyError(
+            f"the enc: value {name!r} of connector {connector!r} was sealed with master key {kid}, which is not the "
+            f"master key in use ({vault.keyring.source}): set that key, or {again}"
+        ) from None
+    try:
+        return unseal(key, connector, name, Sealed(kid, raw[:12], raw[12:]))
+    except SecretUnreadable:
+        raise SecretUnreadable(
+            f"the enc: value {name!r} failed its integrity check for connector {connector!r}: it was altered, or "
+            f"sealed for another connector or name; {again}"
+        ) from None
+
+
+class Secrets:
+    """Resolves the secret references of one connector, afresh at every call."""
+
+    def __init__(self, connector: str, vault: Vault | None = None, environ: Mapping[str, str] | None = None) -> None:
+        self.connector = connector
+        self._environ = os.environ if environ is None else environ
+        self._vault = vault
+
+    @property
+    def vault(self) -> Vault:
+        if self._vault is None:
+            self._vault = Vault(environ=self._environ)
+        return self._vault
+
+    def lookup(self, reference: str) -> str | None:
+        """The value, or None when the reference resolves to nothing. A vault problem fails the call."""
+        try:
+            return self._lookup(reference)
+        except VaultError as error:
+            raise CredentialError(str(error)) from None
+
+    def _lookup(self, reference: str) -> str | None:
+        if reference.startswith(ENV_PREFIX):
+            return self._environ.get(reference.removeprefix(ENV_PREFIX)) or None
+        if reference.startswith(VAULT_PREFIX):
+            name = reference.removeprefix(VAULT_PREFIX)
+            stored = self.vault.get(self.connector, name)
+            if stored is not None:
+                return stored
+            return self._environ.get(fallback_env_name(self.connector, name)) or None
+        if reference.startswith(ENC_PREFIX):
+            return open_reference(self.vault, self.connector, reference)
+        return reference
+
+    def __call__(self, reference: str) -> str:
+        value = self.lookup(reference)
+        if value is None:
+            raise CredentialMissing(self.missing_message(reference))
+        return value
+
+    def missing_message(self, reference: str) -> str:
+        if reference.startswith(ENV_PREFIX):
+            return f"the environment variable {reference.removeprefix(ENV_PREFIX)} is not set"
+        name = reference.removeprefix(VAULT_PREFIX)
+        return (
+            f"no secret {name!r}: store it with `{self.connector}-mcp creds set {name}` "
+            f"or set the environment variable {fallback_env_name(self.connector, name)}"
+        )
+
+    def fix_hint(self, reference: str) -> str:
+        """How to replace the value behind `reference`."""
+        if reference.startswith(ENV_PREFIX):
+            return f"correct the environment variable {reference.removeprefix(ENV_PREFIX)}"
+        if reference.startswith(ENC_PREFIX):
+            return f"seal it again with `specbridge encrypt --connector {self.connector} --name NAME`"
+        name = reference.removeprefix(VAULT_PREFIX)
+        return f"store it again with `{self.connector}-mcp creds set {name}`"
+
+    def store(self, name: str, value: str) -> None:
+        self.vault.set(self.connector, check_name(name), value)
+
+    def load(self, name: str) -> str | None:
+        """The vault entry `name` of this connector (no environment fallback); a vault problem fails the call."""
+        try:
+            return self.vault.get(self.connector, name)
+        except VaultError as error:
+            raise CredentialError(str(error)) from None
+
+    def forget(self, name: str) -> bool:
+        return self.vault.delete(self.connector, name)

@@ -1,0 +1,164 @@
+"""The transports that run a server built by `build_server`: stdio, streamable HTTP and SSE.
+
+HTTP and SSE take an optional `InboundAuth` (the hook inbound auth plugs into): with it, every request
+needs a bearer token its verifier accepts, and the caller's identity reaches the provider's calls.
+Without it they serve only a loopback host, and only when asked to (`--no-auth`, see `check_exposure`).
+Both answer only the Host names they were bound to (DNS rebinding protection), plus those given in
+`allowed_hosts` ("*" turns the check off, for a server behind a proxy that has its own).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+import uvicorn
+from mcp.server.auth.middleware.auth_context import AuthContextMiddleware
+from mcp.server.auth.middleware.bearer_auth import BearerAuthBackend, RequireAuthMiddleware
+from mcp.server.auth.routes import build_resource_metadata_url, create_protected_resource_routes
+from mcp.server.sse import SseServerTransport
+from mcp.server.stdio import stdio_server
+from mcp.server.streamable_http_manager import StreamableHTTPASGIApp, StreamableHTTPSessionManager
+from mcp.server.transport_security import TransportSecuritySettings
+from pydantic import AnyHttpUrl, ConfigDict, TypeAdapter
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.authentication import AuthenticationMiddleware
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from ._errors import ConfigurationError
+from ._seams import InboundAuth
+from ._server import ProviderServer
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+HTTP_PATH = "/mcp"
+SSE_PATH = "/sse"
+SSE_MESSAGES_PATH = "/messages/"
+ANY_HOST = "*"
+# URLs exactly as configured: an issuer is compared as a string (RFC 8414), so no "/" may be added to it.
+_EXACT_URL = TypeAdapter(AnyHttpUrl, config=ConfigDict(url_preserve_empty_path=True))
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_exposure(host: str, inbound: InboundAuth | None, *, no_auth: bool) -> None:
+    """Refuse to serve without inbound auth, unless bound to loopback with `--no-auth`."""
+    if is_loopback(host) and (no_auth or inbound is not None):
+        return
+    if no_auth:
+        raise ConfigurationError(f"--no-auth is only allowed on a loopback host (127.0.0.1, localhost, ::1), "
+                                 f"not {host}")
+    if inbound is None:
+        raise ConfigurationError(
+            f"refusing to serve on {host} without inbound auth: set SPECBRIDGE_SERVER_TOKEN (clients then send "
+            f"'Authorization: Bearer <token>') or configure OAuth (SPECBRIDGE_AUTH_ISSUER), or bind 127.0.0.1 "
+            f"with --no-auth")
+
+
+def _host_port(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host and not host.startswith("[") else f"{host}:{port}"
+
+
+def transport_security(host: str, port: int, allowed_hosts: Sequence[str] = ()) -> TransportSecuritySettings:
+    """Host/Origin checks that accept the loopback names, the bound `host:port` and `allowed_hosts`
+    (`name` or `name:port`)."""
+    if ANY_HOST in allowed_hosts:
+        return TransportSecuritySettings(enable_dns_rebinding_protection=False)
+    hosts = ["127.0.0.1:*", "localhost:*", "[::1]:*", _host_port(host, port)]
+    hosts += [name if ":" in name else f"{name}:*" for name in allowed_hosts]
+    hosts += [name for name in allowed_hosts if ":" not in name]  # a default port leaves the Host without one
+    origins = [f"{scheme}://{name}" for name in hosts for scheme in ("http", "https")]
+    return TransportSecuritySettings(enable_dns_rebinding_protection=True, allowed_hosts=hosts,
+                                     allowed_origins=origins)
+
+
+def _auth_middleware(inbound: InboundAuth | None) -> list[Middleware]:
+    if inbound is None:
+        return []
+    return [Middleware(AuthenticationMiddleware, backend=BearerAuthBackend(inbound.verifier)),
+            Middleware(AuthContextMiddleware)]
+
+
+def _protected(app: ASGIApp, inbound: InboundAuth | None) -> ASGIApp:
+    if inbound is None:
+        return app
+    metadata_url = (build_resource_metadata_url(_EXACT_URL.validate_python(inbound.resource_server_url))
+                    if inbound.resource_server_url else None)
+    return RequireAuthMiddleware(app, list(inbound.required_scopes), metadata_url)
+
+
+def _metadata_routes(inbound: InboundAuth | None) -> list[BaseRoute]:
+    if inbound is None or not inbound.resource_server_url:
+        return []
+    return list(create_protected_resource_routes(
+        resource_url=_EXACT_URL.validate_python(inbound.resource_server_url),
+        authorization_servers=[_EXACT_URL.validate_python(url) for url in inbound.authorization_servers],
+        scopes_supported=list(inbound.required_scopes) or None))
+
+
+def build_http_app(server: ProviderServer, *, host: str = "127.0.0.1", port: int = 8000,
+                   inbound: InboundAuth | None = None, allowed_hosts: Sequence[str] = (),
+                   path: str = HTTP_PATH) -> Starlette:
+    """The streamable HTTP app serving `server` at `path`."""
+    manager = StreamableHTTPSessionManager(app=server, security_settings=transport_security(host, port, allowed_hosts))
+    routes: list[BaseRoute] = [Route(path, endpoint=_protected(StreamableHTTPASGIApp(manager), inbound))]
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        async with manager.run():  # enters the server's lifespan: the provider runs as long as the app
+            yield
+
+    return Starlette(routes=routes + _metadata_routes(inbound), middleware=_auth_middleware(inbound),
+                     lifespan=lifespan)
+
+
+class _SseConnection:
+    """The GET endpoint: one SSE stream is one MCP connection."""
+
+    def __init__(self, server: ProviderServer, transport: SseServerTransport) -> None:
+        self._server = server
+        self._transport = transport
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async with self._transport.connect_sse(scope, receive, send) as (read_stream, write_stream):
+            await self._server.run(read_stream, write_stream, self._server.create_initialization_options())
+
+
+def build_sse_app(server: ProviderServer, *, host: str = "127.0.0.1", port: int = 8000,
+                  inbound: InboundAuth | None = None, allowed_hosts: Sequence[str] = (), sse_path: str = SSE_PATH,
+                  messages_path: str = SSE_MESSAGES_PATH) -> Starlette:
+    """The SSE app: clients GET `sse_path` for the stream and POST their messages under `messages_path`."""
+    transport = SseServerTransport(messages_path, security_settings=transport_security(host, port, allowed_hosts))
+    routes: list[BaseRoute] = [
+        Route(sse_path, endpoint=_protected(_SseConnection(server, transport), inbound), methods=["GET"]),
+        Mount(messages_path, app=_protected(transport.handle_post_message, inbound)),
+    ]
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        async with server.lifespan(server):  # one provider for all connections, not one per connection
+            yield
+
+    return Starlette(routes=routes + _metadata_routes(inbound), middleware=_auth_middleware(inbound),
+                     lifespan=lifespan)
+
+
+async def serve_stdio(server: ProviderServer) -> None:
+    async with stdio_server() as (read_stream, write_stream):
+        await server.run(read_stream, write_stream, server.create_initialization_options())
+
+
+async def serve_app(app: Starlette, *, host: str, port: int, log_level: str = "warning") -> None:
+    """Run an HTTP or SSE app with uvicorn until interrupted."""
+    config = uvicorn.Config(app, host=host, port=port, log_level=log_level.lower(), access_log=False,
+                            lifespan="on", log_config=None)
+    await uvicorn.Server(config).serve()

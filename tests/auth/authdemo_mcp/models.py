@@ -1,0 +1,5 @@
+from pydantic import BaseModel, ConfigDict
+
+
+class NoArguments(BaseModel):
+    model_config = ConfigDict(extra="forbid")

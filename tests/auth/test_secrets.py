@@ -1,0 +1,63 @@
+"""Secret references: env:, vault: (with its environment fallback) and enc: values."""
+
+from __future__ import annotations
+
+import pytest
+from specbridge_runtime._secrets import CredentialError, CredentialMissing, Secrets, fallback_env_name, seal_reference
+from specbridge_runtime._vault import Vault
+
+SECRET = "enc-secret-0123456789abcdef"
+
+
+def test_env_reference(vault: Vault) -> None:
+    secrets = Secrets("shop", vault, {"SHOP_TOKEN": SECRET})
+    assert secrets("env:SHOP_TOKEN") == SECRET
+    with pytest.raises(CredentialMissing, match="the environment variable OTHER is not set"):
+        secrets("env:OTHER")
+
+
+def test_vault_reference_prefers_the_vault_then_the_environment(vault: Vault) -> None:
+    environ = {"MY_SHOP_API_TOKEN": "from-environment-0123456789"}
+    secrets = Secrets("my-shop", vault, environ)
+    assert fallback_env_name("my-shop", "api.token") == "MY_SHOP_API_TOKEN"
+    assert secrets("vault:api.token") == "from-environment-0123456789"
+    secrets.store("api.token", SECRET)
+    assert secrets("vault:api.token") == SECRET
+
+
+def test_missing_vault_reference_names_both_places(vault: Vault) -> None:
+    with pytest.raises(CredentialMissing) as raised:
+        Secrets("my-shop", vault, {})("vault:token")
+    assert "`my-shop-mcp creds set token`" in str(raised.value) and "MY_SHOP_TOKEN" in str(raised.value)
+
+
+def test_plain_values_are_values(vault: Vault) -> None:
+    assert Secrets("shop", vault, {})("public-client-id") == "public-client-id"
+
+
+def test_enc_value_opens_for_its_connector_only(vault: Vault) -> None:
+    reference = seal_reference(vault, "shop", "token", SECRET)
+    assert reference.startswith("enc:v1:") and SECRET not in reference
+    assert Secrets("shop", vault, {})(reference) == SECRET
+    with pytest.raises(CredentialError, match="sealed for another connector or name"):
+        Secrets("other", vault, {})(reference)
+
+
+def test_enc_value_with_another_name_or_a_flipped_character_fails(vault: Vault) -> None:
+    reference = seal_reference(vault, "shop", "token", SECRET)
+    renamed = reference.replace(":token:", ":other:")
+    with pytest.raises(CredentialError, match="integrity check"):
+        Secrets("shop", vault, {})(renamed)
+    last = reference[-2]
+    flipped = reference[:-2] + ("A" if last != "A" else "B") + reference[-1]
+    with pytest.raises(CredentialError, match=r"integrity check|malformed"):
+        Secrets("shop", vault, {})(flipped)
+    with pytest.raises(CredentialError, match="malformed"):
+        Secrets("shop", vault, {})(reference[:20])
+
+
+def test_enc_value_after_key_rotation_says_to_seal_again(vault: Vault) -> None:
+    reference = seal_reference(vault, "shop", "token", SECRET)
+    vault.rotate_key()
+    with pytest.raises(CredentialError, match="specbridge encrypt --connector shop --name token"):
+        Secrets("shop", vault, {})(reference)

@@ -1,0 +1,43 @@
+"""Session fixtures shared by all test areas: the real-world specs and real servers (httpbin from PyPI)
+started on 127.0.0.1, waited for and stopped."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support import SHARED_SPECS, free_port, stop, wait_for_port
+
+
+@pytest.fixture(scope="session")
+def shared_specs() -> Path:
+    if not (SHARED_SPECS / "MANIFEST.json").exists():
+        pytest.fail(f"the shared real-world specs are not at {SHARED_SPECS} (set SPECBRIDGE_SHARED)")
+    return SHARED_SPECS
+
+
+HTTPBIN_SERVER = (
+    "import logging, sys\n"
+    "logging.disable(logging.WARNING)\n"
+    "from werkzeug.serving import run_simple\n"
+    "import httpbin\n"
+    "run_simple('127.0.0.1', int(sys.argv[1]), httpbin.app, threaded=True)\n"
+)
+
+
+@pytest.fixture(scope="session")
+def httpbin_url() -> Iterator[str]:
+    """httpbin (PyPI) on 127.0.0.1, for the whole session."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-c", HTTPBIN_SERVER, str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        wait_for_port(port, process=process)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop(process)

@@ -1,0 +1,1 @@
+from tests.faultserver.process import faultserver  # noqa: F401  (the fixture)

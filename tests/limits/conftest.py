@@ -1,0 +1,75 @@
+"""Fixtures of the limits tests: the fault server (own process) and the hand-written fault API package served
+by a real MCP server, reached by a real MCP client."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import mcp_types as types
+import pytest
+from mcp import Client
+from mcp.server.lowlevel import Server
+from specbridge_runtime._audit import BackgroundAudit, SqliteStore
+from specbridge_runtime._defaults import no_credentials
+from specbridge_runtime._descriptors import Limits
+from specbridge_runtime._limits import LimitGate
+from specbridge_runtime._package import RestPackage
+from specbridge_runtime._rest import RestProvider
+from specbridge_runtime._retry import BackoffRetry
+from specbridge_runtime._server import build_server
+
+from tests.faultserver.process import FaultServerProcess, faultserver  # noqa: F401  (the fixture)
+from tests.limits.fixtures.faultapi_mcp.connector import PACKAGE
+
+# Small, so every fault test is bounded: calls time out after 1 s, at most 2 retries backing off from 50 ms.
+TEST_LIMITS = Limits(timeout_s=1.0, queue_timeout_s=5.0, max_retries=2, max_retry_wait_s=3.0)
+
+
+@dataclasses.dataclass
+class Served:
+    """A connected MCP client, the server it is connected to (more clients may connect), the provider behind
+    it and the provider's audit."""
+
+    client: Client
+    server: Server[Any]
+    provider: RestProvider
+    audit: BackgroundAudit
+
+    async def call(self, tool: str, **arguments: Any) -> types.CallToolResult:
+        return await self.client.call_tool(tool, arguments)
+
+
+def text_of(result: types.CallToolResult) -> str:
+    return "\n".join(item.text for item in result.content if isinstance(item, types.TextContent))
+
+
+ServeFactory = Callable[..., AbstractAsyncContextManager[Served]]
+
+
+@pytest.fixture
+def serve(faultserver: FaultServerProcess, tmp_path: Path) -> ServeFactory:  # noqa: F811
+    """`async with serve(limits, base_url=..., audit_arguments=...) as served`: the fault API package, served."""
+
+    @asynccontextmanager
+    async def serving(limits: Limits = TEST_LIMITS, *, base_url: str | None = None,
+                      audit_arguments: bool = False) -> AsyncIterator[Served]:
+        connector = dataclasses.replace(PACKAGE.connector, limits=limits, audit_arguments=audit_arguments)
+        package = RestPackage(connector, PACKAGE.operations, PACKAGE.package)
+        audit = BackgroundAudit(SqliteStore(tmp_path / "audit.db"))
+        provider = RestProvider(package, environ={"FAULTAPI_BASE_URL": base_url or faultserver.url},
+                                gate=LimitGate("faultapi", limits), auth_for=no_credentials,
+                                retry=BackoffRetry(max_retries=limits.max_retries, max_wait_s=limits.max_retry_wait_s,
+                                                   base_s=0.05),
+                                audit=audit, limits=limits)
+        try:
+            server = build_server(provider)
+            async with Client(server, cache=None) as client:
+                yield Served(client, server, provider, audit)
+        finally:
+            audit.close()
+
+    return serving

@@ -1,0 +1,48 @@
+"""Rates from the definition through a served package: per operation, refused with a clear error when the
+next token is further away than the queue wait; and the arguments in the audit only where opted in."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from specbridge_runtime._descriptors import Limits, OperationLimits
+
+from tests.limits.conftest import TEST_LIMITS, ServeFactory, text_of
+
+
+async def test_an_operation_rate_paces_that_operation_only(serve: ServeFactory) -> None:
+    limits = Limits(timeout_s=5, operations=(("faultapi_post", OperationLimits(rate="5/s")),))
+    async with serve(limits) as served:
+        started = time.monotonic()
+        for _ in range(5):
+            assert not (await served.call("faultapi_get", mode="ok")).is_error
+        gets = time.monotonic() - started
+        for _ in range(3):
+            assert not (await served.call("faultapi_post", mode="ok", note="n")).is_error
+        posts = time.monotonic() - started - gets
+    assert gets < 0.3 and 0.38 < posts < 0.8
+
+
+async def test_a_token_beyond_the_queue_wait_is_a_clear_error(serve: ServeFactory) -> None:
+    async with serve(Limits(rate="2/min", queue_timeout_s=0.5)) as served:
+        assert not (await served.call("faultapi_get", mode="ok")).is_error
+        started = time.monotonic()
+        refused = await served.call("faultapi_get", mode="ok")
+        assert time.monotonic() - started < 0.3
+        text = text_of(refused)
+        assert refused.is_error and "rate limit of 2/min" in text and "FAULTAPI_RATE" in text
+        assert "next call can start in 29" in text or "next call can start in 30" in text
+
+
+async def test_arguments_are_recorded_only_when_the_definition_opts_in(serve: ServeFactory) -> None:
+    for opted_in in (False, True):
+        started = time.time()
+        async with serve(TEST_LIMITS, audit_arguments=opted_in) as served:
+            await served.call("faultapi_get", mode="ok", id="order-42")
+            assert served.audit.flush()
+            (call,) = served.audit.store.calls("faultapi", started)
+        if opted_in:
+            assert call.arguments is not None and json.loads(call.arguments) == {"mode": "ok", "id": "order-42"}
+        else:
+            assert call.arguments is None
