@@ -139,7 +139,7 @@ class ApiKeyAuth(_Auth):
     key: SecretRef
     location: Literal["header", "query", "cookie"] = "header"
     param_name: str = Field(default="X-API-Key", min_length=1, description="Header, query or cookie name")
-    prefix: str = Field(default="", description='Written before the key, e.g. "ApiKey " for `Authorization: ApiKey ...`')
+    prefix: str = Field(default="", description='Written before the key, e.g. "ApiKey " (`Authorization: ApiKey ...`)')
 
     def to_scheme(self, name: str) -> AuthScheme:
         return AuthScheme(name, "api_key", (("key", self.key),), location=self.location, param_name=self.param_name,
@@ -232,7 +232,8 @@ class LimitsConfig(_Model):
     queue_timeout_s: float | None = Field(default=None, gt=0)
     max_retries: int | None = Field(default=None, ge=0)
     max_retry_wait_s: float | None = Field(default=None, ge=0)
-    operations: dict[str, OperationLimitsConfig] = Field(default={}, description="Per operation (operationId, operation name or tool name)")
+    operations: dict[str, OperationLimitsConfig] = Field(
+        default={}, description="Per operation (operationId, operation name or tool name)")
 
     def to_limits(self, tools: Mapping[str, str] | None = None) -> Limits:
         """The runtime's limits; `tools` maps keys of `operations` to tool names (None: keys are tool names;
@@ -256,7 +257,8 @@ class ParameterConfig(_Model):
     enum: list[Any] | None = None
     default: Any = None
     items: JsonSchemaObject | None = None
-    schema_: JsonSchemaObject | None = Field(default=None, alias="schema", description="A full JSON Schema (wins over type)")
+    schema_: JsonSchemaObject | None = Field(default=None, alias="schema",
+                                             description="A full JSON Schema (wins over type)")
     style: ParamStyle | None = None
     explode: bool | None = None
 
@@ -310,9 +312,11 @@ class RegistryDefinition(_Model):
     registry_url: HttpUrl | None = None
     auth: AuthList = []
     env: dict[str, str] = Field(default={}, description="Environment of the server: plain values or secret references")
-    variables: dict[str, str] = Field(default={}, description="Values of the server.json's {variables}, arguments (by valueHint or flag name) and "
-        "remote headers: plain values or secret references")
-    package: Literal["pypi", "npm", "remote", "oci"] | None = Field(default=None, description="Which entry of the server.json to use (default: pypi, npm, remote, oci, the first found)")
+    variables: dict[str, str] = Field(default={}, description=(
+        "Values of the server.json's {variables}, arguments (by valueHint or flag name) and remote headers: "
+        "plain values or secret references"))
+    package: Literal["pypi", "npm", "remote", "oci"] | None = Field(default=None, description=(
+        "Which entry of the server.json to use (default: pypi, npm, remote, oci, the first found)"))
     limits: LimitsConfig | None = None
 
 

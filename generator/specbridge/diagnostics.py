@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 
-class Level(str, Enum):
+class Level(str, Enum):  # noqa: UP042 - StrEnum would change str(level), which callers may format
     ERROR = "error"  # this input (or this operation) cannot be generated
     WARNING = "warning"  # generated, but something was dropped, changed or guessed
     INFO = "info"

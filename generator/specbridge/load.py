@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
@@ -35,7 +36,7 @@ class LoadedDocument:
 
 
 def is_url(ref: str) -> bool:
-    return urlsplit(ref).scheme.lower() in ("http", "https")
+    return ref[:8].lower().startswith(("http://", "https://"))
 
 
 def load_document(ref: str, *, cwd: Path, root_dir: Path | None = None) -> LoadedDocument:
@@ -48,7 +49,11 @@ def load_document(ref: str, *, cwd: Path, root_dir: Path | None = None) -> Loade
             location = urldefrag(ref).url
             boundary: _Boundary = _OriginBoundary(location)
         else:
-            path = (cwd / ref).resolve()
+            try:
+                path = (cwd / ref).resolve()
+            except (OSError, ValueError):
+                reader.report(codes.UNREADABLE, "not a usable file path", str(cwd / ref))
+                return reader.result(None)
             location = str(path)
             boundary = _FolderBoundary((root_dir if root_dir is not None else path.parent).resolve())
         document = reader.document(location, root=True)
@@ -83,9 +88,12 @@ class _FolderBoundary:
         reference, fragment = urldefrag(ref)
         if not reference:
             return Target(base, unquote(fragment))
-        if urlsplit(reference).scheme:
+        if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", reference):
             return "a spec read from a file may only refer to files next to it"
-        path = (Path(base).parent / unquote(reference)).resolve()
+        try:
+            path = (Path(base).parent / unquote(reference)).resolve()
+        except (OSError, ValueError):
+            return "it is not a usable file path"
         if not path.is_relative_to(self.folder):
             return f"it leaves the spec's folder {self.folder} (a spec is untrusted)"
         return Target(str(path), unquote(fragment))
@@ -101,15 +109,22 @@ class _OriginBoundary:
         self.origin = _origin(final_url)
 
     def resolve(self, ref: str, base: str) -> Target | str:
-        url, fragment = urldefrag(urljoin(base, ref))
-        if _origin(url) != self.origin:
+        try:
+            url, fragment = urldefrag(urljoin(base, ref))
+        except ValueError:
+            return "it is not a usable URL"
+        if self.origin is None or _origin(url) != self.origin:
             return f"it is not on the spec's origin {self.origin} (a spec is untrusted)"
         return Target(url, unquote(fragment))
 
 
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme.lower(), 0)
+def _origin(url: str) -> str | None:
+    """scheme://host:port of a URL (None when the URL is malformed)."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme.lower(), 0)
+    except ValueError:
+        return None
     return f"{parts.scheme.lower()}://{(parts.hostname or '').lower()}:{port}"
 
 
@@ -167,8 +182,9 @@ class _Reader:
                 self.report(codes.TOO_LARGE, f"larger than {MAX_BYTES // (1024 * 1024)} MB", location)
                 return None
             return path.read_bytes()
-        except OSError as error:
-            self.report(codes.UNREADABLE, f"cannot read: {error.strerror or error}", location)
+        except (OSError, ValueError) as error:  # ValueError: a NUL in the path
+            message = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+            self.report(codes.UNREADABLE, f"cannot read: {message}", location)
             return None
 
     def _read_url(self, url: str, root: bool) -> tuple[bytes | None, str]:

@@ -4,11 +4,12 @@ One `<Tool>Input` class per tool, one field per argument, plus a class for every
 from the inputs and for every inline object (the same inline object is emitted once, whoever uses it).
 
 This is our own emitter, not datamodel-code-generator: that tool failed on Stripe without its modular output,
-and we need two guarantees it does not give: every spec string reaches the source through
-`escape.py`, and the output is byte-for-byte deterministic. The emitted module stays fast to import on big
-APIs (`defer_build=True`: a model is built on its first use; forward references, recursive schemas
-included, resolve then, from the module). Hostile or pathological schemas are bounded: past `MAX_DEPTH`
-nested levels or `MAX_CLASSES` classes a part becomes `Any`/`dict[str, Any]`, with a diagnostic.
+and we need two guarantees it does not give: every spec string reaches the source through `escape.py`, and
+the output is byte-for-byte deterministic. The module stays fast to import on big APIs: classes come
+dependencies first, so annotations are plain expressions (only a reference to a class not yet defined, in a
+recursive schema, is a string), and `defer_build=True` builds a model's validator on its first use.
+Hostile or pathological schemas are bounded: past `MAX_DEPTH` nested levels or `MAX_CLASSES` classes a part
+becomes `Any`/`dict[str, Any]`, with a diagnostic; reference chains are followed without recursion.
 """
 
 from __future__ import annotations

@@ -189,7 +189,7 @@ def _relative_to(reference: str, base: str) -> str:
         return reference
     if is_url(base):
         return urljoin(base, reference)
-    return os.path.join(os.path.dirname(base), reference)
+    return os.path.normpath(os.path.join(os.path.dirname(base), reference))
 
 
 def _wrapper_package(wrapper: WrapperConnector, job: Job, digests: tuple[tuple[str, str], ...],

@@ -14,10 +14,19 @@ Exceptions:
     SpecbridgeError                  the runtime's errors; the message says what to do
     ├── RuntimeVersionError          the installed runtime cannot run a generated package
     ├── ConfigurationError           the server cannot be set up as asked (base URL, exposure)
+    ├── VaultError                   a secret cannot be stored or read (`creds` commands)
+    │   ├── MasterKeyError           the master key is missing, malformed or not the one used
+    │   └── SecretUnreadable         a sealed secret was altered or moved to another connector/name
     └── ToolError                    a failed call; becomes an MCP error result (`to_result()`)
         ├── InvalidArguments         the arguments do not fit the input model; nothing was sent
         ├── OperationNotFound        no such tool
         ├── NotAuthenticated         no usable credentials for the upstream API
+        │   └── CredentialError      a credential is missing, malformed, unreadable or refused
+        │       ├── CredentialMissing      a secret reference resolves to nothing
+        │       ├── CredentialFormatError  a stored credential has a bad format (line break, prefix)
+        │       └── OAuthError             the authorization server could not be used or refused us
+        │           ├── LoginRequired      no usable token: run `<name>-mcp login`
+        │           └── ClientRejected     the client was revoked or its credentials are wrong
         ├── LimitExceeded            the call could not start in time (`CallGate`)
         │   ├── QueueFull            too many calls in flight
         │   └── RateLimited          the connector's rate limit
@@ -62,11 +71,14 @@ from ._errors import (
     UpstreamError,
     UpstreamTimeout,
 )
+from ._oauth import ClientRejected, LoginRequired, OAuthError
 from ._package import RestPackage
 from ._rest import RestProvider
 from ._seams import AuditSink, CallGate, CallRecord, InboundAuth, RetryPolicy, ToolProvider, UpstreamAuth
+from ._secrets import CredentialError, CredentialFormatError, CredentialMissing
 from ._server import build_server
 from ._transports import build_http_app, build_sse_app
+from ._vault import MasterKeyError, SecretUnreadable, VaultError
 from ._version import __version__, require_runtime
 from ._wrapper import WrapperPackage, WrapperProvider
 
@@ -77,15 +89,22 @@ __all__ = [
     "CallGate",
     "CallRecord",
     "Caller",
+    "ClientRejected",
     "ConfigurationError",
     "ConnectionFailed",
     "ConnectorSpec",
+    "CredentialError",
+    "CredentialFormatError",
+    "CredentialMissing",
     "InboundAuth",
     "InvalidArguments",
     "InvalidResponse",
     "LimitExceeded",
     "Limits",
+    "LoginRequired",
+    "MasterKeyError",
     "NotAuthenticated",
+    "OAuthError",
     "OAuthFlow",
     "Operation",
     "OperationLimits",
@@ -100,6 +119,7 @@ __all__ = [
     "RestProvider",
     "RetryPolicy",
     "RuntimeVersionError",
+    "SecretUnreadable",
     "ServerVariable",
     "SpecbridgeError",
     "StdioUpstream",
@@ -108,6 +128,7 @@ __all__ = [
     "UpstreamAuth",
     "UpstreamError",
     "UpstreamTimeout",
+    "VaultError",
     "WrapperPackage",
     "WrapperProvider",
     "WrapperSpec",

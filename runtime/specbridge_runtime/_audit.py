@@ -3,7 +3,8 @@
 `record()` only appends the record to a list; a writer thread stores batches in SQLite
 (`$SPECBRIDGE_HOME/audit.db`, WAL, one table `calls` shared by every connector of the machine) or in JSON
 lines (`$SPECBRIDGE_HOME/audit/audit-YYYY-MM-DD.jsonl`, one file per UTC day), and deletes what is older than
-the retention at start and every hour. A failing disk loses records (logged), never a call.
+the retention when it starts (with the first call) and every hour. A failing disk loses records (logged),
+never a call.
 
 Records hold no secret: a `CallRecord` has no headers, tokens or URLs, and its arguments only as a sha256
 hash and a size unless the connector's definition opts in (`ConnectorSpec.audit_arguments`).

@@ -18,13 +18,9 @@ import httpx2
 from ._descriptors import AuthScheme, ConnectorSpec, Operation
 from ._oauth import OAuthClient
 from ._seams import UpstreamAuth
-from ._secrets import CredentialError, CredentialMissing, Secrets, is_reference
+from ._secrets import CredentialError, CredentialFormatError, CredentialMissing, Secrets, is_reference
 
 Requirement = tuple[str, ...]
-
-
-class CredentialFormatError(CredentialError):
-    """A stored credential cannot be right as it is (a line break, a doubled prefix)."""
 
 
 class SchemeAuth(UpstreamAuth, Protocol):

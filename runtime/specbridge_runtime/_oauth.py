@@ -271,9 +271,8 @@ class OAuthClient:
 
     async def _refresh(self, token: StoredToken) -> StoredToken:
         assert token.refresh_token is not None
+        # No `scope`: the refreshed token keeps what was granted, which may be less than was asked for.
         data = {"grant_type": "refresh_token", "refresh_token": token.refresh_token}
-        if self.scopes:
-            data["scope"] = " ".join(self.scopes)
         fresh = await self._token_request(data, await self._client(), refreshing=True)
         # Rotation: a server that issues no new refresh token expects the old one again.
         return self._save(fresh if fresh.refresh_token else _with_refresh(fresh, token.refresh_token))
@@ -298,10 +297,10 @@ class OAuthClient:
             return client
         endpoints = await self.endpoints(registering=True)
         if endpoints.registration is None:
-            raise CredentialError(
+            reference = self.scheme.secret("client_id") or f"vault:{_snake(self.scheme.name)}_client_id"
+            raise CredentialMissing(
                 f"OAuth scheme {self.scheme.name!r} has no client id and the authorization server offers no dynamic "
-                f"registration: store one with `{self.secrets.connector}-mcp creds set "
-                f"{_snake(self.scheme.name)}_client_id`"
+                f"registration: {self.secrets.missing_message(reference)}"
             )
         return await self.register(grant_types or ["authorization_code", "refresh_token"], redirect_uri)
 

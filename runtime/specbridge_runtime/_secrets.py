@@ -36,6 +36,10 @@ class CredentialMissing(CredentialError):
     """A secret reference resolves to nothing."""
 
 
+class CredentialFormatError(CredentialError):
+    """A stored credential cannot be right as it is (a line break, a doubled prefix)."""
+
+
 def is_reference(value: str) -> bool:
     return value.startswith((ENV_PREFIX, VAULT_PREFIX, ENC_PREFIX))
 

@@ -183,6 +183,7 @@ def test_inspect_shows_tools_and_writes_nothing(project: Path, capsys: pytest.Ca
     assert tools[0]["annotations"]["readOnlyHint"] is True
     assert isinstance(report["diagnostics"], list)
     assert sorted(p.name for p in project.iterdir()) == ["specs"]
+    assert run("inspect", "missing.json") == 1
 
 
 def test_the_console_script_runs(project: Path) -> None:
@@ -192,3 +193,12 @@ def test_the_console_script_runs(project: Path) -> None:
     assert completed.returncode == 1
     assert "generated/pets/README.md differs" in completed.stdout
     assert "Traceback" not in completed.stderr
+
+
+@pytest.mark.parametrize("name", ["../../evil", "/etc/evil", "class", "日本語", "x\"); import os #", ""])
+def test_hostile_names_stay_inside_out_and_make_identifiers(project: Path, name: str) -> None:
+    assert run("gen", "specs/pets.json", "--name", name, "-o", "out/pkg") == 0
+    everything = sorted(p.relative_to(project).as_posix() for p in project.rglob("*") if p.is_file())
+    assert all(path.startswith(("out/pkg/", "specs/")) for path in everything)
+    (package,) = (project / "out" / "pkg" / "src").iterdir()
+    assert package.name.isidentifier() and package.name.isascii() and package.name.endswith("_mcp")

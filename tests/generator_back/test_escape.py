@@ -111,7 +111,8 @@ def test_long_names_are_shortened_with_a_hash_of_the_whole_name() -> None:
 
 @pytest.mark.parametrize(("text", "expected"), [
     ("pet", "Pet"), ("pet-owner.v2", "PetOwnerV2"), ("2x", "Model2x"), ("", "Model"), ("Exception", "ExceptionModel"),
-    ("BaseModel", "BaseModelModel"), ("../../x", "X"), ("Any", "AnyModel"),
+    ("BaseModel", "BaseModelModel"), ("../../x", "X"), ("Any", "AnyModel"), ("none", "NoneModel"),
+    ("true", "TrueModel"),
 ])
 def test_class_names_are_pascal_case_and_never_shadow_what_models_use(text: str, expected: str) -> None:
     assert to_class_name(text, used=set()) == expected

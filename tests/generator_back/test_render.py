@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 from specbridge.escape import Markdown
-from specbridge.format import format_python
+from specbridge.format import FormatError, format_python
+from specbridge.ir import RestConnector
 from specbridge.pipeline import rest_packages
 from specbridge.render import package_version, render_template, runtime_requirement
 from specbridge.write import LOCK
@@ -22,7 +23,7 @@ from tests.generator_back.conftest import arg, make_connector, make_tool
 EVIL = '"""\'\'\'"); import os; os.system("x")#\n\x00\u2028{{ config }}{% raw %}\\ <script>|`'
 
 
-def hostile_connector(name: str = "demo"):  # type: ignore[no-untyped-def]
+def hostile_connector(name: str = "demo") -> RestConnector:
     get = make_tool("get_thing", arg(EVIL, {"type": "string", "description": EVIL}, required=True, source="path"),
                     method="GET", path=f"/things/{{{EVIL}}}", description=EVIL, connector=name,
                     params=(Param(arg=EVIL, name=EVIL, location="path"),),
@@ -149,6 +150,11 @@ def test_a_connector_name_that_is_not_snake_case_is_a_bug_not_a_package() -> Non
                                               ("beta", "0.1.0"), ("1.2.3-rc.1", "1.2.3")])
 def test_package_versions_follow_the_api_version(api: str, package: str) -> None:
     assert package_version(api) == package
+
+
+def test_generated_source_that_does_not_parse_is_a_bug_not_output() -> None:
+    with pytest.raises(FormatError):
+        format_python({"broken.py": "def (:\n"})
 
 
 def test_formatting_is_one_batch_and_deterministic() -> None:

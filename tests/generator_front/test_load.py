@@ -222,3 +222,13 @@ def test_url_body_size_limit(spec_server: SpecServer, monkeypatch: pytest.Monkey
     spec_server.files["/big.json"] = b'{"a": "' + b"x" * 5000 + b'"}'
     loaded = load_document(f"{spec_server.url}/big.json", cwd=Path("."))
     assert [d.code for d in loaded.diagnostics] == [codes.TOO_LARGE]
+
+
+def test_hostile_file_refs_are_refused_not_raised(tmp_path: Path) -> None:
+    write(tmp_path, "spec.json", spec_with({"/a": {"get": {"parameters": [
+        {"$ref": "x\u0000y.json"}, {"$ref": "%00.json"}, {"$ref": "a" * 5000 + ".json"}, {"$ref": "http://[x"},
+        {"$ref": "//[x/a"}], "responses": {}}}}))
+    loaded = load_document("spec.json", cwd=tmp_path)
+    assert loaded.document is not None
+    assert sorted(d.code for d in loaded.diagnostics) == [codes.UNREADABLE] + [codes.REF_REFUSED] * 4
+    assert [d.code for d in load_document("a\u0000b", cwd=tmp_path).diagnostics] == [codes.UNREADABLE]

@@ -235,6 +235,9 @@ class SchemaNormalizer:
         for name in names:
             if name == "file":
                 name, binary = "string", True
+            if isinstance(name, str) and name in _TYPE_SLIPS:
+                self._invalid(f"type {name!r} is not a JSON Schema type; read as {_TYPE_SLIPS[name]!r}", where)
+                name = _TYPE_SLIPS[name]
             if isinstance(name, str) and name in JSON_TYPES:
                 if name not in types:
                     types.append(name)
@@ -323,6 +326,11 @@ def _exclusive_bounds(node: Mapping[str, Any], out: dict[str, Any]) -> None:
             out[exclusive] = out.pop(bound)
         elif _is_number(value):
             out[exclusive] = value
+
+
+# Type names real specs write by mistake (httpbin says `int`), read as what they obviously mean.
+_TYPE_SLIPS = {"int": "integer", "long": "integer", "float": "number", "double": "number", "bool": "boolean",
+               "str": "string"}
 
 
 def _is_raw_binary(out: Mapping[str, Any]) -> bool:

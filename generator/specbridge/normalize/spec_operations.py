@@ -268,7 +268,9 @@ def _json_schema_of(document: SpecDocument, operation: Mapping[str, Any], respon
         types = [value for value in produces if isinstance(value, str)] if isinstance(produces, list) else []
         if types and media.json_response(types) is None:
             return None
-        return response.get("schema")
+        schema = response.get("schema")
+        # JSON documented without a schema (httpbin does this) is still structured output.
+        return {} if schema is None and types else schema
     content = response.get("content")
     if not isinstance(content, Mapping):
         return None

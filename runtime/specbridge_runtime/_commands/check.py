@@ -12,14 +12,14 @@ from dataclasses import dataclass
 import anyio
 import httpx2
 
-from .._auth import CredentialFormatError, build_auth_factory
+from .._auth import build_auth_factory
 from .._descriptors import Operation
 from .._errors import ConfigurationError
 from .._oauth import ClientRejected, LoginRequired
 from .._package import RestPackage
 from .._request import base_url_variable, build_request, resolve_base_url
 from .._response import redact_secrets
-from .._secrets import CredentialError, CredentialMissing
+from .._secrets import CredentialError, CredentialFormatError, CredentialMissing
 from .._wrapper import WrapperPackage, check_wrapper
 from ._context import CliContext
 
@@ -182,11 +182,10 @@ class CheckCommand:
     def run(self, args: argparse.Namespace, cli: CliContext) -> int:
         package = cli.package
         if isinstance(cli.target, WrapperPackage):  # a wrapper: connect to its upstream MCP server
-            verdict = anyio.run(check_wrapper, cli.target, dict(cli.environ), args.timeout)
-            (cli.print if verdict.ok else cli.note)(verdict.text(cli.target.name))
-            return 0 if verdict.ok else 1
-        if package is None:
+            name, verdict = cli.target.name, anyio.run(check_wrapper, cli.target, dict(cli.environ), args.timeout)
+        elif package is not None:
+            name, verdict = package.name, anyio.run(check_package, package, dict(cli.environ), args.timeout)
+        else:
             raise ConfigurationError("check is not available for this server yet")
-        verdict = anyio.run(check_package, package, dict(cli.environ), args.timeout)
-        (cli.print if verdict.ok else cli.note)(verdict.text(package.name))
+        (cli.print if verdict.ok else cli.note)(verdict.text(name))
         return 0 if verdict.ok else 1

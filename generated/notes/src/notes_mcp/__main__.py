@@ -1,0 +1,3 @@
+from .connector import main
+
+main()
