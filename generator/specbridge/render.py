@@ -37,6 +37,8 @@ from .schemas import InputSchemas
 from .templates_path import templates_dir
 
 _CONNECTOR_NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
+# The models use `Field(exclude_if=...)`, new in pydantic 2.12.
+MODELS_REQUIREMENT = "pydantic>=2.12,<3"
 _SUMMARY_CHARS = 160
 TemplateValue = Escaped | int | bool | Sequence["TemplateValue"] | Mapping[str, "TemplateValue"]
 
@@ -104,7 +106,7 @@ def render_package(connector: RestConnector, models: ModelsSource, schemas: Inpu
     common: dict[str, TemplateValue] = {"package": package, "package_name": py_literal(str(package))}
     return {
         "pyproject.toml": pyproject(name, connector.spec.version, f"MCP server for {connector.spec.title or name}",
-                                    [runtime_requirement(runtime_version)]),
+                                    [runtime_requirement(runtime_version), MODELS_REQUIREMENT]),
         "README.md": _readme(connector, tools, generator_version=generator_version),
         f"{source_dir}/__init__.py": render_template("rest/__init__.py.jinja", {
             "runtime_version": py_literal(runtime_version), "distribution": py_literal(distribution),

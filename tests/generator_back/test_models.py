@@ -112,8 +112,10 @@ def test_null_is_advertised_only_where_the_schema_allows_it(run_models: Any) -> 
     assert properties["a"] == {"anyOf": [{"type": "string"}, {"type": "null"}], "default": None}
     assert properties["b"] == {"type": "string"}
     assert properties["c"] == {"anyOf": [{"type": "integer"}, {"type": "null"}], "default": None}
-    # An optional argument sent as null means "not given" (models often send null for what they skip).
-    model.model_validate({"a": None, "b": None, "c": None})
+    # An optional argument sent as null means "not given" (models often send null for what they skip),
+    # unless null is a value the schema allows.
+    sent = model.model_validate({"a": None, "b": None, "c": None})
+    assert sent.model_dump(mode="json", by_alias=True, exclude_unset=True) == {"a": None, "c": None}
 
 
 def test_nested_objects_arrays_and_unions(run_models: Any) -> None:
@@ -243,7 +245,7 @@ def test_hostile_names_and_descriptions_cannot_add_statements(run_models: Any) -
                 if isinstance(target, ast.Name)]
     assert assigned == ["_CLOSED", "_OPEN"]
     functions = [node.name for node in tree.body if isinstance(node, ast.FunctionDef)]
-    assert functions == ["_advertised", "_not_null"]
+    assert functions == ["_advertised", "_is_none", "_not_null"]
     for node in tree.body:
         if isinstance(node, ast.ClassDef):
             assert {type(member).__name__ for member in node.body} <= {"Expr", "Assign", "AnnAssign"}

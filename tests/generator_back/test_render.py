@@ -17,6 +17,7 @@ from specbridge.pipeline import rest_packages
 from specbridge.render import package_version, render_template, runtime_requirement
 from specbridge.write import LOCK
 from specbridge_runtime import AuthScheme, Body, Param
+from specbridge_runtime import __version__ as runtime_version
 
 from tests.generator_back.conftest import arg, make_connector, make_tool
 
@@ -111,8 +112,7 @@ def test_pyproject_is_valid_toml_with_the_agreed_entries(files: dict[str, str]) 
     assert project["name"] == "demo-mcp"
     assert project["scripts"] == {"demo-mcp": "demo_mcp.connector:main"}
     assert project["entry-points"]["specbridge.connectors"] == {"demo": "demo_mcp.connector:PACKAGE"}
-    assert project["dependencies"] == [runtime_requirement("0.1.0")] or project["dependencies"][0].startswith(
-        "specbridge-runtime>=")
+    assert project["dependencies"] == [runtime_requirement(runtime_version), "pydantic>=2.12,<3"]
     assert "\n" not in project["description"]
 
 

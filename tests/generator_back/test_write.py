@@ -52,6 +52,18 @@ def test_regenerating_replaces_our_files_and_keeps_the_users(tmp_path: Path) -> 
     assert tree(out) == {**package(smaller), "notes.txt": "mine", "src/demo_mcp/__pycache__/x.pyc": "cache"}
 
 
+def test_a_users_file_where_the_package_now_has_one_is_kept_aside(tmp_path: Path) -> None:
+    out = tmp_path / "demo"
+    write_package(out, package())
+    (out / "CHANGES.md").write_text("the user's notes")
+    problems = write_package(out, package({**FILES, "CHANGES.md": "generated\n"}))
+    assert [d.code for d in problems] == [codes.OUT_NOT_OURS]
+    (kept,) = (tmp_path / STAGING).iterdir()
+    assert (kept / "CHANGES.md").read_text() == "the user's notes"
+    assert str(kept) in problems[0].message
+    assert (out / "CHANGES.md").read_text() == "generated\n"
+
+
 def test_a_folder_that_is_not_ours_is_never_touched(tmp_path: Path) -> None:
     out = tmp_path / "precious"
     out.mkdir()

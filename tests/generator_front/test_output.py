@@ -39,7 +39,7 @@ def test_object_response_is_loose_and_keeps_structure() -> None:
     assert built.wrap_output is False
     assert built.output_schema == {"type": "object", "description": "A pet", "properties": {
         "id": {"description": "Identifier"}, "status": {},
-        "owner": {"description": "Who owns it", "properties": {"name": {}, "pets": {"items": {}}}},
+        "owner": {"description": "Who owns it", "properties": {"name": {}, "pets": {}}},
         "tags": {"items": {"properties": {"label": {}}}}}}
     schema = built.output_schema
     assert all_keys(schema) - {"type", "description", "properties", "items", "title"} <= {

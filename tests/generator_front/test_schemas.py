@@ -103,7 +103,8 @@ def test_unsupported_keywords_are_dropped_and_reported_once() -> None:
 
 
 @pytest.mark.parametrize(("schema", "expected"), [
-    ({"type": "int"}, {}), ({"type": "string", "pattern": "(unclosed"}, {"type": "string"}),
+    ({"type": "int"}, {"type": "integer"}), ({"type": "integer_"}, {}),
+    ({"type": "string", "pattern": "(unclosed"}, {"type": "string"}),
     ({"type": "string", "minLength": "3"}, {"type": "string"}),
     ({"required": True}, {}), ({"enum": []}, {}), ({"allOf": []}, {}), ({"multipleOf": 0}, {}),
     ({"properties": {"a": "not a schema"}}, {"properties": {"a": {}}}), ("nonsense", {}),

@@ -207,3 +207,27 @@ async def test_a_full_queue_is_a_clear_error(serve: ServeFactory) -> None:
         assert_error(results[0], "too many calls in flight", "retry in a moment")
         assert not results[1].is_error
         await assert_next_call_works(served)
+
+
+async def test_repeated_faults_leave_memory_flat(serve: ServeFactory) -> None:
+    faults = [{"mode": "badjson"}, {"mode": "wrongtype"}, {"mode": "cut"}, {"mode": "status", "code": "500"},
+              {"mode": "big", "mb": "11"}, {"mode": "ok"}]
+
+    async def round_of_faults() -> None:
+        for arguments in faults:
+            await served.call("faultapi_get", **arguments)
+
+    async with serve(Limits(timeout_s=5, max_retries=0)) as served:
+        for _ in range(3):  # warm: pools, caches and lazy imports settle
+            await round_of_faults()
+        tracemalloc.start()
+        try:
+            await round_of_faults()
+            settled, _ = tracemalloc.get_traced_memory()
+            for _ in range(10):
+                await round_of_faults()
+            grown = tracemalloc.get_traced_memory()[0] - settled
+        finally:
+            tracemalloc.stop()
+        assert grown < 1024 * 1024, f"{grown / 1e6:.2f} MB more after 60 more faulty calls"
+        await assert_next_call_works(served)

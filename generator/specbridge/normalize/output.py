@@ -2,7 +2,7 @@
 
 The MCP client rejects structured output that does not match the advertised schema, and real APIs do not
 always honour their own documentation. So the schema keeps what helps a reader (property names,
-titles, descriptions, nesting to depth 3, array items) and nothing that constrains (no `type` below the
+titles, descriptions, nesting to depth 2 not counting array items) and nothing that constrains (no `type` below the
 top, no `required`, `enum`, `format`, `additionalProperties` or `$ref`): any object satisfies it. A
 documented non-object (an array, a string) is wrapped: `{"result": <value>}`. The size is bounded
 per tool, so a spec with hundreds of large responses still lists its tools quickly.
@@ -16,9 +16,9 @@ from typing import Any
 from specbridge.normalize.schemas import SchemaNormalizer
 from specbridge.normalize.text import clean_text, one_line
 
-MAX_DEPTH = 3
-MAX_NODES = 150  # property and item nodes per tool
-DESCRIPTION_MAX = 300
+MAX_DEPTH = 2
+MAX_NODES = 80  # property and item nodes per tool
+DESCRIPTION_MAX = 200
 MAX_COMPOSITION = 12  # nesting of allOf/anyOf/oneOf looked into
 _NON_OBJECT = frozenset({"array", "string", "number", "integer", "boolean", "null"})
 
@@ -83,7 +83,8 @@ class _Loose:
         items = schema.get("items")
         if isinstance(items, Mapping) and self.budget > 0:
             self.budget -= 1
-            out["items"] = self.node(items, depth + 1, seen)
+            # An array's items are the same level for a reader: a list endpoint's entries keep their fields.
+            out["items"] = self.node(items, depth, seen)
         return out
 
     def _properties(self, schema: Mapping[str, Any], seen: tuple[int, ...]) -> dict[str, Any]:
