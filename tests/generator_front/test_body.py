@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from specbridge.normalize.schemas import binary_string
 from specbridge_runtime._descriptors import Body
 
 from tests.generator_front.support import oas3, op, swagger2, tool
@@ -79,10 +80,11 @@ def test_multipart_file_fields_and_binary_bodies() -> None:
         "file": {"type": "string", "format": "binary"}, "files": {"type": "array", "items": {
             "type": "string", "format": "binary"}}, "caption": {"type": "string"}}}}}))
     assert multipart.body is not None and multipart.body.files == ("file", "files")
-    assert multipart.arguments[0].schema == {"type": "string", "contentEncoding": "base64"}
+    assert multipart.arguments[0].schema == {"type": "string", "contentEncoding": "base64",
+                                             "description": "File content, base64-encoded"}
     octets = tool(with_body({"application/octet-stream": {}}))
     assert octets.body == Body("application/octet-stream", arg="body", required=True, files=("body",))
-    assert octets.arguments[0].schema == {"type": "string", "contentEncoding": "base64"}
+    assert octets.arguments[0].schema == binary_string()
     text = tool(with_body({"text/csv": {}}))
     assert text.arguments[0].schema == {"type": "string"} and text.body is not None and text.body.files == ()
 

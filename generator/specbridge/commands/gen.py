@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from .. import codes
-from ..diagnostics import has_errors
+from ..diagnostics import Level, has_errors
 from ..options import GenOptions
 from ..pipeline import GenerateResult, RenderedPackage, generate
 from ..write import check_package, write_package
@@ -82,7 +82,8 @@ class GenCommand:
                 return EXIT_USAGE
         out = Path(args.out) if args.out else None
         result = generate(args.source, options_from(args), cwd=Path.cwd(), out=out)
-        print_diagnostics(result.diagnostics)
+        # Warnings were read when the output was generated; a drift check repeats only what fails it.
+        print_diagnostics(d for d in result.diagnostics if not args.check or d.level is Level.ERROR)
         failed = any(d.code == codes.NOTHING_GENERATED for d in result.diagnostics)
         if args.check:
             return self._check(result, failed)

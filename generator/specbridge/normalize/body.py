@@ -13,7 +13,7 @@ from specbridge.naming import NameAllocator, argument_name
 from specbridge.normalize import media
 from specbridge.normalize.document import escape
 from specbridge.normalize.drafts import BodyDraft
-from specbridge.normalize.schemas import BASE64, SchemaNormalizer, is_binary
+from specbridge.normalize.schemas import SchemaNormalizer, binary_string, is_binary
 from specbridge.normalize.text import clean_text
 
 _FLATTENABLE = frozenset({"json", "form", "multipart"})
@@ -28,7 +28,7 @@ def build_body(draft: BodyDraft, schemas: SchemaNormalizer, names: NameAllocator
         return _flattened(draft, resolved, kind, schemas, names, refs)
     schema = schemas.request(draft.schema, draft.where, refs) if draft.schema is not None else _undescribed(kind)
     if kind == "binary" and not is_binary(schema):
-        schema = {"type": "string", "contentEncoding": BASE64}
+        schema = binary_string()
     arg = names.claim("body", prefix="body")
     if kind == "binary":
         files: tuple[str, ...] = (arg,)
@@ -77,7 +77,7 @@ def _flattened(draft: BodyDraft, schema: Mapping[str, Any], kind: str, schemas: 
 
 def _undescribed(kind: str) -> dict[str, Any]:
     if kind == "binary":
-        return {"type": "string", "contentEncoding": BASE64}
+        return binary_string()
     if kind == "text":
         return {"type": "string"}
     return {}

@@ -226,6 +226,8 @@ class SchemaNormalizer:
             out["contentEncoding"] = BASE64
             if "type" not in out:
                 out["type"] = "string"
+            said = str(out.get("description") or "").rstrip()
+            out["description"] = f"{said} (base64-encoded file content)" if said else FILE_CONTENT
         return out
 
     def _types(self, value: Any, where: str) -> tuple[str | list[str] | None, bool]:
@@ -338,6 +340,14 @@ def _is_raw_binary(out: Mapping[str, Any]) -> bool:
     media = out.get("contentMediaType")
     return (isinstance(media, str) and "contentEncoding" not in out and out.get("type") in (None, "string")
             and _TEXT_MEDIA.search(media) is None)
+
+
+# Tool arguments are JSON: file content travels base64-encoded, and the schema says so.
+FILE_CONTENT = "File content, base64-encoded"
+
+
+def binary_string() -> dict[str, Any]:
+    return {"type": "string", "contentEncoding": BASE64, "description": FILE_CONTENT}
 
 
 def is_binary(schema: Any) -> bool:

@@ -2,35 +2,10 @@
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
-
-
-def _advertised(schema: dict[str, JsonValue]) -> None:
-    schema.pop("title", None)
-    properties = schema.get("properties")
-    if isinstance(properties, dict):
-        for field in properties.values():
-            if isinstance(field, dict):
-                field.pop("title", None)
-
-
-def _not_null(schema: dict[str, JsonValue]) -> None:
-    schema.pop("default", None)
-    options = schema.pop("anyOf", None)
-    if isinstance(options, list):
-        kept = [option for option in options if option != {"type": "null"}]
-        if len(kept) == 1 and isinstance(kept[0], dict):
-            schema.update(kept[0])
-        else:
-            schema["anyOf"] = kept
-
-
-_CLOSED = ConfigDict(
-    populate_by_name=True, extra="forbid", defer_build=True, protected_namespaces=(), json_schema_extra=_advertised
-)
-_OPEN = ConfigDict(
-    populate_by_name=True, extra="allow", defer_build=True, protected_namespaces=(), json_schema_extra=_advertised
-)
+from pydantic import BaseModel, Field
+from specbridge_runtime.modeling import CLOSED as _CLOSED
+from specbridge_runtime.modeling import is_none as _is_none
+from specbridge_runtime.modeling import not_null as _not_null
 
 
 class GetAbsoluteRedirectNInput(BaseModel):
@@ -342,7 +317,7 @@ class GetRedirectToInput(BaseModel):
     model_config = _CLOSED
 
     url: str
-    status_code: int | None = Field(default=None, json_schema_extra=_not_null)
+    status_code: int | None = Field(default=None, exclude_if=_is_none, json_schema_extra=_not_null)
 
 
 class PatchRedirectToInput(BaseModel):
@@ -353,14 +328,14 @@ class PostRedirectToInput(BaseModel):
     model_config = _CLOSED
 
     url: str
-    status_code: int | None = Field(default=None, json_schema_extra=_not_null)
+    status_code: int | None = Field(default=None, exclude_if=_is_none, json_schema_extra=_not_null)
 
 
 class PutRedirectToInput(BaseModel):
     model_config = _CLOSED
 
     url: str
-    status_code: int | None = Field(default=None, json_schema_extra=_not_null)
+    status_code: int | None = Field(default=None, exclude_if=_is_none, json_schema_extra=_not_null)
 
 
 class TraceRedirectToInput(BaseModel):
@@ -459,11 +434,18 @@ class EchoJsonInput(BaseModel):
     model_config = _CLOSED
 
     trace: str | None = Field(
-        default=None, description="A query value echoed back under args", json_schema_extra=_not_null
+        default=None,
+        description="A query value echoed back under args",
+        exclude_if=_is_none,
+        json_schema_extra=_not_null,
     )
     x_trace_id: str | None = Field(
-        default=None, alias="X-Trace-Id", description="A header echoed back under headers", json_schema_extra=_not_null
+        default=None,
+        alias="X-Trace-Id",
+        description="A header echoed back under headers",
+        exclude_if=_is_none,
+        json_schema_extra=_not_null,
     )
     item: str
-    quantity: Annotated[int, Field(ge=1)] | None = Field(default=None, json_schema_extra=_not_null)
-    tags: list[str] | None = Field(default=None, json_schema_extra=_not_null)
+    quantity: Annotated[int, Field(ge=1)] | None = Field(default=None, exclude_if=_is_none, json_schema_extra=_not_null)
+    tags: list[str] | None = Field(default=None, exclude_if=_is_none, json_schema_extra=_not_null)

@@ -2,51 +2,27 @@
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
-
-
-def _advertised(schema: dict[str, JsonValue]) -> None:
-    schema.pop("title", None)
-    properties = schema.get("properties")
-    if isinstance(properties, dict):
-        for field in properties.values():
-            if isinstance(field, dict):
-                field.pop("title", None)
-
-
-def _not_null(schema: dict[str, JsonValue]) -> None:
-    schema.pop("default", None)
-    options = schema.pop("anyOf", None)
-    if isinstance(options, list):
-        kept = [option for option in options if option != {"type": "null"}]
-        if len(kept) == 1 and isinstance(kept[0], dict):
-            schema.update(kept[0])
-        else:
-            schema["anyOf"] = kept
-
-
-_CLOSED = ConfigDict(
-    populate_by_name=True, extra="forbid", defer_build=True, protected_namespaces=(), json_schema_extra=_advertised
-)
-_OPEN = ConfigDict(
-    populate_by_name=True, extra="allow", defer_build=True, protected_namespaces=(), json_schema_extra=_advertised
-)
+from pydantic import BaseModel, Field
+from specbridge_runtime.modeling import CLOSED as _CLOSED
+from specbridge_runtime.modeling import OPEN as _OPEN
+from specbridge_runtime.modeling import is_none as _is_none
+from specbridge_runtime.modeling import not_null as _not_null
 
 
 class ListItemsInput(BaseModel):
     model_config = _CLOSED
 
-    skus: list[str] | None = Field(default=None, json_schema_extra=_not_null)
-    aisles: list[str] | None = Field(default=None, json_schema_extra=_not_null)
-    tag: list[str] | None = Field(default=None, json_schema_extra=_not_null)
-    in_stock: bool | None = Field(default=None, json_schema_extra=_not_null)
+    skus: list[str] | None = Field(default=None, exclude_if=_is_none, json_schema_extra=_not_null)
+    aisles: list[str] | None = Field(default=None, exclude_if=_is_none, json_schema_extra=_not_null)
+    tag: list[str] | None = Field(default=None, exclude_if=_is_none, json_schema_extra=_not_null)
+    in_stock: bool | None = Field(default=None, exclude_if=_is_none, json_schema_extra=_not_null)
 
 
 class Location(BaseModel):
     model_config = _OPEN
 
-    aisle: str | None = Field(default=None, json_schema_extra=_not_null)
-    shelf: int | None = Field(default=None, json_schema_extra=_not_null)
+    aisle: str | None = Field(default=None, exclude_if=_is_none, json_schema_extra=_not_null)
+    shelf: int | None = Field(default=None, exclude_if=_is_none, json_schema_extra=_not_null)
 
 
 class CreateItemInput(BaseModel):
@@ -56,7 +32,7 @@ class CreateItemInput(BaseModel):
     name: str
     quantity: Annotated[int, Field(ge=0)] = 0
     price: Annotated[float, Field(json_schema_extra={"format": "double"})] | None = None
-    location: Location | None = Field(default=None, json_schema_extra=_not_null)
+    location: Location | None = Field(default=None, exclude_if=_is_none, json_schema_extra=_not_null)
 
 
 class GetItemInput(BaseModel):
@@ -75,8 +51,10 @@ class UploadPhotoInput(BaseModel):
     model_config = _CLOSED
 
     sku: str
-    photo: str
-    caption: str | None = Field(default=None, json_schema_extra=_not_null)
+    photo: Annotated[str, Field(json_schema_extra={"contentEncoding": "base64"})] = Field(
+        description="File content, base64-encoded"
+    )
+    caption: str | None = Field(default=None, exclude_if=_is_none, json_schema_extra=_not_null)
 
 
 class GetPhotoInput(BaseModel):
@@ -88,6 +66,8 @@ class GetPhotoInput(BaseModel):
 class AdjustStockInput(BaseModel):
     model_config = _CLOSED
 
-    x_idempotency_key: str | None = Field(default=None, alias="X-Idempotency-Key", json_schema_extra=_not_null)
+    x_idempotency_key: str | None = Field(
+        default=None, alias="X-Idempotency-Key", exclude_if=_is_none, json_schema_extra=_not_null
+    )
     sku: str
     delta: int

@@ -2,44 +2,24 @@
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
-
-
-def _advertised(schema: dict[str, JsonValue]) -> None:
-    schema.pop("title", None)
-    properties = schema.get("properties")
-    if isinstance(properties, dict):
-        for field in properties.values():
-            if isinstance(field, dict):
-                field.pop("title", None)
-
-
-def _not_null(schema: dict[str, JsonValue]) -> None:
-    schema.pop("default", None)
-    options = schema.pop("anyOf", None)
-    if isinstance(options, list):
-        kept = [option for option in options if option != {"type": "null"}]
-        if len(kept) == 1 and isinstance(kept[0], dict):
-            schema.update(kept[0])
-        else:
-            schema["anyOf"] = kept
-
-
-_CLOSED = ConfigDict(
-    populate_by_name=True, extra="forbid", defer_build=True, protected_namespaces=(), json_schema_extra=_advertised
-)
-_OPEN = ConfigDict(
-    populate_by_name=True, extra="allow", defer_build=True, protected_namespaces=(), json_schema_extra=_advertised
-)
+from pydantic import BaseModel, Field
+from specbridge_runtime.modeling import CLOSED as _CLOSED
+from specbridge_runtime.modeling import OPEN as _OPEN
+from specbridge_runtime.modeling import is_none as _is_none
+from specbridge_runtime.modeling import not_null as _not_null
 
 
 class ListNotesInput(BaseModel):
     model_config = _CLOSED
 
-    tag: list[str] | None = Field(default=None, json_schema_extra=_not_null)
-    status: Literal["draft", "published", "archived"] | None = Field(default=None, json_schema_extra=_not_null)
+    tag: list[str] | None = Field(default=None, exclude_if=_is_none, json_schema_extra=_not_null)
+    status: Literal["draft", "published", "archived"] | None = Field(
+        default=None, exclude_if=_is_none, json_schema_extra=_not_null
+    )
     limit: Annotated[int, Field(ge=1, le=100)] = 20
-    x_request_id: str | None = Field(default=None, alias="X-Request-Id", json_schema_extra=_not_null)
+    x_request_id: str | None = Field(
+        default=None, alias="X-Request-Id", exclude_if=_is_none, json_schema_extra=_not_null
+    )
 
 
 class CreateNoteReminderOption1(BaseModel):
@@ -58,14 +38,19 @@ class CreateNoteInput(BaseModel):
     model_config = _CLOSED
 
     title: Annotated[str, Field(min_length=1, max_length=200)] = Field(description="The note's title")
-    body: str | None = Field(default=None, description="Markdown text", json_schema_extra=_not_null)
+    body: str | None = Field(
+        default=None, description="Markdown text", exclude_if=_is_none, json_schema_extra=_not_null
+    )
     tags: Annotated[list[Annotated[str, Field(pattern="^[a-z0-9-]+$")]], Field(max_length=10)] | None = Field(
-        default=None, json_schema_extra=_not_null
+        default=None, exclude_if=_is_none, json_schema_extra=_not_null
     )
     priority: Annotated[int, Field(ge=1, le=5)] | None = None
     status: Literal["draft", "published", "archived"] = "draft"
     reminder: CreateNoteReminderOption1 | CreateNoteReminderOption2 | None = Field(
-        default=None, description="When to remind, either at a time or after a delay", json_schema_extra=_not_null
+        default=None,
+        description="When to remind, either at a time or after a delay",
+        exclude_if=_is_none,
+        json_schema_extra=_not_null,
     )
 
 
@@ -80,14 +65,19 @@ class ReplaceNoteInput(BaseModel):
 
     note_id: Annotated[str, Field(pattern="^[A-Za-z0-9_-]+$")] = Field(alias="noteId")
     title: Annotated[str, Field(min_length=1, max_length=200)] = Field(description="The note's title")
-    body: str | None = Field(default=None, description="Markdown text", json_schema_extra=_not_null)
+    body: str | None = Field(
+        default=None, description="Markdown text", exclude_if=_is_none, json_schema_extra=_not_null
+    )
     tags: Annotated[list[Annotated[str, Field(pattern="^[a-z0-9-]+$")]], Field(max_length=10)] | None = Field(
-        default=None, json_schema_extra=_not_null
+        default=None, exclude_if=_is_none, json_schema_extra=_not_null
     )
     priority: Annotated[int, Field(ge=1, le=5)] | None = None
     status: Literal["draft", "published", "archived"] = "draft"
     reminder: CreateNoteReminderOption1 | CreateNoteReminderOption2 | None = Field(
-        default=None, description="When to remind, either at a time or after a delay", json_schema_extra=_not_null
+        default=None,
+        description="When to remind, either at a time or after a delay",
+        exclude_if=_is_none,
+        json_schema_extra=_not_null,
     )
 
 
@@ -101,8 +91,10 @@ class AttachFileInput(BaseModel):
     model_config = _CLOSED
 
     note_id: Annotated[str, Field(pattern="^[A-Za-z0-9_-]+$")] = Field(alias="noteId")
-    file: str
-    caption: str | None = Field(default=None, json_schema_extra=_not_null)
+    file: Annotated[
+        str, Field(json_schema_extra={"contentEncoding": "base64", "contentMediaType": "application/octet-stream"})
+    ] = Field(description="File content, base64-encoded")
+    caption: str | None = Field(default=None, exclude_if=_is_none, json_schema_extra=_not_null)
 
 
 class PreviewNoteInput(BaseModel):
@@ -114,9 +106,9 @@ class PreviewNoteInput(BaseModel):
 class SearchNotesFilter(BaseModel):
     model_config = _OPEN
 
-    owner: str | None = Field(default=None, json_schema_extra=_not_null)
+    owner: str | None = Field(default=None, exclude_if=_is_none, json_schema_extra=_not_null)
     after: Annotated[str, Field(json_schema_extra={"format": "date"})] | None = Field(
-        default=None, json_schema_extra=_not_null
+        default=None, exclude_if=_is_none, json_schema_extra=_not_null
     )
 
 
@@ -124,26 +116,26 @@ class SearchNotesInput(BaseModel):
     model_config = _CLOSED
 
     q: Annotated[str, Field(min_length=2)]
-    filter: SearchNotesFilter | None = Field(default=None, json_schema_extra=_not_null)
-    ids: list[str] | None = Field(default=None, json_schema_extra=_not_null)
+    filter: SearchNotesFilter | None = Field(default=None, exclude_if=_is_none, json_schema_extra=_not_null)
+    ids: list[str] | None = Field(default=None, exclude_if=_is_none, json_schema_extra=_not_null)
 
 
 class Folder(BaseModel):
     model_config = _OPEN
 
     name: str
-    children: "list[Folder] | None" = Field(default=None, json_schema_extra=_not_null)
+    children: "list[Folder] | None" = Field(default=None, exclude_if=_is_none, json_schema_extra=_not_null)
 
 
 class CreateFolderTreeInput(BaseModel):
     model_config = _CLOSED
 
     name: str
-    children: list[Folder] | None = Field(default=None, json_schema_extra=_not_null)
+    children: list[Folder] | None = Field(default=None, exclude_if=_is_none, json_schema_extra=_not_null)
 
 
 class StartSessionInput(BaseModel):
     model_config = _CLOSED
 
     username: str
-    remember: bool | None = Field(default=None, json_schema_extra=_not_null)
+    remember: bool | None = Field(default=None, exclude_if=_is_none, json_schema_extra=_not_null)

@@ -2,47 +2,28 @@
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
-
-
-def _advertised(schema: dict[str, JsonValue]) -> None:
-    schema.pop("title", None)
-    properties = schema.get("properties")
-    if isinstance(properties, dict):
-        for field in properties.values():
-            if isinstance(field, dict):
-                field.pop("title", None)
-
-
-def _not_null(schema: dict[str, JsonValue]) -> None:
-    schema.pop("default", None)
-    options = schema.pop("anyOf", None)
-    if isinstance(options, list):
-        kept = [option for option in options if option != {"type": "null"}]
-        if len(kept) == 1 and isinstance(kept[0], dict):
-            schema.update(kept[0])
-        else:
-            schema["anyOf"] = kept
-
-
-_CLOSED = ConfigDict(
-    populate_by_name=True, extra="forbid", defer_build=True, protected_namespaces=(), json_schema_extra=_advertised
-)
-_OPEN = ConfigDict(
-    populate_by_name=True, extra="allow", defer_build=True, protected_namespaces=(), json_schema_extra=_advertised
-)
+from pydantic import BaseModel, Field
+from specbridge_runtime.modeling import CLOSED as _CLOSED
+from specbridge_runtime.modeling import OPEN as _OPEN
+from specbridge_runtime.modeling import is_none as _is_none
+from specbridge_runtime.modeling import not_null as _not_null
 
 
 class ListOrdersInput(BaseModel):
     model_config = _CLOSED
 
     status: Literal["open", "closed", "cancelled", "any"] | None = Field(
-        default=None, description="Filter by order status", json_schema_extra=_not_null
+        default=None, description="Filter by order status", exclude_if=_is_none, json_schema_extra=_not_null
     )
     limit: int | None = Field(
-        default=None, description="Maximum number of orders to return (1-250)", json_schema_extra=_not_null
+        default=None,
+        description="Maximum number of orders to return (1-250)",
+        exclude_if=_is_none,
+        json_schema_extra=_not_null,
     )
-    fields: list[str] | None = Field(default=None, description="Only return these fields", json_schema_extra=_not_null)
+    fields: list[str] | None = Field(
+        default=None, description="Only return these fields", exclude_if=_is_none, json_schema_extra=_not_null
+    )
 
 
 class GetOrderInput(BaseModel):
@@ -54,24 +35,26 @@ class GetOrderInput(BaseModel):
 class CreateOrderLineItemsItem(BaseModel):
     model_config = _OPEN
 
-    variant_id: int | None = Field(default=None, json_schema_extra=_not_null)
-    quantity: Annotated[int, Field(ge=1)] | None = Field(default=None, json_schema_extra=_not_null)
+    variant_id: int | None = Field(default=None, exclude_if=_is_none, json_schema_extra=_not_null)
+    quantity: Annotated[int, Field(ge=1)] | None = Field(default=None, exclude_if=_is_none, json_schema_extra=_not_null)
 
 
 class CreateOrderInput(BaseModel):
     model_config = _CLOSED
 
     email: str = Field(description="Customer email")
-    line_items: list[CreateOrderLineItemsItem] | None = Field(default=None, json_schema_extra=_not_null)
-    note: str | None = Field(default=None, json_schema_extra=_not_null)
+    line_items: list[CreateOrderLineItemsItem] | None = Field(
+        default=None, exclude_if=_is_none, json_schema_extra=_not_null
+    )
+    note: str | None = Field(default=None, exclude_if=_is_none, json_schema_extra=_not_null)
 
 
 class UpdateOrderInput(BaseModel):
     model_config = _CLOSED
 
     order_id: str
-    note: str | None = Field(default=None, json_schema_extra=_not_null)
-    email: str | None = Field(default=None, json_schema_extra=_not_null)
+    note: str | None = Field(default=None, exclude_if=_is_none, json_schema_extra=_not_null)
+    email: str | None = Field(default=None, exclude_if=_is_none, json_schema_extra=_not_null)
 
 
 class CancelOrderInput(BaseModel):

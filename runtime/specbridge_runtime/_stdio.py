@@ -1,0 +1,167 @@
+"""The byte streams of the stdio transport, read and written by the event loop itself.
+
+The MCP SDK's `stdio_server` reads stdin and writes stdout through anyio file wrappers: a worker thread
+for every line read, every write and every flush. `stdio_pipes()` gives it asyncio pipe transports
+instead; framing, JSON-RPC parsing, errors and shutdown stay the SDK's, as it only iterates lines and
+writes and flushes text. Like the SDK, it claims fds 0 and 1 while serving (fd 0 reads the null device,
+fd 1 writes to stderr; both restored after), so stray output of handlers and children misses the wire.
+
+Only for pipes and sockets, which is how MCP clients start servers: for a terminal, a regular file or
+another platform it yields `(None, None)`, and the SDK serves with its own wrappers (asyncio cannot watch
+a regular file, and making a terminal non-blocking would change it for every process sharing it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import os
+import stat
+import sys
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from typing import TextIO, cast
+
+import anyio
+
+_CHUNK = 1 << 16
+_LINE_END = b"\n"
+_CR = b"\r"
+
+
+class _Lines:
+    """What `stdio_server` iterates stdin as: decoded lines, exactly as a UTF-8 text file with replacement
+    and universal newlines yields them (`\\r\\n` and `\\r` end lines too and read as `\\n`)."""
+
+    def __init__(self, reader: asyncio.StreamReader) -> None:
+        self._reader = reader
+
+    def __aiter__(self) -> AsyncIterator[str]:
+        return self._lines()
+
+    async def _lines(self) -> AsyncIterator[str]:
+        pending = bytearray()
+        while chunk := await self._reader.read(_CHUNK):
+            searched = len(pending)
+            pending += chunk
+            if pending.find(_LINE_END, searched) < 0:
+                continue
+            complete = pending.rfind(_LINE_END) + 1
+            lines = bytes(pending[:complete])
+            del pending[:complete]
+            for line in lines.splitlines(keepends=True):  # bytes split at \n, \r and \r\n only
+                yield _text(line)
+        # A last line without its newline (a `\r` left pending was waiting for a possible `\n`).
+        for line in bytes(pending).splitlines(keepends=True):
+            yield _text(line)
+
+
+def _text(line: bytes) -> str:
+    if line.endswith(_CR) or line.endswith(b"\r\n"):
+        line = line.rstrip(b"\r\n") + _LINE_END
+    return line.decode("utf-8", errors="replace")
+
+
+class _Output:
+    """What `stdio_server` writes messages to: text, encoded as UTF-8; `flush` waits while the client is
+    behind (above the transport's high-water mark) and raises once the pipe is gone."""
+
+    def __init__(self, writer: asyncio.StreamWriter) -> None:
+        self._writer = writer
+
+    async def write(self, text: str) -> None:
+        self._writer.write(text.encode("utf-8"))
+
+    async def flush(self) -> None:
+        await self._writer.drain()
+
+
+def _is_pipe(fd: int, stream: TextIO) -> bool:
+    """`stream` writes or reads `fd` (not replaced, as under a test runner) and `fd` is a pipe or socket."""
+    try:
+        if stream.buffer.fileno() != fd:
+            return False
+        return stat.S_ISFIFO(os.fstat(fd).st_mode) or stat.S_ISSOCK(os.fstat(fd).st_mode)
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
+def _fast_path_applies() -> bool:
+    if sys.platform == "win32" or not (_is_pipe(0, sys.stdin) and _is_pipe(1, sys.stdout)):
+        return False
+    stdin, stdout = os.fstat(0), os.fstat(1)
+    # One socket for both directions: the write transport would take incoming data for the peer closing.
+    return (stdin.st_dev, stdin.st_ino) != (stdout.st_dev, stdout.st_ino)
+
+
+def _dup_above_std(fd: int) -> int:
+    return fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 3)
+
+
+def _diversion(fd: int) -> int:
+    """What `fd` points at while serving: the null device for stdin, stderr (else the null device) for stdout."""
+    if fd == 0:
+        return os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        return _dup_above_std(2)
+    except OSError:
+        return os.open(os.devnull, os.O_WRONLY | os.O_CLOEXEC)
+
+
+@contextlib.contextmanager
+def _claimed(fd: int) -> Iterator[int]:
+    """Divert `fd` while serving; yields a private descriptor of the wire for the transport (which closes
+    it). The wire is put back in blocking mode and on `fd` after."""
+    saved = _dup_above_std(fd)
+    try:
+        wire = _dup_above_std(saved)
+        try:
+            diversion = _diversion(fd)
+            try:
+                os.dup2(diversion, fd)
+            finally:
+                os.close(diversion)
+        except OSError:
+            os.close(wire)
+            raise
+        try:
+            yield wire
+        finally:
+            with contextlib.suppress(OSError):
+                os.set_blocking(saved, True)  # asyncio made the shared file description non-blocking
+            os.dup2(saved, fd)
+    finally:
+        os.close(saved)
+
+
+@asynccontextmanager
+async def stdio_pipes() -> AsyncIterator[tuple[anyio.AsyncFile[str] | None, anyio.AsyncFile[str] | None]]:
+    """`(stdin, stdout)` for `mcp.server.stdio.stdio_server`: asyncio pipe transports on the process's
+    stdin and stdout, or `(None, None)` (the SDK's own) when they are not pipes or sockets."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:  # another event loop than asyncio's
+        loop = None
+    if loop is None or not _fast_path_applies():
+        yield None, None
+        return
+    with _claimed(0) as wire_in, _claimed(1) as wire_out:
+        reader = asyncio.StreamReader(limit=_CHUNK, loop=loop)
+        read_transport, _ = await loop.connect_read_pipe(
+            lambda: asyncio.StreamReaderProtocol(reader, loop=loop), os.fdopen(wire_in, "rb", buffering=0))
+        try:
+            write_transport, protocol = await loop.connect_write_pipe(
+                asyncio.streams.FlowControlMixin, os.fdopen(wire_out, "wb", buffering=0))
+        except BaseException:
+            read_transport.close()
+            raise
+        writer = asyncio.StreamWriter(write_transport, protocol, None, loop)
+        try:
+            # The SDK only iterates `stdin` and writes and flushes `stdout`, which these do without threads.
+            yield cast("anyio.AsyncFile[str]", _Lines(reader)), cast("anyio.AsyncFile[str]", _Output(writer))
+        finally:
+            read_transport.close()
+            writer.close()
+            with contextlib.suppress(ConnectionError):
+                await writer.wait_closed()  # what the server wrote last reaches the client
