@@ -16,6 +16,7 @@ from typing import Any
 
 import jinja2
 from specbridge_runtime import _descriptors
+from specbridge_runtime._limits import env_prefix
 from specbridge_runtime._request import base_url_variable
 from specbridge_runtime._secrets import ENC_PREFIX, ENV_PREFIX, VAULT_PREFIX, fallback_env_name
 
@@ -281,7 +282,9 @@ def _readme(connector: RestConnector, tools: Sequence[RestTool], *, generator_ve
                  f"{md_inline(item.reason)} |")
         for item in connector.skipped
     ]
-    http_config = {"servers": {spec.name: {"type": "http", "url": "http://127.0.0.1:8000/mcp"}}}
+    http_config = {"servers": {spec.name: {"type": "http", "url": "http://127.0.0.1:8000/mcp",
+                                          "headers": {"Authorization": "Bearer <SPECBRIDGE_SERVER_TOKEN>"}}}}
+    limits = spec.limits
     return render_template("rest/README.md.jinja", {
         "title": md_inline(spec.title or spec.name),
         "description": md_block(spec.description),
@@ -297,6 +300,9 @@ def _readme(connector: RestConnector, tools: Sequence[RestTool], *, generator_ve
         "claude_config": md_json({"mcpServers": {spec.name: {"command": command, "args": ["serve"]}}}),
         "vscode_config": md_json({"servers": {spec.name: {"type": "stdio", "command": command, "args": ["serve"]}}}),
         "http_config": md_json(http_config),
+        "limits": {"timeout": Markdown(f"{limits.timeout_s:g}"), "max_response_bytes": limits.max_response_bytes,
+                   "concurrency": limits.concurrency, "rate": md_inline(limits.rate or "")},
+        "env_prefix": Markdown(env_prefix(spec.name)),
     })
 
 

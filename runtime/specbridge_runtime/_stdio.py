@@ -146,7 +146,14 @@ async def stdio_pipes() -> AsyncIterator[tuple[anyio.AsyncFile[str] | None, anyi
     if loop is None or not _fast_path_applies():
         yield None, None
         return
-    with _claimed(0) as wire_in, _claimed(1) as wire_out:
+    claims = contextlib.ExitStack()
+    try:
+        wire_in, wire_out = claims.enter_context(_claimed(0)), claims.enter_context(_claimed(1))
+    except OSError:  # descriptors could not be duplicated or diverted: serve them as the SDK does
+        claims.close()
+        yield None, None
+        return
+    with claims:
         reader = asyncio.StreamReader(limit=_CHUNK, loop=loop)
         read_transport, _ = await loop.connect_read_pipe(
             lambda: asyncio.StreamReaderProtocol(reader, loop=loop), os.fdopen(wire_in, "rb", buffering=0))

@@ -31,6 +31,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ._errors import ConfigurationError
 from ._seams import InboundAuth
 from ._server import ProviderServer
+from ._stdio import stdio_pipes
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 HTTP_PATH = "/mcp"
@@ -153,7 +154,7 @@ def build_sse_app(server: ProviderServer, *, host: str = "127.0.0.1", port: int 
 
 
 async def serve_stdio(server: ProviderServer) -> None:
-    async with stdio_server() as (read_stream, write_stream):
+    async with stdio_pipes() as (stdin, stdout), stdio_server(stdin, stdout) as (read_stream, write_stream):
         await server.run(read_stream, write_stream, server.create_initialization_options())
 
 

@@ -25,3 +25,10 @@ def clean_text(value: Any, limit: int = DESCRIPTION_MAX) -> str:
 def one_line(value: Any, limit: int = TITLE_MAX) -> str:
     """Like `clean_text`, on one line."""
     return clean_text(" ".join(clean_text(value, limit * 4).split()), limit)
+
+
+def first_sentence(value: Any, limit: int = 80) -> str:
+    """The first sentence of some prose, on one line, when it is short enough to be a title."""
+    line = one_line(value, limit * 4)
+    sentence = re.split(r"(?<=[.!?])\s", line, maxsplit=1)[0].rstrip(".")
+    return sentence if len(sentence) <= limit else ""

@@ -18,7 +18,7 @@ from specbridge.normalize.output import output_schema
 from specbridge.normalize.report import Reporter
 from specbridge.normalize.schemas import SchemaNormalizer
 from specbridge.normalize.security import AuthSetup, operation_security
-from specbridge.normalize.text import clean_text, one_line
+from specbridge.normalize.text import clean_text, first_sentence, one_line
 
 # OpenAPI: "If in is header and the name is Accept, Content-Type or Authorization, the definition SHALL be
 # ignored" (the HTTP layer and auth set them).
@@ -55,7 +55,9 @@ class ToolBuilder:
         output, wrap = (None, False) if draft.response is None else output_schema(draft.response, self.schemas)
         tool = RestTool(
             name=name, operation_id=draft.operation_id, method=draft.method, path=draft.path,
-            title=one_line(draft.summary) or one_line(draft.operation_id) or draft.label,
+            # Without a summary, a short first sentence of the description reads better than an identifier.
+            title=one_line(draft.summary) or first_sentence(draft.description) or one_line(draft.operation_id)
+            or draft.label,
             description=clean_text(draft.description) or clean_text(draft.summary),
             arguments=tuple(arguments), params=tuple(params), body=body, output_schema=output, wrap_output=wrap,
             tags=draft.tags, security=operation_security(draft.security, self.auth, f"{draft.where}/security",

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Every benchmark with one command: sets up the project and the peer (FastMCP 4.1.6), then prints each
+# figure next to the peer's, measured in the same run, with the ratio and the target.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash benchmarks/setup.sh
+echo "== Stripe as one server: start-up, tools/list size, memory; generation times (bench_startup.py)"
+.venv/bin/python benchmarks/bench_startup.py "$@"
+echo
+echo "== Per-call overhead and throughput against FastMCP (bench_calls.py)"
+.venv/bin/python benchmarks/bench_calls.py
