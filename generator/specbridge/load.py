@@ -54,7 +54,9 @@ def load_document(ref: str, *, cwd: Path, root_dir: Path | None = None) -> Loade
             except (OSError, ValueError):
                 reader.report(codes.UNREADABLE, "not a usable file path", str(cwd / ref))
                 return reader.result(None)
-            location = str(path)
+            # Read and shown by the path as given (a checkout reached through a symlink records the same
+            # paths); the boundary is checked on resolved paths, so a symlink cannot lead out of it.
+            location = os.path.abspath(cwd / ref)
             boundary = _FolderBoundary((root_dir if root_dir is not None else path.parent).resolve())
         document = reader.document(location, root=True)
         if isinstance(boundary, _OriginBoundary) and reader.root_location:
@@ -90,13 +92,14 @@ class _FolderBoundary:
             return Target(base, unquote(fragment))
         if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", reference):
             return "a spec read from a file may only refer to files next to it"
+        given = Path(os.path.normpath(Path(base).parent / unquote(reference)))
         try:
-            path = (Path(base).parent / unquote(reference)).resolve()
+            path = given.resolve()
         except (OSError, ValueError):
             return "it is not a usable file path"
         if not path.is_relative_to(self.folder):
             return f"it leaves the spec's folder {self.folder} (a spec is untrusted)"
-        return Target(str(path), unquote(fragment))
+        return Target(str(given), unquote(fragment))
 
 
 class _OriginBoundary:

@@ -274,7 +274,9 @@ def _sources(digests: tuple[tuple[str, str], ...], out: Path, cwd: Path) -> Sour
     """The sources as the lock records them: URLs, or paths relative to the package (the same wherever the
     repository is)."""
     return Sources({
-        source if is_url(source) else Path(os.path.relpath((cwd / source).resolve(), out.resolve())).as_posix(): digest
+        # abspath, not resolve: a checkout reached through a symlink must record the same paths.
+        source if is_url(source) else Path(os.path.relpath(os.path.abspath(cwd / source),
+                                                            os.path.abspath(out))).as_posix(): digest
         for source, digest in digests
     })
 
