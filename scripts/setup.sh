@@ -8,9 +8,13 @@ cd "$(dirname "$0")/.."
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
-.venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip >/dev/null
-.venv/bin/python -m pip install --quiet --disable-pip-version-check \
-  -r requirements-dev.txt -e ./runtime -e .
+pip_install() {
+  # Some machines' pip configuration names package folders that do not exist: pip warns once per
+  # package; only real problems are shown.
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check "$@" 2>&1 | { grep -v "^WARNING: Location" || true; }
+}
+pip_install --upgrade pip
+pip_install -r requirements-dev.txt -e ./runtime -e .
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund --loglevel=error
