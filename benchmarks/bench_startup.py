@@ -112,10 +112,12 @@ def main() -> None:
         theirs = None
         if not args.skip_fastmcp:
             theirs = measure_startup([sys.executable, "-c", FASTMCP_SERVER, str(STRIPE)], {})
-        github_s = None
+        github_s, github_packages = None, 0
         if not args.skip_github:
             github_s = timed([str(BIN / "specbridge"), "gen", str(GITHUB), "-o", str(Path(tmp) / "github"),
-                              "--name", "github", "--split-by", "tag"])
+                              # Three of GitHub's tags (repos: 204) exceed the default 100 per package.
+                              "--name", "github", "--split-by", "tag", "--max-operations", "250"])
+            github_packages = len(list((Path(tmp) / "github").glob("*/pyproject.toml")))
 
     print(f"Stripe ({ours.tools} tools{f', FastMCP {theirs.tools}' if theirs else ''}), 2 cores; "
           f"columns: specbridge, FastMCP 4.1.6, ratio")
@@ -124,7 +126,7 @@ def main() -> None:
     report("server peak memory", ours.peak_rss_mb, theirs and theirs.peak_rss_mb, "MB", "<= 300 MB")
     report("generate Stripe (one package)", gen_s, None, "s ", "<= 60 s")
     if github_s is not None:
-        report("generate GitHub (--split-by tag)", github_s, None, "s ", "<= 120 s")
+        report(f"generate GitHub (by tag: {github_packages} pkgs)", github_s, None, "s ", "<= 120 s")
 
 
 if __name__ == "__main__":

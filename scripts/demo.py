@@ -65,7 +65,7 @@ def main() -> None:
     try:
         wait_for_port(port, process=upstream)
         with tempfile.TemporaryDirectory() as home:
-            env = {"PATH": os.environ["PATH"], "SPECBRIDGE_HOME": home,
+            env = {"PATH": os.environ["PATH"], "SPECBRIDGE_HOME": home, "SPECBRIDGE_LOG_LEVEL": "WARNING",
                    "HTTPBIN_BASE_URL": f"http://127.0.0.1:{port}"}
             asyncio.run(talk_to(StdioServerParameters(command=str(BIN / "httpbin-mcp"), args=[], env=env)))
     finally:
