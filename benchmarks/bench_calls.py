@@ -14,6 +14,9 @@ same upstream and against FastMCP 4.1.6 `FastMCP.from_openapi` on the same spec 
   SDK's (JSON-RPC dispatch, stdio transport), the generated package's provider called in this process.
 - Throughput: calls per second with `--concurrency` calls outstanding, over `--calls` calls, and the server
   process's CPU time per call (user + system, all threads), which other load on the machine disturbs less.
+  Both servers run side by side and are measured in alternating rounds (`--rounds`), so a change of load
+  on the machine during the run touches both; each figure is the median of its rounds (all are printed).
+- The whole run is bounded (`--time-limit`, default 170 s): past it every process is stopped and the run fails.
 """
 
 from __future__ import annotations
@@ -27,8 +30,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -37,6 +41,7 @@ import httpx2
 
 BIN = Path(sys.executable).parent
 WARMUP = 200
+FASTMCP = "FastMCP 4.1.6"
 
 SPEC: dict[str, Any] = {
     "openapi": "3.0.3",
@@ -97,9 +102,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def upstream() -> Iterator[str]:
+def upstream(watch: Callable[[subprocess.Popen[bytes]], None]) -> Iterator[str]:
     port = free_port()
     process = subprocess.Popen([sys.executable, "-c", UPSTREAM, str(port)])
+    watch(process)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -120,9 +126,11 @@ def upstream() -> Iterator[str]:
 class StdioServer:
     """An MCP server process and a minimal JSON-RPC client for it: newline-delimited messages on its pipes."""
 
-    def __init__(self, command: list[str], env: dict[str, str]) -> None:
+    def __init__(self, command: list[str], env: dict[str, str],
+                 watch: Callable[[subprocess.Popen[bytes]], None]) -> None:
         self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                         stderr=subprocess.DEVNULL, env={**os.environ, **env})
+        watch(self.process)
         assert self.process.stdin is not None and self.process.stdout is not None
         self.stdin, self.stdout = self.process.stdin, self.process.stdout
         self.next_id = 0
@@ -249,58 +257,116 @@ def server_throughput(server: StdioServer, tool: str, calls: int, concurrency: i
 
 def generate(spec: Path, out: Path) -> None:
     subprocess.run([str(BIN / "specbridge"), "gen", str(spec), "-o", str(out), "--name", "bench"],
-                   check=True, capture_output=True)
+                   check=True, capture_output=True, timeout=120)
 
 
-def measure(server: StdioServer, calls: int, concurrency: int) -> tuple[tuple[float, float], tuple[float, float]]:
-    """((p50, p99) latency in ms, (calls/s, server CPU ms per call)) of one server; it is closed after."""
-    try:
-        tool = tool_of(server)
-        return (percentiles(server_latencies(server, tool, calls)),
-                server_throughput(server, tool, calls, concurrency))
-    finally:
-        server.close()
+class Watchdog:
+    """Stops every process it was given once `seconds` have passed, so no run outlives its time limit."""
+
+    def __init__(self, seconds: float) -> None:
+        self.processes: list[subprocess.Popen[bytes]] = []
+        self.fired = False
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def watch(self, process: subprocess.Popen[bytes]) -> None:
+        self.processes.append(process)
+
+    def _fire(self) -> None:
+        self.fired = True
+        for process in self.processes:
+            process.kill()
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+
+def throughput_rounds(servers: dict[str, tuple[StdioServer, str]], calls: int, concurrency: int,
+                      rounds: int) -> dict[str, list[tuple[float, float]]]:
+    """(calls/s, server CPU ms per call) of each server in each round; the servers take turns every round."""
+    figures: dict[str, list[tuple[float, float]]] = {label: [] for label in servers}
+    for _ in range(rounds):
+        for label, (server, tool) in servers.items():
+            figures[label].append(server_throughput(server, tool, calls, concurrency))
+    return figures
+
+
+def median_of(values: list[tuple[float, float]]) -> tuple[float, float]:
+    return statistics.median(rate for rate, _ in values), statistics.median(cpu for _, cpu in values)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=3, help="throughput rounds per server (median reported)")
+    parser.add_argument("--time-limit", type=float, default=170.0, help="seconds before the run is stopped")
     parser.add_argument("--skip-fastmcp", action="store_true")
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory() as tmp, upstream() as url:
-        spec = Path(tmp) / "bench.json"
-        spec.write_text(json.dumps(SPEC))
-        generate(spec, Path(tmp) / "bench")
-        direct = percentiles(direct_latencies(url, args.calls))
-        direct_rate = asyncio.run(direct_throughput(url, args.calls, args.concurrency))
-        runtime = percentiles(asyncio.run(provider_latencies(Path(tmp) / "bench" / "src", url, tmp, args.calls)))
-        ours = measure(StdioServer([sys.executable, "-m", "bench_mcp", "serve"],
-                                   {"PYTHONPATH": str(Path(tmp) / "bench" / "src"), "SPECBRIDGE_HOME": tmp,
-                                    "BENCH_BASE_URL": url}), args.calls, args.concurrency)
-        theirs = None
-        if not args.skip_fastmcp:
-            theirs = measure(StdioServer([sys.executable, "-c", FASTMCP_SERVER, str(spec), url], {}), args.calls,
-                             args.concurrency)
+    watchdog = Watchdog(args.time_limit)
+    load_before = os.getloadavg()
+    servers: dict[str, tuple[StdioServer, str]] = {}
+    try:
+        with tempfile.TemporaryDirectory() as tmp, upstream(watchdog.watch) as url:
+            spec = Path(tmp) / "bench.json"
+            spec.write_text(json.dumps(SPEC))
+            generate(spec, Path(tmp) / "bench")
+            direct = percentiles(direct_latencies(url, args.calls))
+            direct_rate = asyncio.run(direct_throughput(url, args.calls, args.concurrency))
+            runtime = percentiles(asyncio.run(provider_latencies(Path(tmp) / "bench" / "src", url, tmp, args.calls)))
+            commands = {"specbridge": ([sys.executable, "-m", "bench_mcp", "serve"],
+                                       {"PYTHONPATH": str(Path(tmp) / "bench" / "src"), "SPECBRIDGE_HOME": tmp,
+                                        "BENCH_BASE_URL": url})}
+            if not args.skip_fastmcp:
+                commands[FASTMCP] = ([sys.executable, "-c", FASTMCP_SERVER, str(spec), url], {})
+            latencies: dict[str, tuple[float, float]] = {}
+            for label, (command, env) in commands.items():
+                server = StdioServer(command, env, watchdog.watch)
+                servers[label] = (server, tool_of(server))
+                latencies[label] = percentiles(server_latencies(server, servers[label][1], args.calls))
+            rounds = throughput_rounds(servers, args.calls, args.concurrency, args.rounds)
+    except Exception as error:
+        if watchdog.fired:  # the processes were stopped under the run: whatever failed, that is why
+            sys.exit(f"bench_calls: stopped after the time limit of {args.time_limit:g} s ({error})")
+        raise
+    finally:
+        watchdog.cancel()
+        for server, _ in servers.values():
+            server.close()
+    report(args, direct, direct_rate, runtime, latencies, rounds, (load_before, os.getloadavg()))
 
-    print(f"{args.calls} calls per measurement after {WARMUP} warm-up; {os.cpu_count()} cores; servers over stdio")
+
+def report(args: argparse.Namespace, direct: tuple[float, float], direct_rate: float, runtime: tuple[float, float],
+           latencies: dict[str, tuple[float, float]], rounds: dict[str, list[tuple[float, float]]],
+           load: tuple[tuple[float, float, float], tuple[float, float, float]]) -> None:
+    print(f"{args.calls} calls per measurement after {WARMUP} warm-up; {os.cpu_count()} cores; servers over stdio; "
+          f"load average {load[0][0]:.2f} at start, {load[1][0]:.2f} at end")
     print(f"{'sequential calls':34}{'p50 ms':>10}{'p99 ms':>10}")
     print(f"{'direct httpx2 call':34}{direct[0]:10.3f}{direct[1]:10.3f}")
     print(f"{'specbridge runtime (in-process)':34}{runtime[0]:10.3f}{runtime[1]:10.3f}")
     print(f"{'runtime call path overhead':34}{runtime[0] - direct[0]:10.3f}{runtime[1] - direct[1]:10.3f}")
-    rows = [("specbridge", ours)] + ([("FastMCP 4.1.6", theirs)] if theirs is not None else [])
-    for label, (latency, _) in rows:
+    for label, latency in latencies.items():
         print(f"{label + ' tools/call':34}{latency[0]:10.3f}{latency[1]:10.3f}")
-        print(f"{label + ' overhead':34}{latency[0] - direct[0]:10.3f}{latency[1] - direct[1]:10.3f}"
-              + ("   target p50 < 1 ms" if label == "specbridge" else ""))
-    print(f"{args.concurrency} calls outstanding{'calls/s':>22}{'server CPU ms/call':>20}")
-    print(f"{'direct httpx2 (client ceiling)':34}{direct_rate:10.0f}")
-    for label, (_, (rate, cpu_ms)) in rows:
-        print(f"{label:34}{rate:10.0f}{cpu_ms:20.3f}")
-    if theirs is not None:
-        print(f"{'specbridge / FastMCP':34}{ours[1][0] / theirs[1][0]:9.2f}x{theirs[1][1] / ours[1][1]:19.2f}x"
-              "   target >= 2x")
+        print(f"{label + ' overhead':34}{latency[0] - direct[0]:10.3f}{latency[1] - direct[1]:10.3f}")
+    print(f"{args.concurrency} calls outstanding, median of {args.rounds} alternating rounds"
+          f"{'calls/s':>10}{'server CPU ms/call':>20}   rounds (calls/s)")
+    print(f"{'direct httpx2 (client ceiling)':58}{direct_rate:10.0f}")
+    medians = {label: median_of(figures) for label, figures in rounds.items()}
+    for label, (rate, cpu_ms) in medians.items():
+        each = " ".join(f"{figure:.0f}" for figure, _ in rounds[label])
+        print(f"{label:58}{rate:10.0f}{cpu_ms:20.3f}   {each}")
+    ours = latencies["specbridge"]
+    print("results")
+    print(f"  specbridge overhead over a direct httpx2 call, p50: {ours[0] - direct[0]:.3f} ms (target < 1 ms)")
+    print(f"  specbridge overhead over a direct httpx2 call, p99: {ours[1] - direct[1]:.3f} ms")
+    if FASTMCP in medians:
+        (our_rate, our_cpu), (their_rate, their_cpu) = medians["specbridge"], medians[FASTMCP]
+        print(f"  throughput specbridge / {FASTMCP}: {our_rate / their_rate:.2f}x (target >= 2x)")
+        print(f"  server CPU per call {FASTMCP} / specbridge: {their_cpu / our_cpu:.2f}x")
+        print(f"  {FASTMCP} overhead p50 / specbridge overhead p50: "
+              f"{(latencies[FASTMCP][0] - direct[0]) / (ours[0] - direct[0]):.2f}x")
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ from ._errors import (
     UpstreamTimeout,
     error_result,
 )
+from ._http import http_client
 from ._limits import timeout_for
 from ._package import RestPackage
 from ._request import base_url_variable, build_request, resolve_base_url
@@ -210,15 +211,16 @@ class RestProvider:
 
     def _http(self) -> httpx2.AsyncClient:
         if self._client is None:
-            self._client = httpx2.AsyncClient(transport=self._transport, timeout=self.limits.timeout_s,
-                                              follow_redirects=False)
+            self._client = http_client(timeout_s=self.limits.timeout_s, transport=self._transport)
         return self._client
 
     def _record(self, tool: str, arguments: Mapping[str, Any], outcome: _Outcome, started: float,
                 wall: float) -> None:
         latency_ms = (time.monotonic() - started) * 1000
-        logger.info("%s %s -> %s%s in %.0f ms", self.name, tool, outcome.status,
-                    f" (HTTP {outcome.http_status})" if outcome.http_status else "", latency_ms)
+        if logger.isEnabledFor(logging.DEBUG):  # a line per call costs more than the rest of the record
+            logger.debug("%s %s -> %s%s in %.1f ms, %d bytes out, %d in, %d retries", self.name, tool,
+                         outcome.status, f" (HTTP {outcome.http_status})" if outcome.http_status else "",
+                         latency_ms, outcome.bytes_out, outcome.bytes_in, outcome.retries)
         digest, size, kept = arguments_digest(arguments, keep=self.connector.audit_arguments)
         record = CallRecord(time=wall, connector=self.name, tool=tool, status=outcome.status,
                             http_status=outcome.http_status, latency_ms=latency_ms, bytes_out=outcome.bytes_out,

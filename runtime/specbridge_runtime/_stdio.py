@@ -26,13 +26,12 @@ from typing import TextIO, cast
 import anyio
 
 _CHUNK = 1 << 16
-_LINE_END = b"\n"
-_CR = b"\r"
+_CLOSE_TIMEOUT_S = 10.0
 
 
 class _Lines:
     """What `stdio_server` iterates stdin as: decoded lines, exactly as a UTF-8 text file with replacement
-    and universal newlines yields them (`\\r\\n` and `\\r` end lines too and read as `\\n`)."""
+    and universal newlines yields them (`\\r\\n` and a lone `\\r` end lines too, and read as `\\n`)."""
 
     def __init__(self, reader: asyncio.StreamReader) -> None:
         self._reader = reader
@@ -41,25 +40,26 @@ class _Lines:
         return self._lines()
 
     async def _lines(self) -> AsyncIterator[str]:
-        pending = bytearray()
+        pending = bytearray()  # no line end in it, but maybe a `\r` last (a `\n` may follow)
         while chunk := await self._reader.read(_CHUNK):
-            searched = len(pending)
+            start = max(len(pending) - 1, 0)
             pending += chunk
-            if pending.find(_LINE_END, searched) < 0:
-                continue
-            complete = pending.rfind(_LINE_END) + 1
-            lines = bytes(pending[:complete])
-            del pending[:complete]
-            for line in lines.splitlines(keepends=True):  # bytes split at \n, \r and \r\n only
-                yield _text(line)
-        # A last line without its newline (a `\r` left pending was waiting for a possible `\n`).
-        for line in bytes(pending).splitlines(keepends=True):
+            # Up to the last line end: a `\n`, or a `\r` that is not last (so no `\n` follows it).
+            end = max(pending.rfind(b"\n", start), pending.rfind(b"\r", start, len(pending) - 1)) + 1
+            if end:
+                lines = bytes(pending[:end])
+                del pending[:end]
+                for line in lines.splitlines(keepends=True):  # bytes split at \n, \r and \r\n only
+                    yield _text(line)
+        for line in bytes(pending).splitlines(keepends=True):  # the last line, without its line end
             yield _text(line)
 
 
 def _text(line: bytes) -> str:
-    if line.endswith(_CR) or line.endswith(b"\r\n"):
-        line = line.rstrip(b"\r\n") + _LINE_END
+    if line.endswith(b"\r\n"):
+        line = line[:-2] + b"\n"
+    elif line.endswith(b"\r"):
+        line = line[:-1] + b"\n"
     return line.decode("utf-8", errors="replace")
 
 
@@ -75,6 +75,20 @@ class _Output:
 
     async def flush(self) -> None:
         await self._writer.drain()
+
+
+class _OutputProtocol(asyncio.streams.FlowControlMixin):
+    """Flow control for `drain`, and `closed`: done once the transport has written all it held and let go
+    of the pipe (`StreamWriter.wait_closed` needs a reader's protocol)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.closed = asyncio.get_running_loop().create_future()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        super().connection_lost(exc)
+        if not self.closed.done():
+            self.closed.set_result(None)
 
 
 def _is_pipe(fd: int, stream: TextIO) -> bool:
@@ -140,35 +154,44 @@ async def stdio_pipes() -> AsyncIterator[tuple[anyio.AsyncFile[str] | None, anyi
     """`(stdin, stdout)` for `mcp.server.stdio.stdio_server`: asyncio pipe transports on the process's
     stdin and stdout, or `(None, None)` (the SDK's own) when they are not pipes or sockets."""
     try:
-        loop = asyncio.get_running_loop()
+        loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
     except RuntimeError:  # another event loop than asyncio's
         loop = None
-    if loop is None or not _fast_path_applies():
-        yield None, None
-        return
     claims = contextlib.ExitStack()
-    try:
-        wire_in, wire_out = claims.enter_context(_claimed(0)), claims.enter_context(_claimed(1))
-    except OSError:  # descriptors could not be duplicated or diverted: serve them as the SDK does
-        claims.close()
+    wires: tuple[int, int] | None = None
+    if loop is not None and _fast_path_applies():
+        try:
+            wires = claims.enter_context(_claimed(0)), claims.enter_context(_claimed(1))
+        except OSError:  # descriptors that cannot be duplicated or diverted: the SDK serves them in place
+            claims.close()
+    if loop is None or wires is None:
         yield None, None
         return
     with claims:
-        reader = asyncio.StreamReader(limit=_CHUNK, loop=loop)
-        read_transport, _ = await loop.connect_read_pipe(
-            lambda: asyncio.StreamReaderProtocol(reader, loop=loop), os.fdopen(wire_in, "rb", buffering=0))
-        try:
-            write_transport, protocol = await loop.connect_write_pipe(
-                asyncio.streams.FlowControlMixin, os.fdopen(wire_out, "wb", buffering=0))
-        except BaseException:
-            read_transport.close()
-            raise
-        writer = asyncio.StreamWriter(write_transport, protocol, None, loop)
-        try:
+        async with _transports(loop, *wires) as (lines, output):
             # The SDK only iterates `stdin` and writes and flushes `stdout`, which these do without threads.
-            yield cast("anyio.AsyncFile[str]", _Lines(reader)), cast("anyio.AsyncFile[str]", _Output(writer))
-        finally:
-            read_transport.close()
-            writer.close()
-            with contextlib.suppress(ConnectionError):
-                await writer.wait_closed()  # what the server wrote last reaches the client
+            yield cast("anyio.AsyncFile[str]", lines), cast("anyio.AsyncFile[str]", output)
+
+
+@asynccontextmanager
+async def _transports(loop: asyncio.AbstractEventLoop, wire_in: int,
+                      wire_out: int) -> AsyncIterator[tuple[_Lines, _Output]]:
+    reader = asyncio.StreamReader(limit=_CHUNK, loop=loop)
+    read_transport, _ = await loop.connect_read_pipe(
+        lambda: asyncio.StreamReaderProtocol(reader, loop=loop), os.fdopen(wire_in, "rb", buffering=0))
+    try:
+        write_transport, protocol = await loop.connect_write_pipe(
+            _OutputProtocol, os.fdopen(wire_out, "wb", buffering=0))
+    except BaseException:
+        read_transport.close()
+        raise
+    writer = asyncio.StreamWriter(write_transport, protocol, None, loop)
+    try:
+        yield _Lines(reader), _Output(writer)
+    finally:
+        read_transport.close()
+        writer.close()  # what the server wrote last still reaches the client, unless it stopped reading
+        with anyio.move_on_after(_CLOSE_TIMEOUT_S, shield=True):
+            await protocol.closed
+        if not protocol.closed.done():
+            write_transport.abort()

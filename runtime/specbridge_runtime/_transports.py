@@ -154,6 +154,7 @@ def build_sse_app(server: ProviderServer, *, host: str = "127.0.0.1", port: int 
 
 
 async def serve_stdio(server: ProviderServer) -> None:
+    """Serve one client on stdin/stdout: the SDK's stdio transport, on the event loop's own pipes."""
     async with stdio_pipes() as (stdin, stdout), stdio_server(stdin, stdout) as (read_stream, write_stream):
         await server.run(read_stream, write_stream, server.create_initialization_options())
 

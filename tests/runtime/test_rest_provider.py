@@ -311,3 +311,4 @@ async def test_a_refused_connection_says_to_check_the_base_url(package):
     text = result.content[0].text
     assert result.is_error and "connection failed" in text and "SBFIXTURE_BASE_URL" in text
     assert "Verify the endpoint URL" in text
+
