@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 . .venv/bin/activate
 
-echo "== ruff"; ruff check generator runtime tests benchmarks
+echo "== ruff"; ruff check generator runtime tests benchmarks scripts
 echo "== mypy --strict"; mypy
 echo "== generated/ is up to date"; specbridge gen --check
 echo "== pytest"; pytest "$@"

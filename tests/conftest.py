@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import SHARED_SPECS, free_port, stop, wait_for_port
+from tests.support import HTTPBIN_SERVER, SHARED_SPECS, free_port, stop, wait_for_port
 
 
 @pytest.fixture(scope="session")
@@ -20,13 +20,6 @@ def shared_specs() -> Path:
     return SHARED_SPECS
 
 
-HTTPBIN_SERVER = (
-    "import logging, sys\n"
-    "logging.disable(logging.WARNING)\n"
-    "from werkzeug.serving import run_simple\n"
-    "import httpbin\n"
-    "run_simple('127.0.0.1', int(sys.argv[1]), httpbin.app, threaded=True)\n"
-)
 
 
 @pytest.fixture(scope="session")

@@ -49,3 +49,13 @@ def node_tool(name: str) -> Path:
     if not path.exists():
         pytest.fail(f"{path} is missing: run scripts/setup.sh (npm ci) first")
     return path
+
+
+# httpbin (PyPI) served on 127.0.0.1 at the port given as the first argument.
+HTTPBIN_SERVER = (
+    "import logging, sys\n"
+    "logging.disable(logging.WARNING)\n"
+    "from werkzeug.serving import run_simple\n"
+    "import httpbin\n"
+    "run_simple('127.0.0.1', int(sys.argv[1]), httpbin.app, threaded=True)\n"
+)
