@@ -6,6 +6,8 @@
 - `provider_for(package, upstream)`: a `RestProvider` for a generated package that calls the mock, with
   the simple default seams (no credentials, no limits, no retries, no audit) unless others are given.
 - `connect(provider)`: an in-process MCP client (`mcp.Client`) talking to `build_server(provider)`.
+- `assert_tools_match_operations(package)`, `assert_schemas_match_models(package)`: a generated package's
+  contract, that it advertises exactly the operations it runs, with the input schemas its models validate.
 
     upstream = MockUpstream()
     upstream.route("GET", "/pets/{id}", json={"id": 1, "name": "Rex"})
@@ -33,7 +35,9 @@ from ._rest import AuthFactory, RestProvider
 from ._seams import AuditSink, CallGate, RetryPolicy, ToolProvider
 from ._server import build_server
 
-__all__ = ["MockUpstream", "connect", "provider_for"]
+__all__ = [
+    "MockUpstream", "assert_schemas_match_models", "assert_tools_match_operations", "connect", "provider_for",
+]
 
 Handler = Callable[[httpx2.Request], httpx2.Response | Awaitable[httpx2.Response]]
 DEFAULT_BASE_URL = "https://upstream.test/api"
@@ -110,3 +114,21 @@ async def connect(provider: ToolProvider) -> AsyncIterator[Client]:
     """An MCP client session with `build_server(provider)`, in process (no tools/list caching)."""
     async with Client(build_server(provider), cache=None) as client:
         yield client
+
+
+def assert_tools_match_operations(package: RestPackage) -> None:
+    """`tools.json` lists the package's operations, in order, and every entry is a valid MCP tool."""
+    assert [entry["name"] for entry in package.definitions()] == [operation.tool for operation in package.operations]
+    assert len(package.tools()) == len(package.operations)
+
+
+def assert_schemas_match_models(package: RestPackage) -> None:
+    """Each advertised inputSchema is exactly the JSON Schema of the input model that validates the call."""
+    advertised = {entry["name"]: entry["inputSchema"] for entry in package.definitions()}
+    different = [
+        operation.tool for operation in package.operations
+        if package.input_model(operation).model_json_schema(by_alias=True, mode="validation")
+        != advertised[operation.tool]
+    ]
+    assert not different, f"advertised input schemas differ from their models: {different}"
+

@@ -2,34 +2,24 @@
 advertised input schema is exactly what its input model validates, and a call reaches the API."""
 
 import asyncio
-import json
-from importlib import resources
-from typing import Any
 
-from pydantic import BaseModel
-from specbridge_runtime.testing import MockUpstream, connect, provider_for
+from specbridge_runtime.testing import (
+    MockUpstream,
+    assert_schemas_match_models,
+    assert_tools_match_operations,
+    connect,
+    provider_for,
+)
 
-from notes_mcp import models
 from notes_mcp.connector import PACKAGE
-from notes_mcp.tools import OPERATIONS
-
-TOOLS: list[dict[str, Any]] = json.loads(resources.files("notes_mcp").joinpath("tools.json").read_text("utf-8"))
 
 
 def test_tools_json_lists_the_operations() -> None:
-    assert [tool["name"] for tool in TOOLS] == [operation.tool for operation in OPERATIONS]
-    assert len(PACKAGE.tools()) == len(OPERATIONS)
+    assert_tools_match_operations(PACKAGE)
 
 
 def test_each_advertised_input_schema_is_what_its_model_validates() -> None:
-    advertised = {tool["name"]: tool["inputSchema"] for tool in TOOLS}
-    different = []
-    for operation in OPERATIONS:
-        model = getattr(models, operation.input_model)
-        assert isinstance(model, type) and issubclass(model, BaseModel)
-        if model.model_json_schema(by_alias=True, mode="validation") != advertised[operation.tool]:
-            different.append(operation.tool)
-    assert not different
+    assert_schemas_match_models(PACKAGE)
 
 
 def test_a_call_reaches_the_api() -> None:
