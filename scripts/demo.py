@@ -21,7 +21,7 @@ BIN = Path(sys.executable).parent
 OUT = REPO / "build" / "demo" / "httpbin"
 
 sys.path.insert(0, str(REPO))
-from tests.support import HTTPBIN_SERVER, free_port, stop, wait_for_port  # noqa: E402
+from tests.support import HTTPBIN_SERVER, free_port, serving  # noqa: E402
 
 
 def step(text: str) -> None:
@@ -64,16 +64,10 @@ def main() -> None:
 
     port = free_port()
     step(f"httpbin (PyPI) on 127.0.0.1:{port}; httpbin-mcp over stdio, driven by the mcp SDK client")
-    upstream = subprocess.Popen([sys.executable, "-c", HTTPBIN_SERVER, str(port)],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_for_port(port, process=upstream)
-        with tempfile.TemporaryDirectory() as home:
-            env = {"PATH": os.environ["PATH"], "SPECBRIDGE_HOME": home, "SPECBRIDGE_LOG_LEVEL": "WARNING",
-                   "HTTPBIN_BASE_URL": f"http://127.0.0.1:{port}"}
-            asyncio.run(talk_to(StdioServerParameters(command=str(BIN / "httpbin-mcp"), args=[], env=env)))
-    finally:
-        stop(upstream)
+    with serving([sys.executable, "-c", HTTPBIN_SERVER, str(port)], port), tempfile.TemporaryDirectory() as home:
+        env = {"PATH": os.environ["PATH"], "SPECBRIDGE_HOME": home, "SPECBRIDGE_LOG_LEVEL": "WARNING",
+               "HTTPBIN_BASE_URL": f"http://127.0.0.1:{port}"}
+        asyncio.run(talk_to(StdioServerParameters(command=str(BIN / "httpbin-mcp"), args=[], env=env)))
     print("\nDone: the generated package is in build/demo/httpbin; `httpbin-mcp --help` shows its commands.")
 
 

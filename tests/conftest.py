@@ -3,14 +3,13 @@ started on 127.0.0.1, waited for and stopped."""
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.support import HTTPBIN_SERVER, SHARED_SPECS, free_port, stop, wait_for_port
+from tests.support import HTTPBIN_SERVER, SHARED_SPECS, free_port, serving
 
 
 @pytest.fixture(scope="session")
@@ -20,17 +19,9 @@ def shared_specs() -> Path:
     return SHARED_SPECS
 
 
-
-
 @pytest.fixture(scope="session")
 def httpbin_url() -> Iterator[str]:
     """httpbin (PyPI) on 127.0.0.1, for the whole session."""
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-c", HTTPBIN_SERVER, str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    try:
-        wait_for_port(port, process=process)
+    with serving([sys.executable, "-c", HTTPBIN_SERVER, str(port)], port):
         yield f"http://127.0.0.1:{port}"
-    finally:
-        stop(process)

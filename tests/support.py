@@ -7,7 +7,11 @@ import os
 import socket
 import subprocess
 import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from subprocess import Popen
+from typing import Any
 
 import pytest
 
@@ -42,6 +46,20 @@ def stop(process: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(timeout=10)
+
+
+@contextmanager
+def serving(command: Sequence[str], port: int, *, timeout: float = 30.0, **popen: Any) -> Iterator[Popen[bytes]]:
+    """A server started with `command`, waited for on 127.0.0.1:`port`, and stopped afterwards. Its output is
+    discarded unless `stdout`/`stderr` say otherwise."""
+    popen.setdefault("stdout", subprocess.DEVNULL)
+    popen.setdefault("stderr", subprocess.DEVNULL)
+    process: Popen[bytes] = subprocess.Popen(list(command), **popen)
+    try:
+        wait_for_port(port, timeout=timeout, process=process)
+        yield process
+    finally:
+        stop(process)
 
 
 def node_tool(name: str) -> Path:

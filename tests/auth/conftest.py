@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
-import subprocess
 from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +25,7 @@ from specbridge_runtime._vault import Vault
 
 from tests.auth.authdemo_mcp.tools import OPERATIONS
 from tests.auth.upstream import Expected, ThreadedServer, build_app
-from tests.support import REPO, free_port, stop, wait_for_port
+from tests.support import REPO, free_port, serving
 
 CONNECTOR = "authdemo"
 OIDC_SCRIPT = Path(__file__).with_name("oidc_server.mjs")
@@ -77,14 +76,9 @@ def auth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuthServer
     if not node_modules.exists():
         pytest.fail(f"{node_modules} is missing: run `npm ci` in {REPO}")
     port = free_port()
-    process = subprocess.Popen(["node", str(OIDC_SCRIPT), str(port), str(config)], cwd=REPO,
-                               env={"PATH": "/usr/bin:/bin:/usr/local/bin", "NODE_MODULES_DIR": str(REPO)},
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_for_port(port, process=process)
+    with serving(["node", str(OIDC_SCRIPT), str(port), str(config)], port, cwd=REPO,
+                 env={"PATH": "/usr/bin:/bin:/usr/local/bin", "NODE_MODULES_DIR": str(REPO)}):
         yield AuthServer(f"http://127.0.0.1:{port}")
-    finally:
-        stop(process)
 
 
 @pytest.fixture(scope="session")

@@ -19,7 +19,7 @@ from mcp.client.streamable_http import streamable_http_client
 
 from tests.auth.conftest import AuthServer, client_secret
 from tests.auth.upstream import Expected
-from tests.support import REPO, free_port, stop, wait_for_port
+from tests.support import REPO, free_port, serving, stop, wait_for_port
 
 SERVER = [sys.executable, "-m", "tests.auth.authdemo_mcp"]
 INBOUND_TOKEN = "inbound-token-for-the-mcp-server-0123456789"
@@ -33,17 +33,12 @@ def env(home: Path, upstream: str, expected: Expected) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def serving(env: dict[str, str], *args: str, transport: str = "http") -> Iterator[str]:
+def package_server(env: dict[str, str], *args: str, transport: str = "http") -> Iterator[str]:
     port = free_port()
     log = Path(env["SPECBRIDGE_HOME"]).parent / f"server-{port}.log"
-    with log.open("wb") as stderr:
-        process = subprocess.Popen([*SERVER, "serve", "--transport", transport, "--port", str(port), *args],
-                                   cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
-        try:
-            wait_for_port(port, process=process)
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            stop(process)
+    command = [*SERVER, "serve", "--transport", transport, "--port", str(port), *args]
+    with log.open("wb") as stderr, serving(command, port, cwd=REPO, env=env, stderr=stderr):
+        yield f"http://127.0.0.1:{port}"
 
 
 def refused_to_start(env: dict[str, str], *args: str) -> str:
@@ -83,7 +78,7 @@ def audit_callers(home: Path, count: int) -> list[str | None]:
 async def test_static_token_is_required_and_never_reaches_the_upstream(env: dict[str, str], expected: Expected,
                                                                          home: Path) -> None:
     env["SPECBRIDGE_SERVER_TOKEN"] = INBOUND_TOKEN
-    with serving(env) as url:
+    with package_server(env) as url:
         assert initialize(url, None).status_code == 401
         assert initialize(url, "wrong-token-0123456789abcdef").status_code == 401
         seen = len(expected.requests_seen)
@@ -99,7 +94,7 @@ async def test_static_token_is_required_and_never_reaches_the_upstream(env: dict
 
 async def test_named_tokens_identify_their_callers(env: dict[str, str], home: Path) -> None:
     env["SPECBRIDGE_SERVER_TOKENS"] = f"alice:{INBOUND_TOKEN}-alice,bob:{INBOUND_TOKEN}-bob"
-    with serving(env) as url:
+    with package_server(env) as url:
         for token in (f"{INBOUND_TOKEN}-bob", f"{INBOUND_TOKEN}-alice"):
             async with mcp_client(url, token) as client:
                 assert not (await client.call_tool("authdemo_bearer", {})).is_error
@@ -108,7 +103,7 @@ async def test_named_tokens_identify_their_callers(env: dict[str, str], home: Pa
 
 def test_sse_requires_the_token_too(env: dict[str, str]) -> None:
     env["SPECBRIDGE_SERVER_TOKEN"] = INBOUND_TOKEN
-    with serving(env, transport="sse") as url:
+    with package_server(env, transport="sse") as url:
         assert httpx2.get(f"{url}/sse", timeout=10).status_code == 401
         with httpx2.stream("GET", f"{url}/sse", headers={"Authorization": f"Bearer {INBOUND_TOKEN}"},
                            timeout=10) as stream:
@@ -124,7 +119,7 @@ def test_http_without_inbound_auth_is_refused(env: dict[str, str]) -> None:
 
 
 async def test_no_auth_serves_on_loopback(env: dict[str, str]) -> None:
-    with serving(env, "--no-auth") as url:
+    with package_server(env, "--no-auth") as url:
         async with mcp_client(url, None) as client:
             assert not (await client.call_tool("authdemo_bearer", {})).is_error
 

@@ -14,7 +14,7 @@ import pytest
 from mcp import Client
 
 from tests.e2e.conftest import InstalledPackage, generate_and_install
-from tests.support import REPO, free_port, node_tool, stop, wait_for_port
+from tests.support import REPO, free_port, node_tool, serving
 
 SPEC = "specs/notes-openapi-3.1.yaml"
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\x00" * 16).decode()
@@ -44,16 +44,10 @@ def notes_package(tmp_path_factory: pytest.TempPathFactory) -> InstalledPackage:
 def prism(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     port = free_port()
     log = tmp_path_factory.mktemp("prism") / "prism.log"
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [str(node_tool("prism")), "mock", str(REPO / SPEC), "--host", "127.0.0.1", "--port", str(port), "--errors"],
-            stdout=sink, stderr=subprocess.STDOUT,
-        )
-        try:
-            wait_for_port(port, timeout=60, process=process)
-            yield f"http://127.0.0.1:{port}", log
-        finally:
-            stop(process)
+    command = [str(node_tool("prism")), "mock", str(REPO / SPEC), "--host", "127.0.0.1", "--port", str(port),
+               "--errors"]
+    with log.open("wb") as sink, serving(command, port, timeout=60, stdout=sink, stderr=subprocess.STDOUT):
+        yield f"http://127.0.0.1:{port}", log
 
 
 def violations(log: Path) -> list[str]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from tests.support import REPO, free_port, node_tool, stop, wait_for_port
+from tests.support import REPO, free_port, node_tool, serving, stop, wait_for_port
 
 # supergateway's name for each output transport, the path it serves, and the URL scheme.
 SUPERGATEWAY = {
@@ -68,13 +68,8 @@ UPSTREAM_MODULE = "tests.wrappers.upstream_server"
 def upstream_http() -> Iterator[str]:
     """Our test upstream over streamable HTTP."""
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", UPSTREAM_MODULE, "http", str(port)], cwd=REPO,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_for_port(port, process=process)
+    with serving([sys.executable, "-m", UPSTREAM_MODULE, "http", str(port)], port, cwd=REPO):
         yield f"http://127.0.0.1:{port}/mcp"
-    finally:
-        stop(process)
 
 
 @pytest.fixture(scope="session")

@@ -21,7 +21,7 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
-from tests.support import REPO, free_port, node_tool, stop, wait_for_port
+from tests.support import REPO, free_port, node_tool, serving
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -70,15 +70,10 @@ def gateway(tmp_path: Path, httpbin_url: str, upstream_http: str) -> Iterator[Ga
     environ = {**os.environ, "AGENT_A_TOKEN": TOKEN_A, "AGENT_B_TOKEN": TOKEN_B, "HTTPBIN_BASE_URL": httpbin_url,
                "PYTHONPATH": os.pathsep.join([str(SITE), str(REPO)]), "SPECBRIDGE_HOME": str(running.home),
                "SPECBRIDGE_AUDIT": "jsonl"}
-    process = subprocess.Popen(
-        [sys.executable, "-c", "from specbridge_runtime._gateway import main; main()",
-         str(tmp_path / "gateway.yaml"), "--transport", "http", "--port", str(port)],
-        env=environ, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_for_port(port, process=process)
+    command = [sys.executable, "-c", "from specbridge_runtime._gateway import main; main()",
+               str(tmp_path / "gateway.yaml"), "--transport", "http", "--port", str(port)]
+    with serving(command, port, env=environ):
         yield running
-    finally:
-        stop(process)
 
 
 def inspector(url: str, token: str, *arguments: str) -> Any:
