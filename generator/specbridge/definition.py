@@ -38,6 +38,7 @@ from specbridge_runtime._descriptors import (
     ParamLocation,
     ParamStyle,
 )
+from specbridge_runtime._limits import parse_rate
 
 from specbridge import codes
 from specbridge.diagnostics import Diagnostic, Level, pointer
@@ -48,9 +49,6 @@ SCHEMA_FILE = Path(__file__).with_name("connector-definition.schema.json")
 SCHEMA_ID = "https://specbridge.dev/schemas/connector-definition.schema.json"
 MAX_AUTH_METHODS = 5
 SECRET_REFERENCE = re.compile(r"^(env:[A-Za-z_][A-Za-z0-9_]*|vault:[A-Za-z0-9_.-]+|enc:\S+)$")
-_RATE = re.compile(r"^\s*([1-9][0-9]*)\s*/\s*(s|sec|second|m|min|minute|h|hr|hour|d|day)\s*$")
-_RATE_UNITS = {"s": "s", "sec": "s", "second": "s", "m": "min", "min": "min", "minute": "min", "h": "h",
-               "hr": "h", "hour": "h", "d": "d", "day": "d"}
 
 
 def _secret(value: str, info: ValidationInfo) -> str:
@@ -70,10 +68,10 @@ def _secret(value: str, info: ValidationInfo) -> str:
 
 
 def _rate(value: str) -> str:
-    match = _RATE.match(value)
-    if match is None:
+    rate = parse_rate(value)  # the runtime's own reading, so what is accepted here is what it enforces
+    if rate is None:
         raise PydanticCustomError("rate", 'a rate is "<count>/<unit>" with unit s, min, h or d, e.g. "10/s"')
-    return f"{match.group(1)}/{_RATE_UNITS[match.group(2)]}"
+    return rate.canonical
 
 
 def _as_list(value: Any) -> Any:

@@ -26,6 +26,7 @@ from ._errors import QueueFull, RateLimited
 # The units the definition format accepts (generator/specbridge/definition.py), for the environment too.
 _PERIODS = {"s": 1.0, "sec": 1.0, "second": 1.0, "m": 60.0, "min": 60.0, "minute": 60.0, "h": 3600.0, "hr": 3600.0,
             "hour": 3600.0, "d": 86400.0, "day": 86400.0}
+_UNITS = {1.0: "s", 60.0: "min", 3600.0: "h", 86400.0: "d"}
 _RATE_TEXT = re.compile(r"^\s*(\d+)\s*/\s*([a-z]+)\s*$", re.IGNORECASE)
 _OFF = frozenset({"", "none", "off", "unlimited"})
 
@@ -46,6 +47,11 @@ class Rate:
     @property
     def interval_s(self) -> float:
         return self.period_s / self.calls
+
+    @property
+    def canonical(self) -> str:
+        """The rate in the form definitions and generated code use: "10/s", "100/min", "5/h", "1/d"."""
+        return f"{self.calls}/{_UNITS[self.period_s]}"
 
 
 def parse_rate(text: str) -> Rate | None:
