@@ -206,7 +206,7 @@ async def provider_latencies(src: Path, url: str, home: str, calls: int) -> list
     """The runtime's call path alone: the generated package's provider called in this process (no MCP)."""
     sys.path.insert(0, str(src))
     from bench_mcp.connector import PACKAGE  # type: ignore[import-not-found]
-    from specbridge_runtime._assembly import rest_provider
+    from specbridge_runtime._assembly.connectors import rest_provider
 
     provider = rest_provider(PACKAGE, environ={"BENCH_BASE_URL": url, "SPECBRIDGE_HOME": home})
     tool = PACKAGE.operations[0].tool

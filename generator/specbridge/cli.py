@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from . import __version__
 from .commands import EXIT_INTERNAL, EXIT_USAGE, Command
 from .commands.encrypt import EncryptCommand
+from .commands.gateway import GatewayCommand
 from .commands.gen import GenCommand
 from .commands.inspect import InspectCommand
 from .commands.registry import RegistryCommand
@@ -26,6 +27,7 @@ COMMANDS: list[Command] = [
     InspectCommand(),
     RegistryCommand(),
     EncryptCommand(),
+    GatewayCommand(),
 ]
 DEBUG_ENV = "SPECBRIDGE_DEBUG"
 

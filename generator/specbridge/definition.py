@@ -29,7 +29,7 @@ from pydantic import (
     model_validator,
 )
 from pydantic_core import PydanticCustomError
-from specbridge_runtime._descriptors import (
+from specbridge_runtime.contract import (
     AuthScheme,
     HttpMethod,
     Limits,
@@ -37,8 +37,8 @@ from specbridge_runtime._descriptors import (
     OperationLimits,
     ParamLocation,
     ParamStyle,
+    parse_rate,
 )
-from specbridge_runtime._limits import parse_rate
 
 from specbridge import codes
 from specbridge.diagnostics import Diagnostic, Level, pointer

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from specbridge_runtime._descriptors import Body, ConnectorSpec, HttpMethod, Limits, Param
+from specbridge_runtime.contract import Body, ConnectorSpec, HttpMethod, Limits, Param
 
 JsonSchema = Mapping[str, Any]
 ArgumentSource = Literal["path", "query", "header", "cookie", "body"]

@@ -11,10 +11,10 @@ import re
 import unicodedata
 
 # Shared with the runtime, whose wrappers name upstream tools at run time by the same rule.
-from specbridge_runtime._naming import TOOL_NAME_MAX as TOOL_NAME_MAX
-from specbridge_runtime._naming import disambiguate as disambiguate
-from specbridge_runtime._naming import fit as fit
-from specbridge_runtime._naming import short_hash as short_hash
+from specbridge_runtime.contract import TOOL_NAME_MAX as TOOL_NAME_MAX
+from specbridge_runtime.contract import disambiguate as disambiguate
+from specbridge_runtime.contract import fit as fit
+from specbridge_runtime.contract import short_hash as short_hash
 
 CONNECTOR_NAME_MAX = 32
 TOOL_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")

@@ -19,6 +19,7 @@ from pathlib import Path
 from urllib.parse import urljoin
 
 from specbridge_runtime import __version__ as runtime_version
+from specbridge_runtime.contract import runtime_requirement
 
 from . import __version__ as generator_version
 from . import codes
@@ -31,7 +32,7 @@ from .models import emit_models
 from .normalize import normalize_rest
 from .options import GenOptions
 from .project import Job, find_project, read_project
-from .render import render_package, runtime_requirement
+from .render import render_package
 from .schemas import input_schemas
 from .validate import is_openapi_document, validate_openapi
 from .wrapper import wrapper_connector

@@ -15,10 +15,16 @@ from functools import cache
 from typing import Any
 
 import jinja2
-from specbridge_runtime import _descriptors
-from specbridge_runtime._limits import env_prefix
-from specbridge_runtime._request import base_url_variable
-from specbridge_runtime._secrets import ENC_PREFIX, ENV_PREFIX, VAULT_PREFIX, fallback_env_name
+from specbridge_runtime import contract
+from specbridge_runtime.contract import (
+    ENC_PREFIX,
+    ENV_PREFIX,
+    VAULT_PREFIX,
+    base_url_variable,
+    env_prefix,
+    fallback_env_name,
+    runtime_requirement,
+)
 
 from .escape import (
     Escaped,
@@ -76,13 +82,6 @@ def _check_escaped(key: str, value: object) -> None:
             _check_escaped(key, item)
         return
     raise TypeError(f"template value {key!r} is not escaped: {type(value).__name__}")
-
-
-def runtime_requirement(runtime_version: str) -> str:
-    """The runtime versions a package generated against `runtime_version` runs on: that one or newer, same
-    major version."""
-    major = int(runtime_version.split(".", 1)[0])
-    return f"specbridge-runtime>={runtime_version},<{major + 1}"
 
 
 def package_version(api_version: str) -> str:
@@ -149,7 +148,7 @@ def descriptor_source(value: object, used: set[str]) -> PySource:
     left at their defaults are omitted. The descriptor classes used are added to `used`."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         cls = type(value)
-        if getattr(_descriptors, cls.__name__, None) is not cls:
+        if cls not in contract.DESCRIPTOR_CLASSES:
             raise TypeError(f"{cls.__name__} is not a runtime descriptor")
         used.add(cls.__name__)
         arguments = [
@@ -194,8 +193,8 @@ def _tools_module(tools: Sequence[RestTool], models: ModelsSource) -> str:
     })
 
 
-def operation(tool: RestTool, input_model: str) -> _descriptors.Operation:
-    return _descriptors.Operation(
+def operation(tool: RestTool, input_model: str) -> contract.Operation:
+    return contract.Operation(
         tool=tool.name, method=tool.method, path=tool.path, input_model=input_model, params=tool.params,
         body=tool.body, security=tool.security, idempotent=tool.idempotent, wrap_output=tool.wrap_output,
     )

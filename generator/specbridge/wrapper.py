@@ -25,8 +25,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from specbridge_runtime._descriptors import AuthScheme, Limits, RemoteUpstream, StdioUpstream
-from specbridge_runtime._secrets import is_reference
+from specbridge_runtime.contract import AuthScheme, Limits, RemoteUpstream, StdioUpstream, is_reference
 
 from specbridge import codes
 from specbridge.definition import AuthConfig, CustomDefinition, RegistryDefinition

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from specbridge_runtime._descriptors import RemoteUpstream, StdioUpstream, WrapperSpec
+from specbridge_runtime.contract import RemoteUpstream, StdioUpstream, WrapperSpec, runtime_requirement
 
 from .escape import Identifier, Markdown, md_block, md_code, md_inline, md_json, py_literal
 from .format import format_python
@@ -20,7 +20,6 @@ from .render import (
     descriptor_source,
     pyproject,
     render_template,
-    runtime_requirement,
     secret_line,
 )
 from .write import LOCK, Sources, lock_file

@@ -1,12 +1,16 @@
 """specbridge runtime: the shared core of every MCP server specbridge generates.
 
 A generated package is data (`ConnectorSpec`, `Operation`s, `tools.json`, pydantic input models) run by
-this runtime: `RestPackage` holds it, `RestProvider` calls its API, `build_server` serves any
-`ToolProvider` over MCP, `run_cli` is the package's command line, `require_runtime` checks at import that
-this runtime can run it. `specbridge_runtime.testing` has the test doubles (`MockUpstream`,
-`provider_for`, `connect`).
+this runtime: `RestPackage` holds it, `RestProvider` calls its API, `build_provider` builds a package's
+provider from the environment, `build_server` serves any `ToolProvider` over MCP, `run_cli` is the
+package's command line, `require_runtime` checks at import that this runtime can run it.
+`specbridge_runtime.testing` has the test doubles (`MockUpstream`, `provider_for`, `connect`);
+`specbridge_runtime.contract` is what the generator emits and relies on.
 
-Extension points (one method each where possible, see `_seams.py`): `ToolProvider`, `CallGate.enter`,
+Layers, each importing only downward (`.importlinter` checks it): `_core` (descriptors, errors, seams,
+grammar, clock) <- `_mechanisms` <- `_providers` <- `_assembly` <- `_commands` <- `_cli`.
+
+Extension points (one method each where possible, see `_core/seams.py`): `ToolProvider`, `CallGate.enter`,
 `UpstreamAuth.apply`, `RetryPolicy.delay`, `AuditSink.record`, and `InboundAuth` (a `TokenVerifier`).
 
 Exceptions:
@@ -37,10 +41,11 @@ Exceptions:
             └── InvalidResponse      the answer is not in the documented format
 """
 
-from ._caller import Caller, current_caller, current_principal
+from ._assembly.connectors import build_provider
 from ._cli import run_cli
 from ._commands._context import ProviderFactory
-from ._descriptors import (
+from ._core.caller import Caller, current_caller, current_principal
+from ._core.descriptors import (
     AuthScheme,
     Body,
     ConnectorSpec,
@@ -54,7 +59,7 @@ from ._descriptors import (
     StdioUpstream,
     WrapperSpec,
 )
-from ._errors import (
+from ._core.errors import (
     ConfigurationError,
     ConnectionFailed,
     InvalidArguments,
@@ -71,16 +76,16 @@ from ._errors import (
     UpstreamError,
     UpstreamTimeout,
 )
-from ._oauth import ClientRejected, LoginRequired, OAuthError
-from ._package import RestPackage
-from ._rest import RestProvider
-from ._seams import AuditSink, CallGate, CallRecord, InboundAuth, RetryPolicy, ToolProvider, UpstreamAuth
-from ._secrets import CredentialError, CredentialFormatError, CredentialMissing
-from ._server import build_server
-from ._transports import build_http_app, build_sse_app
-from ._vault import MasterKeyError, SecretUnreadable, VaultError
-from ._version import __version__, require_runtime
-from ._wrapper import WrapperPackage, WrapperProvider
+from ._core.seams import AuditSink, CallGate, CallRecord, InboundAuth, RetryPolicy, ToolProvider, UpstreamAuth
+from ._core.version import __version__, require_runtime
+from ._mechanisms.oauth import ClientRejected, LoginRequired, OAuthError
+from ._mechanisms.secrets import CredentialError, CredentialFormatError, CredentialMissing
+from ._mechanisms.server import build_server
+from ._mechanisms.transports import build_http_app, build_sse_app
+from ._mechanisms.vault import MasterKeyError, SecretUnreadable, VaultError
+from ._providers.package import RestPackage
+from ._providers.rest import RestProvider
+from ._providers.wrapper import WrapperPackage, WrapperProvider
 
 __all__ = [
     "AuditSink",
@@ -134,6 +139,7 @@ __all__ = [
     "WrapperSpec",
     "__version__",
     "build_http_app",
+    "build_provider",
     "build_server",
     "build_sse_app",
     "current_caller",

@@ -22,8 +22,9 @@ from ._commands.login import LoginCommand
 from ._commands.serve import ServeCommand
 from ._commands.tools import ToolsCommand
 from ._commands.usage import UsageCommand
-from ._errors import SpecbridgeError
-from ._package import RestPackage
+from ._core.errors import SpecbridgeError
+from ._providers.package import RestPackage
+from ._providers.wrapper import WrapperPackage
 
 COMMANDS: list[Command] = [
     ServeCommand(),
@@ -61,12 +62,14 @@ def build_parser(prog: str, description: str) -> argparse.ArgumentParser:
     return parser
 
 
-def main(target: RestPackage | ProviderFactory, argv: Sequence[str] | None = None, *,
+def main(target: RestPackage | WrapperPackage | ProviderFactory, argv: Sequence[str] | None = None, *,
          environ: Mapping[str, str] | None = None) -> int:
     """Run the CLI for `target` (a generated package, or a factory of the provider to serve); the exit code."""
     environ = os.environ if environ is None else environ
     if isinstance(target, RestPackage):
         prog, description = f"{target.name}-mcp", f"MCP server for {target.connector.title}"
+    elif isinstance(target, WrapperPackage):
+        prog, description = f"{target.name}-mcp", f"MCP server wrapping {target.name}"
     else:
         prog, description = os.path.basename(sys.argv[0]) or "specbridge-server", "MCP server"
     parser = build_parser(prog, description)
@@ -86,6 +89,6 @@ def main(target: RestPackage | ProviderFactory, argv: Sequence[str] | None = Non
         return 130
 
 
-def run_cli(target: RestPackage | ProviderFactory, argv: Sequence[str] | None = None) -> NoReturn:
+def run_cli(target: RestPackage | WrapperPackage | ProviderFactory, argv: Sequence[str] | None = None) -> NoReturn:
     """The `main()` of a generated package: `run_cli(PACKAGE)`."""
     sys.exit(main(target, argv))

@@ -27,13 +27,13 @@ from typing import Any
 import httpx2
 from mcp import Client
 
-from ._audit import NoAudit
-from ._defaults import NeverRetry, UnlimitedGate, no_credentials
-from ._package import RestPackage
-from ._request import base_url_variable
-from ._rest import AuthFactory, RestProvider
-from ._seams import AuditSink, CallGate, RetryPolicy, ToolProvider
-from ._server import build_server
+from ._assembly.defaults import NeverRetry, UnlimitedGate, no_credentials
+from ._core.grammar import base_url_variable
+from ._core.seams import AuditSink, CallGate, RetryPolicy, ToolProvider
+from ._mechanisms.audit import NoAudit
+from ._mechanisms.server import build_server
+from ._providers.package import RestPackage
+from ._providers.rest import AuthFactory, RestProvider
 
 __all__ = [
     "MockUpstream", "assert_schemas_match_models", "assert_tools_match_operations", "connect", "provider_for",

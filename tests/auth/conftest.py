@@ -14,14 +14,14 @@ from typing import Any
 import httpx2
 import mcp_types as types
 import pytest
-from specbridge_runtime._auth import build_auth_factory
-from specbridge_runtime._defaults import NeverRetry, UnlimitedGate
-from specbridge_runtime._descriptors import AuthScheme, ConnectorSpec
-from specbridge_runtime._package import RestPackage
-from specbridge_runtime._rest import RestProvider
-from specbridge_runtime._seams import CallRecord
-from specbridge_runtime._secrets import Secrets
-from specbridge_runtime._vault import Vault
+from specbridge_runtime._assembly.defaults import NeverRetry, UnlimitedGate
+from specbridge_runtime._core.descriptors import AuthScheme, ConnectorSpec
+from specbridge_runtime._core.seams import CallRecord
+from specbridge_runtime._mechanisms.auth import build_auth_factory
+from specbridge_runtime._mechanisms.secrets import Secrets
+from specbridge_runtime._mechanisms.vault import Vault
+from specbridge_runtime._providers.package import RestPackage
+from specbridge_runtime._providers.rest import RestProvider
 
 from tests.auth.authdemo_mcp.tools import OPERATIONS
 from tests.auth.upstream import Expected, ThreadedServer, build_app

@@ -16,7 +16,7 @@ from unittest import mock
 
 import pytest
 from specbridge_runtime._cli import main
-from specbridge_runtime._vault import Vault
+from specbridge_runtime._mechanisms.vault import Vault
 
 from tests.auth.authdemo_mcp.connector import PACKAGE
 from tests.auth.conftest import AuthServer

@@ -8,9 +8,9 @@ import sys
 
 import httpx2
 import pytest
-from specbridge_runtime._auth import build_auth_factory
-from specbridge_runtime._descriptors import AuthScheme, Operation
-from specbridge_runtime._secrets import Secrets
+from specbridge_runtime._core.descriptors import AuthScheme, Operation
+from specbridge_runtime._mechanisms.auth import build_auth_factory
+from specbridge_runtime._mechanisms.secrets import Secrets
 
 from tests.auth.conftest import CONNECTOR, call, connector, started, text
 from tests.auth.upstream import Expected
@@ -167,7 +167,7 @@ async def test_revocation_takes_effect_on_the_next_call_without_restart(upstream
     async with started(connector(upstream, BEARER, security=(("bearer",),)), secrets, environ) as served:
         assert not (await served.call_tool("authdemo_bearer", {})).is_error
         # Another process deletes the secret (as `authdemo-mcp creds delete` does).
-        script = ("import sys; from pathlib import Path; from specbridge_runtime._vault import Vault; "
+        script = ("import sys; from pathlib import Path; from specbridge_runtime._mechanisms.vault import Vault; "
                   "sys.exit(0 if Vault(Path(sys.argv[1]), environ={}).delete(sys.argv[2], sys.argv[3]) else 1)")
         subprocess.run([sys.executable, "-c", script, str(home), CONNECTOR, "bearer_token"], check=True, timeout=30)
         result = await served.call_tool("authdemo_bearer", {})

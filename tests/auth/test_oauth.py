@@ -11,9 +11,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx2
 import pytest
-from specbridge_runtime._descriptors import AuthScheme, OAuthFlow
-from specbridge_runtime._oauth import OAuthClient, OAuthError, StoredToken
-from specbridge_runtime._secrets import Secrets
+from specbridge_runtime._core.descriptors import AuthScheme, OAuthFlow
+from specbridge_runtime._mechanisms.oauth import OAuthClient, OAuthError, StoredToken
+from specbridge_runtime._mechanisms.secrets import Secrets
 
 from tests.auth.conftest import SHORT_TTL_S, AuthServer, call, client_secret, connector, started, text
 from tests.auth.upstream import Expected

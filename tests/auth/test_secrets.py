@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from specbridge_runtime._secrets import CredentialError, CredentialMissing, Secrets, fallback_env_name, seal_reference
-from specbridge_runtime._vault import Vault
+from specbridge_runtime._mechanisms.secrets import (
+    CredentialError,
+    CredentialMissing,
+    Secrets,
+    fallback_env_name,
+    seal_reference,
+)
+from specbridge_runtime._mechanisms.vault import Vault
 
 SECRET = "enc-secret-0123456789abcdef"
 

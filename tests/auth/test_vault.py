@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from specbridge_runtime._vault import MASTER_KEY_ENV, MasterKeyError, SecretUnreadable, Vault, key_id, mask
+from specbridge_runtime._mechanisms.vault import MASTER_KEY_ENV, MasterKeyError, SecretUnreadable, Vault, key_id, mask
 
 CANARY = "canary-SECRET-7f3a9c1e5b"
 

@@ -14,10 +14,11 @@ from specbridge.escape import Markdown
 from specbridge.format import FormatError, format_python
 from specbridge.ir import RestConnector
 from specbridge.pipeline import rest_packages
-from specbridge.render import package_version, render_template, runtime_requirement
+from specbridge.render import package_version, render_template
 from specbridge.write import LOCK
 from specbridge_runtime import AuthScheme, Body, Param
 from specbridge_runtime import __version__ as runtime_version
+from specbridge_runtime.contract import runtime_requirement
 
 from tests.generator_back.conftest import arg, make_connector, make_tool
 

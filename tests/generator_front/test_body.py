@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 from specbridge.normalize.schemas import binary_string
-from specbridge_runtime._descriptors import Body
+from specbridge_runtime._core.descriptors import Body
 
 from tests.generator_front.support import oas3, op, swagger2, tool
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from specbridge import codes
 from specbridge.ir import RestConnector
-from specbridge_runtime._descriptors import ServerVariable
+from specbridge_runtime._core.descriptors import ServerVariable
 
 from tests.generator_front.support import connector, normalize, oas3, op, swagger2
 

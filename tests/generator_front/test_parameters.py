@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from specbridge import codes
 from specbridge.diagnostics import Level
-from specbridge_runtime._descriptors import Param
+from specbridge_runtime._core.descriptors import Param
 
 from tests.generator_front.support import messages, normalize, oas3, op, swagger2, tool
 

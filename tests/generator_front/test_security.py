@@ -6,7 +6,7 @@ from typing import Any
 
 from specbridge import codes
 from specbridge.diagnostics import Level
-from specbridge_runtime._descriptors import AuthScheme, OAuthFlow
+from specbridge_runtime._core.descriptors import AuthScheme, OAuthFlow
 
 from tests.generator_front.support import connector, normalize, oas3, op, swagger2
 

@@ -13,14 +13,14 @@ import mcp_types as types
 import pytest
 from mcp import Client
 from mcp.server.lowlevel import Server
-from specbridge_runtime._audit import BackgroundAudit, SqliteStore
-from specbridge_runtime._defaults import no_credentials
-from specbridge_runtime._descriptors import Limits
-from specbridge_runtime._limits import LimitGate
-from specbridge_runtime._package import RestPackage
-from specbridge_runtime._rest import RestProvider
-from specbridge_runtime._retry import BackoffRetry
-from specbridge_runtime._server import build_server
+from specbridge_runtime._assembly.defaults import no_credentials
+from specbridge_runtime._core.descriptors import Limits
+from specbridge_runtime._mechanisms.audit import BackgroundAudit, SqliteStore
+from specbridge_runtime._mechanisms.limits import LimitGate
+from specbridge_runtime._mechanisms.retry import BackoffRetry
+from specbridge_runtime._mechanisms.server import build_server
+from specbridge_runtime._providers.package import RestPackage
+from specbridge_runtime._providers.rest import RestProvider
 
 from tests.faultserver.process import FaultServerProcess, faultserver  # noqa: F401  (the fixture)
 from tests.limits.fixtures.faultapi_mcp.connector import PACKAGE

@@ -11,7 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
-from specbridge_runtime._audit import (
+from specbridge_runtime._core.seams import CallRecord
+from specbridge_runtime._mechanisms.audit import (
     BackgroundAudit,
     JsonLinesStore,
     NoAudit,
@@ -19,7 +20,6 @@ from specbridge_runtime._audit import (
     arguments_digest,
     audit_from_env,
 )
-from specbridge_runtime._seams import CallRecord
 
 DAY = 86400.0
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import mcp_types as types
 import pytest
-from specbridge_runtime._descriptors import Limits
+from specbridge_runtime._core.descriptors import Limits
 
 from tests.faultserver.process import FaultServerProcess
 from tests.limits.conftest import TEST_LIMITS, Served, ServeFactory, text_of

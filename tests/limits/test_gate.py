@@ -8,9 +8,10 @@ import uuid
 
 import anyio
 import pytest
-from specbridge_runtime._descriptors import Limits, OperationLimits
-from specbridge_runtime._errors import QueueFull, RateLimited
-from specbridge_runtime._limits import ConcurrencyLimit, LimitGate, limits_from_env, parse_rate, timeout_for
+from specbridge_runtime._core.descriptors import Limits, OperationLimits
+from specbridge_runtime._core.errors import QueueFull, RateLimited
+from specbridge_runtime._core.grammar import parse_rate
+from specbridge_runtime._mechanisms.limits import ConcurrencyLimit, LimitGate, limits_from_env, timeout_for
 
 
 def unique(prefix: str) -> str:

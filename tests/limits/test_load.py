@@ -10,9 +10,9 @@ from pathlib import Path
 import anyio
 import mcp_types as types
 from mcp import Client
-from specbridge_runtime._audit import arguments_digest
-from specbridge_runtime._descriptors import Limits
-from specbridge_runtime._usage import summarize
+from specbridge_runtime._core.descriptors import Limits
+from specbridge_runtime._mechanisms.audit import arguments_digest
+from specbridge_runtime._mechanisms.usage import summarize
 
 from tests.faultserver.process import FaultServerProcess
 from tests.limits.conftest import Served, ServeFactory

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import time
 
-from specbridge_runtime._descriptors import Limits, OperationLimits
+from specbridge_runtime._core.descriptors import Limits, OperationLimits
 
 from tests.limits.conftest import TEST_LIMITS, ServeFactory, text_of
 

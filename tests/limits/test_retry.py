@@ -8,7 +8,7 @@ import time
 
 import httpx2
 import pytest
-from specbridge_runtime._retry import BackoffRetry, retry_after_s
+from specbridge_runtime._mechanisms.retry import BackoffRetry, retry_after_s
 
 REQUEST = httpx2.Request("GET", "http://127.0.0.1/x")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from specbridge_runtime._seams import CallRecord
-from specbridge_runtime._usage import parse_since, percentile, summarize, usage_table
+from specbridge_runtime._core.seams import CallRecord
+from specbridge_runtime._mechanisms.usage import parse_since, percentile, summarize, usage_table
 
 NOW = 1_700_000_000.0
 

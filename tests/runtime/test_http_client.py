@@ -1,4 +1,4 @@
-"""The REST provider's HTTP client (`specbridge_runtime._http`, httpx2 on asyncio connections) against real
+"""The REST provider's HTTP client (`specbridge_runtime._mechanisms.http`, httpx2 on asyncio connections) against real
 loopback servers: keep-alive, a connection the server closed (or wrote to) while idle is not reused, large
 bodies both ways, httpx2's timeouts and errors, TLS verified (trusting what SSL_CERT_FILE names, as httpx2
 does), and a proxy named by the environment."""
@@ -19,7 +19,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from specbridge_runtime._http import http_client
+from specbridge_runtime._mechanisms.http import http_client
 
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
 

@@ -4,7 +4,7 @@ import base64
 
 import mcp_types as types
 import pytest
-from specbridge_runtime._assembly import rest_provider
+from specbridge_runtime._assembly.connectors import rest_provider
 from specbridge_runtime.testing import connect
 
 

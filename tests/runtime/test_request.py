@@ -15,7 +15,7 @@ from specbridge_runtime import (
     Param,
     ServerVariable,
 )
-from specbridge_runtime._request import build_request, resolve_base_url
+from specbridge_runtime._mechanisms.request import build_request, resolve_base_url
 
 BASE = "https://api.example.com/v1"
 ITEM = Operation(tool="t_get_item", method="GET", path="/items/{id}/files", input_model="M",

@@ -8,7 +8,7 @@ import httpx2
 import mcp_types as types
 import pytest
 from specbridge_runtime import InvalidResponse, Operation
-from specbridge_runtime._response import sanitized_excerpt, to_result
+from specbridge_runtime._mechanisms.response import sanitized_excerpt, to_result
 
 OPERATION = Operation(tool="shop_get_order", method="GET", path="/orders/{id}", input_model="M")
 WRAPPED = Operation(tool="shop_list_orders", method="GET", path="/orders", input_model="M", wrap_output=True)

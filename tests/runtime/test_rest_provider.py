@@ -10,8 +10,8 @@ from contextlib import asynccontextmanager
 import httpx2
 import pytest
 from specbridge_runtime import CallRecord, Limits, NotAuthenticated, OperationLimits, RestProvider
-from specbridge_runtime._audit import NoAudit
-from specbridge_runtime._defaults import NeverRetry, UnlimitedGate, no_credentials
+from specbridge_runtime._assembly.defaults import NeverRetry, UnlimitedGate, no_credentials
+from specbridge_runtime._mechanisms.audit import NoAudit
 from specbridge_runtime.testing import provider_for
 
 from tests.support import free_port

@@ -1,4 +1,4 @@
-"""The stdio transport on asyncio pipes (`specbridge_runtime._stdio`): stdin is split into lines exactly as
+"""The stdio transport on asyncio pipes (`specbridge_runtime._mechanisms.stdio`): stdin is split into lines exactly as
 the SDK's text wrapper splits it, a package serves real pipes (and falls back to the SDK's transport for a
 file or a terminal), and fds 0 and 1 are diverted while serving and restored after."""
 
@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from specbridge_runtime._stdio import _Lines
+from specbridge_runtime._mechanisms.stdio import _Lines
 
 from tests.runtime.conftest import FIXTURES
 
@@ -184,7 +184,7 @@ def test_a_terminal_for_stdout_is_served_by_the_sdk_transport(tmp_path: Path) ->
 
 ECHO = """
 import anyio, os
-from specbridge_runtime._stdio import stdio_pipes
+from specbridge_runtime._mechanisms.stdio import stdio_pipes
 
 async def main():
     async with stdio_pipes() as (stdin, stdout):

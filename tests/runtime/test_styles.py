@@ -3,7 +3,7 @@ RFC 6570 for `label`), for `color` = "", "blue", ["blue","black","brown"] and {"
 
 import pytest
 from specbridge_runtime import Param
-from specbridge_runtime._styles import cookie_text, header_value, path_value, query_text
+from specbridge_runtime._mechanisms.styles import cookie_text, header_value, path_value, query_text
 
 EMPTY, STRING, ARRAY, OBJECT = "", "blue", ["blue", "black", "brown"], {"R": 100, "G": 200, "B": 150}
 NA = None

@@ -13,7 +13,7 @@ from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.server.auth.provider import AccessToken
 from specbridge_runtime import ConfigurationError, InboundAuth, build_http_app, build_server, build_sse_app
-from specbridge_runtime._transports import check_exposure
+from specbridge_runtime._mechanisms.transports import check_exposure
 from specbridge_runtime.testing import provider_for
 
 from tests.runtime.test_rest_provider import RecordingAudit

@@ -1,6 +1,6 @@
 import pytest
 from specbridge_runtime import RuntimeVersionError, __version__, require_runtime
-from specbridge_runtime._version import require_runtime as check
+from specbridge_runtime._core.version import require_runtime as check
 
 
 def test_the_installed_runtime_runs_a_package_generated_for_it():

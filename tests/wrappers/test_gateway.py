@@ -70,7 +70,7 @@ def gateway(tmp_path: Path, httpbin_url: str, upstream_http: str) -> Iterator[Ga
     environ = {**os.environ, "AGENT_A_TOKEN": TOKEN_A, "AGENT_B_TOKEN": TOKEN_B, "HTTPBIN_BASE_URL": httpbin_url,
                "PYTHONPATH": os.pathsep.join([str(SITE), str(REPO)]), "SPECBRIDGE_HOME": str(running.home),
                "SPECBRIDGE_AUDIT": "jsonl"}
-    command = [sys.executable, "-c", "from specbridge_runtime._gateway import main; main()",
+    command = [sys.executable, "-c", "import sys; from specbridge.cli import main; sys.exit(main())", "gateway",
                str(tmp_path / "gateway.yaml"), "--transport", "http", "--port", str(port)]
     with serving(command, port, env=environ):
         yield running

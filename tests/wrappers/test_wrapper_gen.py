@@ -17,7 +17,7 @@ from specbridge.cli import main
 from specbridge.definition import definition_from_data
 from specbridge.server_json import ServerDetail, expand_placeholders
 from specbridge.wrapper import registry_connector, wrapper_connector
-from specbridge_runtime._descriptors import RemoteUpstream, StdioUpstream
+from specbridge_runtime._core.descriptors import RemoteUpstream, StdioUpstream
 
 from tests.support import REPO, SHARED
 

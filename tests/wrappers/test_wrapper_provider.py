@@ -11,11 +11,11 @@ import time
 
 import anyio
 import pytest
-from specbridge_runtime._descriptors import AuthScheme, RemoteUpstream, StdioUpstream
-from specbridge_runtime._errors import ConfigurationError
-from specbridge_runtime._naming import wrapped_tool_name
-from specbridge_runtime._secrets import Secrets
-from specbridge_runtime._wrapper import Backoff, WrapperProvider
+from specbridge_runtime._core.descriptors import AuthScheme, RemoteUpstream, StdioUpstream
+from specbridge_runtime._core.errors import ConfigurationError
+from specbridge_runtime._core.naming import wrapped_tool_name
+from specbridge_runtime._mechanisms.secrets import Secrets
+from specbridge_runtime._providers.wrapper import Backoff, WrapperProvider
 
 from tests.support import REPO
 from tests.wrappers.conftest import UPSTREAM_MODULE
@@ -119,8 +119,8 @@ def test_exposed_names_follow_the_64_character_rule() -> None:
 async def test_oauth_uses_the_sdk_client_with_tokens_kept_in_the_vault(tmp_path, monkeypatch) -> None:
     from mcp.client.auth.extensions.client_credentials import ClientCredentialsOAuthProvider
     from mcp.shared.auth import OAuthToken
-    from specbridge_runtime._descriptors import OAuthFlow
-    from specbridge_runtime._mcp_transports import VaultTokenStorage, _http_auth
+    from specbridge_runtime._core.descriptors import OAuthFlow
+    from specbridge_runtime._mechanisms.mcp_transports import VaultTokenStorage, _http_auth
 
     environ = {"SPECBRIDGE_HOME": str(tmp_path), "CALC_CLIENT_SECRET": "client-secret-value"}
     secrets = Secrets("calc", environ=environ)

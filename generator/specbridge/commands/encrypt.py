@@ -11,9 +11,7 @@ import argparse
 import sys
 
 from specbridge_runtime import SpecbridgeError
-from specbridge_runtime._commands.creds import read_secret
-from specbridge_runtime._secrets import check_name, seal_reference
-from specbridge_runtime._vault import Vault, key_id
+from specbridge_runtime.contract import read_secret, seal_for_definition
 
 from . import EXIT_FAILED, EXIT_OK
 
@@ -27,20 +25,16 @@ class EncryptCommand:
         parser.add_argument("--name", required=True, help="a name for the secret, e.g. token")
 
     def run(self, args: argparse.Namespace) -> int:
-        vault = Vault()
         try:
             value = read_secret(f"{args.name} for {args.connector} (input hidden): ")
             if not value:
                 print("specbridge encrypt: error: no value given; nothing sealed", file=sys.stderr)
                 return EXIT_FAILED
-            sealed = seal_reference(vault, args.connector, check_name(args.name), value)
-            print(sealed)
-            print(f"specbridge encrypt: sealed for connector {args.connector!r} with master key "
-                  f"{key_id(vault.sealing_key())} ({vault.keyring.source}); servers need that key to open it",
-                  file=sys.stderr)
-            return EXIT_OK
+            sealed, key = seal_for_definition(args.connector, args.name, value)
         except SpecbridgeError as error:
             print(f"specbridge encrypt: error: {error}", file=sys.stderr)
             return EXIT_FAILED
-        finally:
-            vault.close()
+        print(sealed)
+        print(f"specbridge encrypt: sealed for connector {args.connector!r} with master key {key}; servers need "
+              "that key to open it", file=sys.stderr)
+        return EXIT_OK

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from specbridge_runtime._descriptors import Body
+from specbridge_runtime.contract import Body
 
 from specbridge.ir import Argument
 from specbridge.naming import NameAllocator, argument_name

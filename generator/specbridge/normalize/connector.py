@@ -9,7 +9,7 @@ from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
 
-from specbridge_runtime._descriptors import ConnectorSpec, Limits
+from specbridge_runtime.contract import ConnectorSpec, Limits
 
 from specbridge import codes
 from specbridge.definition import LimitsConfig, RestDefinition

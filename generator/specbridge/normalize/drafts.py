@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from specbridge_runtime._descriptors import HttpMethod, ParamLocation, ParamStyle
+from specbridge_runtime.contract import HttpMethod, ParamLocation, ParamStyle
 
 
 @dataclass(frozen=True, slots=True)

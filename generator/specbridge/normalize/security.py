@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from specbridge_runtime._descriptors import AuthScheme, OAuthFlow
+from specbridge_runtime.contract import AuthScheme, OAuthFlow
 
 from specbridge import codes
 from specbridge.definition import ApiKeyAuth, AuthConfig, NoAuth, OAuth2Auth

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urljoin
 
-from specbridge_runtime._descriptors import ServerVariable
+from specbridge_runtime.contract import ServerVariable
 
 from specbridge import codes
 from specbridge.diagnostics import Level, pointer

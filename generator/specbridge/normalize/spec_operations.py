@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any, cast
 
-from specbridge_runtime._descriptors import HttpMethod, ParamLocation, ParamStyle
+from specbridge_runtime.contract import HttpMethod, ParamLocation, ParamStyle
 
 from specbridge import codes
 from specbridge.diagnostics import Level, pointer

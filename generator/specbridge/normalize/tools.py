@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-from specbridge_runtime._descriptors import Param
+from specbridge_runtime.contract import Param
 
 from specbridge import codes
 from specbridge.diagnostics import Level

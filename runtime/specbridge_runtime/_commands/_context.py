@@ -8,10 +8,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol, TextIO
 
-from .._assembly import rest_provider
-from .._package import RestPackage
-from .._seams import ToolProvider
-from .._server import ProviderServer, build_server
+from .._assembly.connectors import build_provider
+from .._core.seams import ToolProvider
+from .._mechanisms.server import ProviderServer, build_server
+from .._providers.package import RestPackage
+from .._providers.wrapper import WrapperPackage
 
 ProviderFactory = Callable[[Mapping[str, str]], ToolProvider]
 """Builds the provider a non-REST server runs (a wrapper, the gateway) from the environment."""
@@ -19,10 +20,10 @@ ProviderFactory = Callable[[Mapping[str, str]], ToolProvider]
 
 @dataclass
 class CliContext:
-    """The server the CLI is for (`target`: a generated REST package, or a provider factory), the
-    environment, and where output goes (stdout is the stdio transport's while serving)."""
+    """The server the CLI is for (`target`: a generated REST or wrapper package, or a provider factory),
+    the environment, and where output goes (stdout is the stdio transport's while serving)."""
 
-    target: RestPackage | ProviderFactory
+    target: RestPackage | WrapperPackage | ProviderFactory
     environ: Mapping[str, str]
     prog: str
     stdout: TextIO = field(default_factory=lambda: sys.stdout)
@@ -33,8 +34,8 @@ class CliContext:
         return self.target if isinstance(self.target, RestPackage) else None
 
     def provider(self) -> ToolProvider:
-        if isinstance(self.target, RestPackage):
-            return rest_provider(self.target, environ=self.environ)
+        if isinstance(self.target, RestPackage | WrapperPackage):
+            return build_provider(self.target, self.environ)
         return self.target(self.environ)
 
     def server(self, provider: ToolProvider) -> ProviderServer:

@@ -7,20 +7,23 @@ from __future__ import annotations
 import argparse
 import socket
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import anyio
 import httpx2
 
-from .._auth import build_auth_factory
-from .._descriptors import Operation
-from .._errors import ConfigurationError
-from .._oauth import ClientRejected, LoginRequired
-from .._package import RestPackage
-from .._request import base_url_variable, build_request, resolve_base_url
-from .._response import redact_secrets
-from .._secrets import CredentialError, CredentialFormatError, CredentialMissing
-from .._wrapper import WrapperPackage, check_wrapper
+from .._core.descriptors import Operation
+from .._core.errors import ConfigurationError
+from .._core.grammar import base_url_variable
+from .._mechanisms.auth import build_auth_factory
+from .._mechanisms.mcp_transports import describe
+from .._mechanisms.oauth import ClientRejected, LoginRequired
+from .._mechanisms.request import build_request, resolve_base_url
+from .._mechanisms.response import redact_secrets
+from .._mechanisms.secrets import CredentialError, CredentialFormatError, CredentialMissing, Secrets
+from .._providers.package import RestPackage
+from .._providers.wrapper import WrapperPackage, WrapperProvider
 from ._context import CliContext
 
 CHECK_TIMEOUT_S = 15.0
@@ -170,6 +173,27 @@ class _NoAnswer(Exception):
     def __init__(self, verdict: Verdict) -> None:
         super().__init__(verdict.detail)
         self.verdict = verdict
+
+
+async def check_wrapper(package: WrapperPackage, environ: Mapping[str, str], timeout_s: float) -> Verdict:
+    """`<name>-mcp check` for a wrapper: connect to the upstream, list its tools, and give the verdict in
+    the words of the troubleshooting table (the upstream's HTTP status, or why no connection was made)."""
+    provider = WrapperProvider(package.name, package.connector.upstream, secrets=Secrets(package.name, environ=environ),
+                               connect_timeout_s=timeout_s)
+    where = describe(package.connector.upstream)
+    try:
+        status = await provider.status()
+    finally:
+        await provider.stop()
+    if status.connected:
+        server = f" ({status.server})" if status.server else ""
+        return Verdict("ok", f"{where}{server} answered with {len(status.tools)} tools")
+    failure = provider.failure
+    if isinstance(failure, httpx2.HTTPStatusError):
+        return verdict_for_status(failure.response.status_code, where, 0.0)
+    if failure is None:
+        return Verdict("unreachable", f"{where}: no answer within {timeout_s:g} s")
+    return verdict_for_error(failure, where)
 
 
 class CheckCommand:

@@ -13,11 +13,12 @@ import getpass
 import sys
 import time
 
-from .._auth import format_problem
-from .._descriptors import ConnectorSpec
-from .._oauth import describe_token
-from .._secrets import VAULT_PREFIX, CredentialError, check_name, fallback_env_name
-from .._vault import MASTER_KEY_ENV, Vault, mask, parse_master_key
+from .._core.descriptors import ConnectorSpec
+from .._core.grammar import VAULT_PREFIX, fallback_env_name
+from .._mechanisms.auth import format_problem
+from .._mechanisms.oauth import describe_token
+from .._mechanisms.secrets import CredentialError, check_name
+from .._mechanisms.vault import MASTER_KEY_ENV, Vault, mask, parse_master_key
 from ._context import CliContext
 
 NEW_MASTER_KEY_ENV = "SPECBRIDGE_NEW_MASTER_KEY"

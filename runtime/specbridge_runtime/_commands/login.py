@@ -7,10 +7,10 @@ import argparse
 
 import anyio
 
-from .._descriptors import AuthScheme
-from .._errors import ConfigurationError
-from .._oauth import LOGIN_TIMEOUT_S, OAuthClient, StoredToken, describe_token
-from .._secrets import Secrets
+from .._core.descriptors import AuthScheme
+from .._core.errors import ConfigurationError
+from .._mechanisms.oauth import LOGIN_TIMEOUT_S, OAuthClient, StoredToken, describe_token
+from .._mechanisms.secrets import Secrets
 from ._context import CliContext
 
 

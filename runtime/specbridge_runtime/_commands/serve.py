@@ -7,8 +7,8 @@ import functools
 
 import anyio
 
-from .._assembly import inbound_auth
-from .._transports import (
+from .._assembly.connectors import inbound_auth
+from .._mechanisms.transports import (
     HTTP_PATH,
     SSE_PATH,
     build_http_app,

@@ -10,7 +10,7 @@ from typing import Any
 import anyio
 import mcp_types as types
 
-from .._seams import ToolProvider
+from .._core.seams import ToolProvider
 from ._context import CliContext
 
 _HINTS = (("readOnlyHint", "read-only"), ("destructiveHint", "destructive"), ("idempotentHint", "idempotent"))

@@ -7,8 +7,8 @@ import datetime
 import json
 import time
 
-from .._audit import store_from_env
-from .._usage import parse_since, summarize, usage_table
+from .._mechanisms.audit import store_from_env
+from .._mechanisms.usage import parse_since, summarize, usage_table
 from ._context import CliContext
 
 DEFAULT_SINCE = "1d"

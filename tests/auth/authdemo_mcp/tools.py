@@ -1,4 +1,4 @@
-from specbridge_runtime._descriptors import Operation
+from specbridge_runtime._core.descriptors import Operation
 
 PATHS = {
     "authdemo_bearer": "/bearer",

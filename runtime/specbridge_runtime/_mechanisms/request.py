@@ -15,20 +15,15 @@ from urllib.parse import quote
 
 import httpx2
 
-from ._descriptors import Body, ConnectorSpec, Operation, Param
-from ._errors import ConfigurationError, InvalidArguments
-from ._limits import env_prefix
-from ._secrets import is_reference
-from ._styles import bracket_pairs, cookie_text, encode_strict, header_value, path_value, query_text, scalar_text
+from .._core.descriptors import Body, ConnectorSpec, Operation, Param
+from .._core.errors import ConfigurationError, InvalidArguments
+from .._core.grammar import base_url_variable, is_reference
+from .styles import bracket_pairs, cookie_text, encode_strict, header_value, path_value, query_text, scalar_text
 
 BodyKind = Literal["json", "form", "multipart", "text", "binary"]
 Files = list[tuple[str, tuple[str | None, bytes, str | None]]]
 
 _TEMPLATE_VARIABLE = re.compile(r"\{([^{}]+)\}")
-
-
-def base_url_variable(connector: ConnectorSpec) -> str:
-    return f"{env_prefix(connector.name)}_BASE_URL"
 
 
 def resolve_base_url(connector: ConnectorSpec, environ: Mapping[str, str]) -> str:

@@ -18,10 +18,9 @@ import anyio
 import httpx2
 import mcp_types as types
 
-from ._audit import arguments_digest
-from ._caller import current_principal
-from ._descriptors import Limits, Operation
-from ._errors import (
+from .._core.caller import current_principal
+from .._core.descriptors import Limits, Operation
+from .._core.errors import (
     ConfigurationError,
     ConnectionFailed,
     InvalidResponse,
@@ -32,12 +31,14 @@ from ._errors import (
     UpstreamTimeout,
     error_result,
 )
-from ._http import http_client
-from ._limits import timeout_for
-from ._package import RestPackage
-from ._request import base_url_variable, build_request, resolve_base_url
-from ._response import redact_secrets, to_result
-from ._seams import AuditSink, CallGate, CallRecord, RetryPolicy, UpstreamAuth
+from .._core.grammar import base_url_variable
+from .._core.seams import AuditSink, CallGate, CallRecord, RetryPolicy, UpstreamAuth
+from .._mechanisms.audit import arguments_digest
+from .._mechanisms.http import http_client
+from .._mechanisms.limits import timeout_for
+from .._mechanisms.request import build_request, resolve_base_url
+from .._mechanisms.response import redact_secrets, to_result
+from .package import RestPackage
 
 logger = logging.getLogger(__name__)
 

@@ -31,9 +31,9 @@ from mcp.client.auth.utils import build_oauth_authorization_server_metadata_disc
 from mcp.shared.auth import OAuthClientInformationFull, OAuthMetadata, OAuthToken
 from pydantic import ValidationError
 
-from ._descriptors import AuthScheme, OAuthFlow
-from ._secrets import CredentialError, CredentialMissing, Secrets, redact
-from ._vault import VaultError
+from .._core.descriptors import AuthScheme, OAuthFlow
+from .secrets import CredentialError, CredentialMissing, Secrets, redact
+from .vault import VaultError
 
 logger = logging.getLogger(__name__)
 

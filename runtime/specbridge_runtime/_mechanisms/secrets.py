@@ -13,18 +13,13 @@ from __future__ import annotations
 import base64
 import binascii
 import os
-import re
 from collections.abc import Mapping
 
-from ._errors import NotAuthenticated
-from ._limits import env_prefix
-from ._vault import MasterKeyError, Sealed, SecretUnreadable, Vault, VaultError, seal, unseal
+from .._core.errors import NotAuthenticated
+from .._core.grammar import ENC_PREFIX, ENV_PREFIX, NAME_PATTERN, VAULT_PREFIX, fallback_env_name
+from .vault import MasterKeyError, Sealed, SecretUnreadable, Vault, VaultError, seal, unseal
 
-ENV_PREFIX = "env:"
-VAULT_PREFIX = "vault:"
-ENC_PREFIX = "enc:"
 _ENC_VERSION = "v1"
-NAME_PATTERN = re.compile(r"[A-Za-z0-9_.-]{1,128}")
 
 
 class CredentialError(NotAuthenticated):
@@ -38,14 +33,6 @@ class CredentialMissing(CredentialError):
 
 class CredentialFormatError(CredentialError):
     """A stored credential cannot be right as it is (a line break, a doubled prefix)."""
-
-
-def is_reference(value: str) -> bool:
-    return value.startswith((ENV_PREFIX, VAULT_PREFIX, ENC_PREFIX))
-
-
-def fallback_env_name(connector: str, name: str) -> str:
-    return env_prefix(f"{connector}_{name}")
 
 
 def redact(text: str, *secrets: str | None) -> str:

@@ -15,10 +15,11 @@ from typing import Protocol
 
 import httpx2
 
-from ._descriptors import AuthScheme, ConnectorSpec, Operation
-from ._oauth import OAuthClient
-from ._seams import UpstreamAuth
-from ._secrets import CredentialError, CredentialFormatError, CredentialMissing, Secrets, is_reference
+from .._core.descriptors import AuthScheme, ConnectorSpec, Operation
+from .._core.grammar import is_reference
+from .._core.seams import UpstreamAuth
+from .oauth import OAuthClient
+from .secrets import CredentialError, CredentialFormatError, CredentialMissing, Secrets
 
 Requirement = tuple[str, ...]
 

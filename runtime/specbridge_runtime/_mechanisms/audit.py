@@ -33,8 +33,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final, Protocol
 
-from ._seams import AuditSink, CallRecord
-from ._vault import specbridge_home
+from .._core.seams import AuditSink, CallRecord
+from .vault import specbridge_home
 
 logger = logging.getLogger("specbridge_runtime.audit")
 

@@ -16,7 +16,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import anyio
 import httpx2
@@ -29,10 +29,9 @@ from mcp.shared.exceptions import MCPError
 from mcp.shared.message import SessionMessage
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
-from ._audit import arguments_digest
-from ._caller import current_principal
-from ._descriptors import Limits, RemoteUpstream, StdioUpstream, WrapperSpec
-from ._errors import (
+from .._core.caller import current_principal
+from .._core.descriptors import Limits, RemoteUpstream, StdioUpstream, WrapperSpec
+from .._core.errors import (
     ConnectionFailed,
     InvalidResponse,
     OperationNotFound,
@@ -41,13 +40,11 @@ from ._errors import (
     UpstreamError,
     UpstreamTimeout,
 )
-from ._limits import LimitGate, timeout_for
-from ._naming import disambiguate, wrapped_tool_name
-from ._seams import AuditSink, CallGate, CallRecord
-from ._secrets import Secrets
-
-if TYPE_CHECKING:
-    from ._commands.check import Verdict
+from .._core.naming import disambiguate, wrapped_tool_name
+from .._core.seams import AuditSink, CallGate, CallRecord
+from .._mechanisms.audit import arguments_digest
+from .._mechanisms.limits import LimitGate, timeout_for
+from .._mechanisms.secrets import Secrets
 
 logger = logging.getLogger(__name__)
 
@@ -160,7 +157,7 @@ class WrapperProvider:
 
     async def status(self) -> UpstreamStatus:
         """Connect if needed and say whether the upstream answers (the `check` command)."""
-        from ._mcp_transports import describe
+        from .._mechanisms.mcp_transports import describe
 
         await self._first_attempt()
         if self._client is None:
@@ -273,7 +270,7 @@ class WrapperProvider:
 
     async def _serve_connection(self, connection: _Connection) -> None:
         # Imported here: the client transports (OAuth, SSE, WebSocket) cost a REST server's start nothing.
-        from ._mcp_transports import open_transport
+        from .._mechanisms.mcp_transports import open_transport
 
         transport = _watch_close(
             open_transport(self.upstream, self._secrets, token_storage=self._token_storage), connection
@@ -424,8 +421,8 @@ class UpstreamDown(ConnectionFailed):
 
 
 class WrapperPackage:
-    """A generated wrapper package as the runtime sees it: `run_cli(PACKAGE)` serves it, and a gateway
-    finds it through the `specbridge.connectors` entry point."""
+    """A generated wrapper package as the runtime sees it: `run_cli(PACKAGE)` serves it (the assembly
+    builds its `WrapperProvider`), and a gateway finds it through the `specbridge.connectors` entry point."""
 
     def __init__(self, connector: WrapperSpec) -> None:
         self.connector = connector
@@ -433,32 +430,3 @@ class WrapperPackage:
     @property
     def name(self) -> str:
         return self.connector.name
-
-    def __call__(self, environ: Mapping[str, str]) -> WrapperProvider:
-        from ._assembly import wrapper_provider  # the assembly imports this module
-
-        return wrapper_provider(self.connector, environ=environ)
-
-
-async def check_wrapper(package: WrapperPackage, environ: Mapping[str, str], timeout_s: float) -> Verdict:
-    """`<name>-mcp check` for a wrapper: connect to the upstream, list its tools, and give the verdict in
-    the words of the troubleshooting table (the upstream's HTTP status, or why no connection was made)."""
-    from ._commands.check import Verdict, verdict_for_error, verdict_for_status
-    from ._mcp_transports import describe
-
-    provider = WrapperProvider(package.name, package.connector.upstream, secrets=Secrets(package.name, environ=environ),
-                               connect_timeout_s=timeout_s)
-    where = describe(package.connector.upstream)
-    try:
-        status = await provider.status()
-    finally:
-        await provider.stop()
-    if status.connected:
-        server = f" ({status.server})" if status.server else ""
-        return Verdict("ok", f"{where}{server} answered with {len(status.tools)} tools")
-    failure = provider.failure
-    if isinstance(failure, httpx2.HTTPStatusError):
-        return verdict_for_status(failure.response.status_code, where, 0.0)
-    if failure is None:
-        return Verdict("unreachable", f"{where}: no answer within {timeout_s:g} s")
-    return verdict_for_error(failure, where)

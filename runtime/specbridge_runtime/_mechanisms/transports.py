@@ -28,10 +28,10 @@ from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ._errors import ConfigurationError
-from ._seams import InboundAuth
-from ._server import ProviderServer
-from ._stdio import stdio_pipes
+from .._core.errors import ConfigurationError
+from .._core.seams import InboundAuth
+from .server import ProviderServer
+from .stdio import stdio_pipes
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 HTTP_PATH = "/mcp"

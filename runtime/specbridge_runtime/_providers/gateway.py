@@ -1,4 +1,4 @@
-"""`specbridge-gateway gateway.yaml`: several connectors served as one MCP server.
+"""A gateway: several connectors served as one MCP server, configured by a YAML file.
 
     name: team                      # the gateway's name: the namespace of its credentials in the vault
     concurrency: 10                 # calls in flight at once, across all its connectors (default 10)
@@ -20,8 +20,9 @@ when it changes: connectors enabled, disabled, added or removed take effect with
 clients are told that the tool list changed (token values themselves are read at start).
 
 A REST definition cannot be served from its definition file: generate and install its package first,
-then list it by package name. Wrapper definitions (custom, mcp_registry) work directly when the
-`specbridge` generator is installed.
+then list it by package name. Wrapper definitions (custom, mcp_registry) are read by the generator:
+`specbridge gateway gateway.yaml` serves them; `specbridge-gateway` (the runtime alone) serves packages.
+The assembly builds each connector's provider (`ConnectorLoader`).
 """
 
 from __future__ import annotations
@@ -29,12 +30,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import sys
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
@@ -42,20 +40,15 @@ import mcp_types as types
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ._audit import NoAudit, arguments_digest, audit_from_env
-from ._caller import current_caller, current_principal
-from ._descriptors import WrapperSpec
-from ._errors import ConfigurationError, OperationNotFound, ToolError
-from ._inbound import SERVER_TOKENS_ENV
-from ._limits import ConcurrencyLimit
-from ._package import RestPackage
-from ._seams import AuditSink, CallRecord, ToolProvider
-from ._secrets import Secrets
-from ._wrapper import WrapperPackage
+from .._core.caller import current_caller, current_principal
+from .._core.errors import ConfigurationError, OperationNotFound, ToolError
+from .._core.seams import AuditSink, CallRecord, ToolProvider
+from .._mechanisms.audit import NoAudit, arguments_digest, audit_from_env
+from .._mechanisms.limits import ConcurrencyLimit
+from .._mechanisms.secrets import Secrets
 
 logger = logging.getLogger(__name__)
 
-ENTRY_POINT_GROUP = "specbridge.connectors"
 RELOAD_INTERVAL_S = 1.0
 ALL = "*"
 _MAX_CONFIG_BYTES = 1024 * 1024
@@ -118,34 +111,19 @@ def read_config(path: Path) -> GatewayConfig:
     return config
 
 
-def installed_connectors() -> dict[str, Any]:
-    """The generated packages installed here, by entry point name (their `PACKAGE` objects, not loaded)."""
-    return {entry.name: entry for entry in entry_points(group=ENTRY_POINT_GROUP)}
+@dataclass(frozen=True, slots=True)
+class MemberSeams:
+    """What a connector of the gateway runs with: its own credentials namespace, the gateway's shared slots
+    of calls in flight and its audit."""
+
+    secrets: Secrets
+    slots: ConcurrencyLimit
+    audit: AuditSink | None
 
 
-def wrapper_spec_from_definition(path: Path) -> WrapperSpec:
-    """A custom or mcp_registry definition as a `WrapperSpec`, through the generator (no files written)."""
-    try:
-        from specbridge.definition import RestDefinition, read_definition
-        from specbridge.diagnostics import Level
-        from specbridge.wrapper import wrapper_connector
-        from specbridge.wrapper_render import wrapper_spec
-    except ImportError:
-        raise ConfigurationError(f"{path}: serving a definition file needs the specbridge generator "
-                                 "(pip install specbridge); or generate and install the package, then list it "
-                                 "by package name") from None
-    read = read_definition(path)
-    problems = [diagnostic for diagnostic in read.diagnostics if diagnostic.level is Level.ERROR]
-    if read.definition is None or problems:
-        raise ConfigurationError("; ".join(d.render() for d in problems) or f"{path}: not a connector definition")
-    if isinstance(read.definition, RestDefinition):
-        raise ConfigurationError(f"{path}: a REST connector is served from its generated package: run "
-                                 "`specbridge gen` on it, pip install the package, then list it as `package: NAME`")
-    built = wrapper_connector(read.definition, str(path))
-    errors = [diagnostic for diagnostic in built.diagnostics if diagnostic.level is Level.ERROR]
-    if built.connector is None or errors:
-        raise ConfigurationError("; ".join(d.render() for d in errors) or f"{path}: no connector")
-    return wrapper_spec(built.connector)
+ConnectorLoader = Callable[[ConnectorEntry, Callable[[str], MemberSeams]], tuple[str, ToolProvider]]
+"""Builds a gateway connector's provider (the assembly's job) from its entry; the callable gives the seams
+for the connector's name. Raises `ConfigurationError` when the entry cannot be served."""
 
 
 @dataclass
@@ -159,9 +137,10 @@ class _Member:
 class GatewayProvider:
     """`ToolProvider` of a gateway: the union of its enabled connectors' tools, filtered per caller."""
 
-    def __init__(self, path: Path, environ: Mapping[str, str], *, audit: AuditSink | None = None,
-                 reload_interval_s: float = RELOAD_INTERVAL_S) -> None:
+    def __init__(self, path: Path, environ: Mapping[str, str], *, loader: ConnectorLoader,
+                 audit: AuditSink | None = None, reload_interval_s: float = RELOAD_INTERVAL_S) -> None:
         self.path = path
+        self._loader = loader
         self.environ = environ
         self.config = read_config(path)
         self._audit = audit
@@ -275,30 +254,12 @@ class GatewayProvider:
             await self._tools_changed()
 
     def _load(self, entry: ConnectorEntry) -> tuple[str, ToolProvider]:
-        from ._assembly import rest_provider, wrapper_provider  # the assembly imports the providers
+        return self._loader(entry, self._seams)
 
-        if entry.package is not None:
-            found = installed_connectors().get(entry.package)
-            if found is None:
-                raise ConfigurationError(f"no installed package provides the connector {entry.package!r} "
-                                         f"(entry point group {ENTRY_POINT_GROUP})")
-            package = found.load()
-            if isinstance(package, RestPackage):
-                name = package.name
-                return name, rest_provider(package, environ=self.environ, **self._seams(name))
-            if isinstance(package, WrapperPackage):
-                return package.name, wrapper_provider(package.connector, environ=self.environ,
-                                                      **self._seams(package.name))
-            raise ConfigurationError(f"the entry point {entry.package!r} is not a specbridge package")
-        assert entry.definition is not None
-        spec = wrapper_spec_from_definition(self.path.parent / entry.definition)
-        return spec.name, wrapper_provider(spec, environ=self.environ, **self._seams(spec.name))
-
-    def _seams(self, connector: str) -> dict[str, Any]:
+    def _seams(self, connector: str) -> MemberSeams:
         """What the gateway's connectors share, and what is theirs within it: its slots and audit, and the
         credentials namespace `<gateway>.<connector>`."""
-        return {"secrets": Secrets(f"{self.name}.{connector}", environ=self.environ), "slots": self._slots,
-                "audit": self._audit}
+        return MemberSeams(Secrets(f"{self.name}.{connector}", environ=self.environ), self._slots, self._audit)
 
     async def _tools_changed(self) -> None:
         for callback in self._callbacks:
@@ -342,39 +303,3 @@ def _stamp(path: Path) -> tuple[int, int] | None:
     except OSError:
         return None
     return stat.st_mtime_ns, stat.st_size
-
-
-def gateway_environ(config: GatewayConfig, environ: Mapping[str, str]) -> dict[str, str]:
-    """The environment the server runs with: the gateway's tokens as named inbound tokens (so each caller
-    is identified by name), resolved from their references in the gateway's namespace."""
-    if not config.tokens:
-        return dict(environ)
-    secrets = Secrets(config.name, environ=environ)
-    pairs = ",".join(f"{entry.caller}:{secrets(entry.token)}" for entry in config.tokens)
-    return {**environ, SERVER_TOKENS_ENV: pairs}
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    """`specbridge-gateway GATEWAY.yaml [serve options | COMMAND ...]`: the server's commands (serve by
-    default, tools, check, ...) for the gateway."""
-    from ._cli import main as cli_main
-
-    arguments = list(sys.argv[1:] if argv is None else argv)
-    if not arguments or arguments[0].startswith("-"):
-        print("usage: specbridge-gateway GATEWAY.yaml [--transport stdio|http|sse] [--host HOST] [--port PORT] "
-              "| GATEWAY.yaml COMMAND ...", file=sys.stderr)
-        sys.exit(0 if arguments[:1] in (["-h"], ["--help"]) else 2)
-    path = Path(arguments[0])
-    rest = arguments[1:]
-    if not rest or (rest[0].startswith("-") and rest[0] not in ("-h", "--help")):
-        rest = ["serve", *rest]
-    try:
-        environ = gateway_environ(read_config(path), os.environ)
-    except ConfigurationError as error:
-        print(f"specbridge-gateway: error: {error}", file=sys.stderr)
-        sys.exit(1)
-
-    def provider(environ: Mapping[str, str]) -> ToolProvider:
-        return GatewayProvider(path, environ)
-
-    sys.exit(cli_main(provider, rest, environ=environ))

@@ -27,7 +27,7 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from ._errors import SpecbridgeError
+from .._core.errors import SpecbridgeError
 
 try:  # POSIX: serialize rotations between processes; elsewhere one process at a time is assumed.
     import fcntl

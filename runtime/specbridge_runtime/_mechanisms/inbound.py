@@ -23,9 +23,9 @@ from typing import Any
 import httpx2
 from mcp.server.auth.provider import AccessToken, TokenVerifier
 
-from ._errors import ConfigurationError
-from ._oauth import HTTP_TIMEOUT_S, discover_metadata
-from ._seams import InboundAuth
+from .._core.errors import ConfigurationError
+from .._core.seams import InboundAuth
+from .oauth import HTTP_TIMEOUT_S, discover_metadata
 
 logger = logging.getLogger(__name__)
 

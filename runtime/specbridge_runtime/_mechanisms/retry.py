@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 
 import httpx2
 
-from ._descriptors import Limits
+from .._core.descriptors import Limits
 
 RETRY_STATUSES_IDEMPOTENT = frozenset({502, 503, 504})
 # Errors raised after the request may have reached the API: a retry could repeat its effect.

@@ -10,17 +10,17 @@ from collections.abc import Mapping
 
 import httpx2
 
-from ._audit import audit_from_env
-from ._auth import build_auth_factory
-from ._descriptors import Limits, WrapperSpec
-from ._inbound import inbound_auth_from_env
-from ._limits import ConcurrencyLimit, LimitGate, limits_from_env
-from ._package import RestPackage
-from ._rest import RestProvider
-from ._retry import BackoffRetry
-from ._seams import AuditSink, InboundAuth
-from ._secrets import Secrets
-from ._wrapper import WrapperProvider
+from .._core.descriptors import Limits, WrapperSpec
+from .._core.seams import AuditSink, InboundAuth
+from .._mechanisms.audit import audit_from_env
+from .._mechanisms.auth import build_auth_factory
+from .._mechanisms.inbound import inbound_auth_from_env
+from .._mechanisms.limits import ConcurrencyLimit, LimitGate, limits_from_env
+from .._mechanisms.retry import BackoffRetry
+from .._mechanisms.secrets import Secrets
+from .._providers.package import RestPackage
+from .._providers.rest import RestProvider
+from .._providers.wrapper import WrapperPackage, WrapperProvider
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +56,13 @@ def wrapper_provider(spec: WrapperSpec, *, environ: Mapping[str, str], secrets: 
         limits=limits,
         audit_arguments=spec.audit_arguments,
     )
+
+
+def build_provider(package: RestPackage | WrapperPackage, environ: Mapping[str, str]) -> RestProvider | WrapperProvider:
+    """The provider `<name>-mcp serve` runs for a generated package, from the environment alone."""
+    if isinstance(package, RestPackage):
+        return rest_provider(package, environ=environ)
+    return wrapper_provider(package.connector, environ=environ)
 
 
 def _limits_and_audit(limits: Limits, name: str, environ: Mapping[str, str],

@@ -14,8 +14,8 @@ from typing import Any
 import mcp_types as types
 from pydantic import BaseModel, ValidationError
 
-from ._descriptors import ConnectorSpec, Operation
-from ._errors import InvalidArguments
+from .._core.descriptors import ConnectorSpec, Operation
+from .._core.errors import InvalidArguments
 
 TOOLS_FILE = "tools.json"
 MODELS_MODULE = "models"

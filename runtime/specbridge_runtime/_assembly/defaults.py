@@ -8,8 +8,8 @@ from contextlib import asynccontextmanager
 
 import httpx2
 
-from ._descriptors import Operation
-from ._seams import UpstreamAuth
+from .._core.descriptors import Operation
+from .._core.seams import UpstreamAuth
 
 
 class UnlimitedGate:

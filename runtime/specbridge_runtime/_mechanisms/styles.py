@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 from urllib.parse import quote
 
-from ._descriptors import Param
+from .._core.descriptors import Param
 
 Encode = Callable[[str], str]
 

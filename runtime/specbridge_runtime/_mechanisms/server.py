@@ -30,9 +30,9 @@ from mcp.server.session import ServerSession
 from mcp.server.subscriptions import InMemorySubscriptionBus, ListenHandler, ToolsListChanged
 from starlette.requests import HTTPConnection
 
-from ._caller import Caller, calling_as
-from ._errors import ToolError, error_result
-from ._seams import ToolProvider
+from .._core.caller import Caller, calling_as
+from .._core.errors import ToolError, error_result
+from .._core.seams import ToolProvider
 
 logger = logging.getLogger(__name__)
 

@@ -20,10 +20,10 @@ from typing import Any
 import httpx2
 import mcp_types as types
 
-from ._descriptors import Operation
-from ._errors import InvalidResponse, error_result, http_hint
-from ._request import body_kind
-from ._retry import retry_after_s
+from .._core.descriptors import Operation
+from .._core.errors import InvalidResponse, error_result, http_hint
+from .request import body_kind
+from .retry import retry_after_s
 
 EXCERPT_CHARS = 500
 # Only this much of an error body is examined: the excerpt is short, and redaction must see whole tokens.

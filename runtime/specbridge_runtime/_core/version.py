@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ._errors import RuntimeVersionError
+from .errors import RuntimeVersionError
 
 __version__ = "0.1.0"
 

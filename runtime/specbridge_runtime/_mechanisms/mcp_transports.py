@@ -25,12 +25,12 @@ from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.auth import OAuthClientInformationFull, OAuthClientMetadata, OAuthToken
 
-from ._auth import scheme_auth
-from ._descriptors import AuthScheme, RemoteUpstream, StdioUpstream
-from ._errors import ConfigurationError
-from ._seams import UpstreamAuth
-from ._secrets import Secrets
-from ._websocket import websocket_client
+from .._core.descriptors import AuthScheme, RemoteUpstream, StdioUpstream
+from .._core.errors import ConfigurationError
+from .._core.seams import UpstreamAuth
+from .auth import scheme_auth
+from .secrets import Secrets
+from .websocket import websocket_client
 
 CONNECT_TIMEOUT_S = 30.0
 SSE_READ_TIMEOUT_S = 300.0

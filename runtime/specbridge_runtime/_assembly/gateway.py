@@ -1,0 +1,73 @@
+"""A gateway put together: its connectors' providers built from their entries (installed packages, found by
+entry point; wrapper definitions through a reader the generator supplies), and the environment it serves
+with (its tokens as named inbound tokens)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from importlib.metadata import entry_points
+from pathlib import Path
+
+from .._core.descriptors import WrapperSpec
+from .._core.errors import ConfigurationError
+from .._core.seams import ToolProvider
+from .._mechanisms.inbound import SERVER_TOKENS_ENV
+from .._mechanisms.secrets import Secrets
+from .._providers.gateway import ConnectorEntry, ConnectorLoader, GatewayConfig, GatewayProvider, MemberSeams
+from .._providers.package import RestPackage
+from .._providers.wrapper import WrapperPackage
+from .connectors import rest_provider, wrapper_provider
+
+ENTRY_POINT_GROUP = "specbridge.connectors"
+
+DefinitionReader = Callable[[Path], WrapperSpec]
+"""Reads a custom or mcp_registry definition file as a `WrapperSpec` (the generator's job); raises
+`ConfigurationError` saying what is wrong."""
+
+
+def connector_loader(base: Path, environ: Mapping[str, str],
+                     read_definition: DefinitionReader | None) -> ConnectorLoader:
+    """Builds the providers of a gateway whose file is in `base`."""
+
+    def load(entry: ConnectorEntry, seams_for: Callable[[str], MemberSeams]) -> tuple[str, ToolProvider]:
+        if entry.package is not None:
+            found = {point.name: point for point in entry_points(group=ENTRY_POINT_GROUP)}.get(entry.package)
+            if found is None:
+                raise ConfigurationError(f"no installed package provides the connector {entry.package!r} "
+                                         f"(entry point group {ENTRY_POINT_GROUP})")
+            package = found.load()
+            if isinstance(package, RestPackage):
+                seams = seams_for(package.name)
+                return package.name, rest_provider(package, environ=environ, secrets=seams.secrets,
+                                                   slots=seams.slots, audit=seams.audit)
+            if isinstance(package, WrapperPackage):
+                return package.name, _wrapper(package.connector, environ, seams_for(package.name))
+            raise ConfigurationError(f"the entry point {entry.package!r} is not a specbridge package")
+        assert entry.definition is not None
+        if read_definition is None:
+            raise ConfigurationError(f"{entry.definition}: a definition file is served by `specbridge gateway` (the "
+                                     "generator); with the runtime alone, generate and install its package "
+                                     "(`specbridge gen`, `pip install`) and list it as `package: NAME`")
+        spec = read_definition(base / entry.definition)
+        return spec.name, _wrapper(spec, environ, seams_for(spec.name))
+
+    return load
+
+
+def _wrapper(spec: WrapperSpec, environ: Mapping[str, str], seams: MemberSeams) -> ToolProvider:
+    return wrapper_provider(spec, environ=environ, secrets=seams.secrets, slots=seams.slots, audit=seams.audit)
+
+
+def gateway_provider(path: Path, environ: Mapping[str, str], *,
+                     read_definition: DefinitionReader | None = None) -> GatewayProvider:
+    return GatewayProvider(path, environ, loader=connector_loader(path.parent, environ, read_definition))
+
+
+def gateway_environ(config: GatewayConfig, environ: Mapping[str, str]) -> dict[str, str]:
+    """The environment the server runs with: the gateway's tokens as named inbound tokens (so each caller
+    is identified by name), resolved from their references in the gateway's namespace."""
+    if not config.tokens:
+        return dict(environ)
+    secrets = Secrets(config.name, environ=environ)
+    pairs = ",".join(f"{entry.caller}:{secrets(entry.token)}" for entry in config.tokens)
+    return {**environ, SERVER_TOKENS_ENV: pairs}

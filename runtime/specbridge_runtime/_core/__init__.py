@@ -1,0 +1,1 @@
+"""Layer 1: descriptors, errors, seams (the extension points), naming, the clock. Imports nothing of the runtime's."""

@@ -1,0 +1,44 @@
+"""`specbridge-gateway GATEWAY.yaml [serve options | COMMAND ...]`: the server's commands (serve by default,
+tools, check, ...) for a gateway."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from ._assembly.gateway import DefinitionReader, gateway_environ, gateway_provider
+from ._cli import main as cli_main
+from ._core.errors import ConfigurationError
+from ._core.seams import ToolProvider
+from ._providers.gateway import read_config
+
+
+def gateway_main(argv: Sequence[str] | None = None, *, read_definition: DefinitionReader | None = None,
+                 prog: str = "specbridge-gateway") -> int:
+    """Run a gateway's command; the exit code. `read_definition` lets it serve wrapper definition files."""
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if not arguments or arguments[0].startswith("-"):
+        print(f"usage: {prog} GATEWAY.yaml [--transport stdio|http|sse] [--host HOST] [--port PORT] "
+              "| GATEWAY.yaml COMMAND ...", file=sys.stderr)
+        return 0 if arguments[:1] in (["-h"], ["--help"]) else 2
+    path = Path(arguments[0])
+    rest = arguments[1:]
+    if not rest or (rest[0].startswith("-") and rest[0] not in ("-h", "--help")):
+        rest = ["serve", *rest]
+    try:
+        environ = gateway_environ(read_config(path), os.environ)
+    except ConfigurationError as error:
+        print(f"{prog}: error: {error}", file=sys.stderr)
+        return 1
+
+    def provider(environ: Mapping[str, str]) -> ToolProvider:
+        return gateway_provider(path, environ, read_definition=read_definition)
+
+    return cli_main(provider, rest, environ=environ)
+
+
+def main() -> None:
+    """The `specbridge-gateway` command."""
+    sys.exit(gateway_main())
