@@ -7,5 +7,6 @@ bash scripts/setup.sh
 
 echo "== ruff"; ruff check generator runtime tests benchmarks scripts
 echo "== mypy --strict"; mypy
+echo "== import-linter: layers and the generator/runtime contract"; lint-imports
 echo "== generated/ is up to date"; specbridge gen --check
 echo "== pytest"; pytest "$@"

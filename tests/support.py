@@ -62,6 +62,18 @@ def serving(command: Sequence[str], port: int, *, timeout: float = 30.0, **popen
         stop(process)
 
 
+def generate_package(definition: Path, out: Path) -> Path:
+    """A test package made from its definition by `specbridge gen` (the generator's own command, in-process),
+    so the runtime's tests run the shape the generator really emits; its source folder, for sys.path and
+    PYTHONPATH."""
+    from specbridge import cli
+
+    code = cli.main(["gen", str(definition), "-o", str(out)])
+    if code != 0:
+        raise RuntimeError(f"specbridge gen {definition} failed with exit code {code}")
+    return out / "src"
+
+
 def node_tool(name: str) -> Path:
     path = NODE_BIN / name
     if not path.exists():

@@ -196,7 +196,7 @@ def test_rotation_with_an_environment_key_needs_the_new_key(home: Path) -> None:
 _KILLED_ROTATION = """
 import os, signal, sys
 from pathlib import Path
-from specbridge_runtime import _vault
+from specbridge_runtime._mechanisms import vault as _vault
 
 point, count = sys.argv[2], int(sys.argv[3])
 calls = {"seal": 0}

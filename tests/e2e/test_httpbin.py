@@ -117,3 +117,13 @@ def test_inspector_cli_lists_and_calls(httpbin_package: InstalledPackage, httpbi
     missing = inspector(*command, "--method", "tools/call", "--tool-name", "httpbin_get_status_codes",
                         "--tool-arg", "codes=404", env=env, cwd=tmp_path, exit_code=5)
     assert isinstance(missing, dict) and missing["isError"] is True
+
+
+def test_the_committed_spec_is_what_httpbin_serves() -> None:
+    """specs/ holds httpbin's own document (so a clone generates generated/httpbin on its own); it must stay
+    the one the pinned httpbin serves at /spec.json."""
+    import json
+
+    from scripts.httpbin_spec import SPEC, served_spec
+
+    assert json.loads(SPEC.read_text()) == served_spec()

@@ -17,6 +17,8 @@ from mcp import Client, StdioServerParameters
 from tests.e2e.conftest import run_specbridge
 from tests.support import SHARED_SPECS
 
+pytestmark = pytest.mark.corpus
+
 TOOL_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 # Specs with no usable operation: what generation must say instead of emitting a package.

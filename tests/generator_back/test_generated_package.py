@@ -14,6 +14,8 @@ from specbridge import cli
 from tests.generator_back.conftest import run_tool
 from tests.support import SHARED_SPECS
 
+pytestmark = pytest.mark.corpus
+
 
 @pytest.fixture(scope="module")
 def petstore(tmp_path_factory: pytest.TempPathFactory) -> Path:

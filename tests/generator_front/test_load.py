@@ -98,6 +98,7 @@ def test_circular_non_schema_refs_end_with_a_warning(tmp_path: Path) -> None:
     assert loaded.document is not None
 
 
+@pytest.mark.corpus
 def test_swagger2_external_schemas_become_definitions() -> None:
     folder = SHARED_SPECS / "oai-v2.0-petstore-separate"
     loaded = load_document("spec/swagger.json", cwd=folder, root_dir=folder)

@@ -112,6 +112,14 @@ def test_swagger2_collection_formats_become_styles() -> None:
     assert built.arguments[1].schema == array
 
 
+def test_a_collection_format_that_is_not_text_is_csv_with_a_warning() -> None:
+    array = {"type": "array", "items": {"type": "string"}}
+    result = normalize(swagger2({"/a": {"get": op(parameters=[
+        {"name": "ids", "in": "query", "collectionFormat": {"a": 1}, **array}])}}))
+    assert [(param.style, param.explode) for param in result.connectors[0].tools[0].params] == [("form", False)]
+    assert any("collectionFormat {'a': 1}" in message for message in messages(result.diagnostics, Level.WARNING))
+
+
 def test_invalid_style_falls_back_to_the_default_with_a_warning() -> None:
     result = normalize(oas3({"/a": {"get": op(parameters=[p("q", "query", style="matrix")])}}))
     assert result.connectors[0].tools[0].params[0].style is None

@@ -18,6 +18,8 @@ from specbridge.validate import validate_openapi
 
 from tests.support import SHARED_SPECS
 
+pytestmark = pytest.mark.corpus
+
 # Specs that cannot yield a tool, and what the error must say.
 DEFECTS = {"oai-v3.1-webhook-example.json": "no operations: the document only has webhooks"}
 # Seconds for load + validate + normalize of the biggest specs (13 MB GitHub, 4 MB Stripe YAML) on a slow CI core.

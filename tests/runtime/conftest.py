@@ -1,15 +1,22 @@
-"""Fixtures of the runtime tests: the handwritten fixture package (the shape `specbridge gen` emits) and a
-mock upstream for it."""
+"""Fixtures of the runtime tests: the package `sbfixture`, generated from `specs/sbfixture.json` when the
+tests start (so it is always the shape `specbridge gen` emits), and a mock upstream for it."""
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
-FIXTURES = Path(__file__).parent / "fixtures"
-sys.path.insert(0, str(FIXTURES))
+from tests.support import generate_package
+
+_OUT = Path(tempfile.mkdtemp(prefix="specbridge-sbfixture-"))
+atexit.register(shutil.rmtree, _OUT, ignore_errors=True)
+SBFIXTURE_SRC = generate_package(Path(__file__).parent / "specs" / "sbfixture.json", _OUT / "sbfixture")
+sys.path.insert(0, str(SBFIXTURE_SRC))
 
 from sbfixture_mcp.connector import PACKAGE  # noqa: E402
 from specbridge_runtime import RestPackage  # noqa: E402

@@ -12,7 +12,7 @@ import pytest
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
-from tests.runtime.conftest import FIXTURES
+from tests.runtime.conftest import SBFIXTURE_SRC
 from tests.support import free_port, stop, wait_for_port
 
 SERVER_TOKEN = "a-server-token-of-some-length"
@@ -20,7 +20,7 @@ SERVER_TOKEN = "a-server-token-of-some-length"
 
 @pytest.fixture
 def environ(tmp_path, httpbin_url):
-    return {**os.environ, "PYTHONPATH": str(FIXTURES), "SPECBRIDGE_HOME": str(tmp_path),
+    return {**os.environ, "PYTHONPATH": str(SBFIXTURE_SRC), "SPECBRIDGE_HOME": str(tmp_path),
             "SBFIXTURE_BASE_URL": httpbin_url, "SPECBRIDGE_LOG_LEVEL": "WARNING",
             "SBFIXTURE_SECRET": "header-secret-value"}
 

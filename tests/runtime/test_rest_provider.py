@@ -2,6 +2,7 @@
 faults (streamed size limit, timeout, refused connection, broken protocol) that always become error results."""
 
 import asyncio
+import dataclasses
 import gzip
 import time
 import tracemalloc
@@ -9,7 +10,7 @@ from contextlib import asynccontextmanager
 
 import httpx2
 import pytest
-from specbridge_runtime import CallRecord, Limits, NotAuthenticated, OperationLimits, RestProvider
+from specbridge_runtime import CallRecord, Limits, NotAuthenticated, OperationLimits, RestPackage, RestProvider
 from specbridge_runtime._assembly.defaults import NeverRetry, UnlimitedGate, no_credentials
 from specbridge_runtime._mechanisms.audit import NoAudit
 from specbridge_runtime.testing import provider_for
@@ -165,7 +166,10 @@ async def test_the_gate_is_held_around_the_upstream_call(package, upstream):
 
 
 async def test_without_a_base_url_calls_fail_saying_what_to_set(package):
-    provider = RestProvider(package, environ={}, gate=UnlimitedGate(), auth_for=no_credentials, retry=NeverRetry(),
+    # a spec whose servers give only a relative URL: the package has no base URL of its own
+    connector = dataclasses.replace(package.connector, base_url="/api", server_variables=())
+    without = RestPackage(connector=connector, operations=package.operations, package=package.package)
+    provider = RestProvider(without, environ={}, gate=UnlimitedGate(), auth_for=no_credentials, retry=NeverRetry(),
                             audit=NoAudit())
     assert provider.base_url is None
     result = await provider.call_tool("sbfixture_get_headers", {})

@@ -1,6 +1,5 @@
 """The MCP server over a provider, through a real `mcp.Client` in process, in both protocol eras."""
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -10,15 +9,14 @@ import pytest
 from mcp import Client
 from mcp.client.subscriptions import ToolsListChanged
 from specbridge_runtime import OperationNotFound, build_server, current_caller
-from specbridge_runtime.testing import connect, provider_for
-
-from tests.runtime.fixtures.tools_json import TOOLS_JSON, expected_tools
+from specbridge_runtime.testing import assert_schemas_match_models, assert_tools_match_operations, connect, provider_for
 
 MODES = ["auto", "legacy"]
 
 
-def test_the_fixture_tools_json_is_what_its_models_advertise():
-    assert json.loads(TOOLS_JSON.read_text()) == expected_tools()
+def test_the_fixture_tools_json_is_what_its_models_advertise(package):
+    assert_tools_match_operations(package)
+    assert_schemas_match_models(package)
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -26,7 +24,7 @@ async def test_tools_list_and_call_through_an_mcp_client(package, upstream, mode
     upstream.route("GET", "/anything/{id}", json={"args": {"q": "x"}})
     async with Client(build_server(provider_for(package, upstream), version="1.0.0"), mode=mode, cache=None) as client:
         listed = await client.list_tools()
-        assert [tool.name for tool in listed.tools] == [entry["name"] for entry in expected_tools()]
+        assert [tool.name for tool in listed.tools] == [operation.tool for operation in package.operations]
         tool = next(tool for tool in listed.tools if tool.name == "sbfixture_get_anything")
         assert tool.input_schema["required"] == ["item_id"]
         assert tool.annotations.read_only_hint is True

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from specbridge_runtime._mechanisms.stdio import _Lines
 
-from tests.runtime.conftest import FIXTURES
+from tests.runtime.conftest import SBFIXTURE_SRC
 
 SERVER = [sys.executable, "-m", "sbfixture_mcp", "serve"]
 INITIALIZE = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
@@ -83,7 +83,7 @@ async def test_a_line_is_handed_over_as_soon_as_it_is_complete() -> None:
 
 
 def environment(tmp_path: Path) -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(FIXTURES), "SPECBRIDGE_HOME": str(tmp_path),
+    return {**os.environ, "PYTHONPATH": str(SBFIXTURE_SRC), "SPECBRIDGE_HOME": str(tmp_path),
             "SBFIXTURE_BASE_URL": "http://127.0.0.1:9", "SPECBRIDGE_LOG_LEVEL": "WARNING"}
 
 

@@ -19,6 +19,7 @@ ALL_NAMES = {
 }
 
 
+@pytest.mark.corpus
 def test_search_follows_the_cursor_and_keeps_the_latest_versions(registry_url: str) -> None:
     with RegistryClient(registry_url) as client:
         everything = client.search("", limit=100)  # the registry pages by 2: three pages
@@ -48,6 +49,7 @@ def _entry(name: str) -> dict[str, object]:
     return {"server": {"name": name, "description": "x", "version": "1.0.0", "someFutureField": 1}, "_meta": {}}
 
 
+@pytest.mark.corpus
 def test_get_a_version_and_the_problems_as_diagnostics(registry_url: str) -> None:
     with RegistryClient(registry_url) as client:
         latest = client.get("io.github.modelcontextprotocol/time")
@@ -66,6 +68,7 @@ def test_get_a_version_and_the_problems_as_diagnostics(registry_url: str) -> Non
     assert "--registry-url" in unreachable.diagnostics[0].message
 
 
+@pytest.mark.corpus
 def test_version_placeholders_are_filled_in() -> None:
     path = SHARED / "registry" / "example.github-mcp-server.server.json"
     document, problems = expand_placeholders(json.loads(path.read_text()), "0.20.0", str(path))
@@ -90,6 +93,7 @@ def test_search_command_lists_servers_and_versions(registry_url: str, capsys: py
     assert {line.split()[1] for line in lines} == {"2025.9.25", "2026.10.19"}
 
 
+@pytest.mark.corpus
 def test_search_command_json(registry_url: str, capsys: pytest.CaptureFixture[str],
                              monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SPECBRIDGE_REGISTRY_URL", registry_url)

@@ -36,6 +36,7 @@ def registry_definition(**fields: Any) -> Any:
     return read.definition
 
 
+@pytest.mark.corpus
 def test_npm_package_runs_with_npx_and_its_secret_is_a_reference() -> None:
     result = registry_connector(registry_definition(), example("example.registry-docs.with-package.server.json"),
                                 "def.json")
@@ -45,6 +46,7 @@ def test_npm_package_runs_with_npx_and_its_secret_is_a_reference() -> None:
                                      env=(("API_KEY", "vault:api_key"),))
 
 
+@pytest.mark.corpus
 def test_pypi_package_is_a_pinned_dependency_run_from_this_environment() -> None:
     result = registry_connector(registry_definition(variables={"region": "eu-west-1"}),
                                 example("example.awslabs.ecs-mcp-server.server.json"), "def.json")
@@ -57,6 +59,7 @@ def test_pypi_package_is_a_pinned_dependency_run_from_this_environment() -> None
                                        "--profile", "default", "--region", "eu-west-1")
 
 
+@pytest.mark.corpus
 def test_oci_image_runs_with_docker_and_keeps_the_secret_off_the_command_line() -> None:
     definition = registry_definition(auth={"type": "bearer", "token": "vault:github_token"})
     result = registry_connector(definition, example("example.github-mcp-server.server.json"), "def.json")
@@ -68,6 +71,7 @@ def test_oci_image_runs_with_docker_and_keeps_the_secret_off_the_command_line() 
     assert [d.code for d in result.diagnostics] == ["SB708"]
 
 
+@pytest.mark.corpus
 def test_remote_gets_its_url_variables_and_the_definition_auth() -> None:
     definition = registry_definition(auth={"type": "bearer", "token": "env:WEATHER_TOKEN"},
                                      variables={"host": "weather.internal"})
@@ -79,6 +83,7 @@ def test_remote_gets_its_url_variables_and_the_definition_auth() -> None:
     assert upstream.auth is not None and upstream.auth.secrets == (("token", "env:WEATHER_TOKEN"),)
 
 
+@pytest.mark.corpus
 def test_a_plain_secret_in_the_definition_is_refused() -> None:
     definition = registry_definition(env={"API_KEY": "sk-live-1234567890"})
     result = registry_connector(definition, example("example.registry-docs.with-package.server.json"), "def.json")

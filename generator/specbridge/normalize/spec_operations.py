@@ -182,7 +182,7 @@ def _collection_style(raw: Mapping[str, Any], location: str, where: str, report:
     if raw.get("type") != "array":
         return None, None
     collection = raw.get("collectionFormat", "csv")
-    if collection not in _COLLECTION_FORMATS:
+    if not isinstance(collection, str) or collection not in _COLLECTION_FORMATS:
         report.add(Level.WARNING, codes.PARAMETER, f"collectionFormat {collection!r} is not supported; csv is used",
                    where)
         collection = "csv"

@@ -15,6 +15,7 @@ import httpx2
 
 from .._core.descriptors import Operation
 from .._core.errors import ConfigurationError
+from .._core.failures import Problem, advice, classify_status, heading
 from .._core.grammar import base_url_variable
 from .._mechanisms.auth import build_auth_factory
 from .._mechanisms.mcp_transports import describe
@@ -27,31 +28,9 @@ from .._providers.wrapper import WrapperPackage, WrapperProvider
 from ._context import CliContext
 
 CHECK_TIMEOUT_S = 15.0
-_CONNECTION = "Connection Failed"
-_AUTHENTICATION = "Authentication Error"
-
-# problem -> (heading, what the troubleshooting table says to do)
-_TABLE: dict[str, tuple[str, str]] = {
-    "ok": ("Connection OK", ""),
-    "wrong_url": (_CONNECTION, "Verify the endpoint URL is correct."),
-    "unreachable": (_CONNECTION, "Ensure the service is online and reachable from here."),
-    "service_error": (_CONNECTION, "The service failed: ensure it is online, then try again later."),
-    "bad_key_format": (_AUTHENTICATION, "Check the API key/token format, then store it again."),
-    "expired_or_revoked": (_AUTHENTICATION, "Verify the key hasn't expired or been revoked: store a new one with "
-                                            "`creds set`, or re-authorize OAuth with `login`."),
-    "missing_permission": (_AUTHENTICATION, "Confirm the key has the required permissions (scopes) for this "
-                                            "operation."),
-    "missing_credentials": (_AUTHENTICATION, "Check the authentication credentials: store them with `creds set`."),
-    "credentials": (_AUTHENTICATION, "Check the authentication credentials; re-authorize OAuth if needed."),
-    "rate_limited": ("Rate Limited", "Reduce the call frequency, or request higher limits from the service."),
-    "refused": ("Request refused", "The service is reachable but refused this request; check the connector's "
-                                   "definition against the service's documentation."),
-}
-
-
 @dataclass(frozen=True, slots=True)
 class Verdict:
-    problem: str
+    problem: Problem
     detail: str
 
     @property
@@ -60,11 +39,11 @@ class Verdict:
 
     @property
     def heading(self) -> str:
-        return _TABLE[self.problem][0]
+        return heading(self.problem)
 
     @property
     def advice(self) -> str:
-        return _TABLE[self.problem][1]
+        return advice(self.problem)
 
     def text(self, name: str) -> str:
         label = self.problem.replace("_", " ")
@@ -74,19 +53,14 @@ class Verdict:
 
 def verdict_for_status(status: int, where: str, elapsed_ms: float) -> Verdict:
     answered = f"{where} answered HTTP {status} in {elapsed_ms:.0f} ms"
-    if status == 401:
-        return Verdict("expired_or_revoked", f"{answered}: the credentials were refused (expired, revoked or wrong)")
-    if status == 403:
-        return Verdict("missing_permission", f"{answered}: the credentials are valid but lack permission")
-    if status in (404, 410):
+    problem = classify_status(status)
+    if problem == "expired_or_revoked":
+        return Verdict(problem, f"{answered}: the credentials were refused (expired, revoked or wrong)")
+    if problem == "missing_permission":
+        return Verdict(problem, f"{answered}: the credentials are valid but lack permission")
+    if problem == "not_found":  # the probe names no resource: nothing at the base URL
         return Verdict("wrong_url", f"{answered}: nothing there")
-    if status == 429:
-        return Verdict("rate_limited", answered)
-    if status >= 500:
-        return Verdict("service_error", answered)
-    if status >= 400:
-        return Verdict("refused", answered)
-    return Verdict("ok", answered)
+    return Verdict(problem, answered)
 
 
 def _resolution_failed(error: BaseException) -> bool:

@@ -13,6 +13,8 @@ from typing import ClassVar
 
 import mcp_types as types
 
+from .failures import advice, classify_status
+
 
 class SpecbridgeError(Exception):
     """Base of every error the runtime raises on purpose. The message says what is wrong and what to do."""
@@ -113,33 +115,9 @@ class InvalidResponse(UpstreamError):
     hint = "The service API may have changed: update the operation definitions and regenerate the package."
 
 
-# The connector docs' troubleshooting table, by HTTP status.
-_HTTP_HINTS: dict[int, str] = {
-    400: "The service rejected the request: check the arguments against the tool's input schema.",
-    401: "Verify the auth token is valid (it may be invalid or expired) and has the required scopes; "
-         "re-authorize OAuth if needed.",
-    403: "Check if the token has permission for this operation (missing permission or scope).",
-    404: "Operation or resource not found: verify the identifiers in the arguments and that the "
-         "operation exists in this API version.",
-    405: "The service does not allow this method here: the API may have changed; update the definitions.",
-    409: "The request conflicts with the current state of the resource: read it again, then retry.",
-    413: "The request is too large for the service: send less data at once.",
-    415: "The service does not accept this request format: the API may have changed; update the definitions.",
-    422: "The service could not process the arguments: check them against the tool's input schema.",
-    429: "Rate limited: reduce the call frequency, or request higher limits from the service.",
-}
-_SERVER_ERROR_HINT = "The service failed (server error): ensure it is online and retry later."
-_OTHER_HINT = "The service refused the request: check the arguments and the service's documentation."
-
-
 def http_hint(status: int, *, retry_after_s: float | None = None) -> str:
     """What to check after an HTTP error status, in the words of the connector docs."""
-    if status >= 500:
-        hint = _SERVER_ERROR_HINT
-    elif 300 <= status < 400:
-        hint = "The service redirected the request: the base URL or the API may have changed."
-    else:
-        hint = _HTTP_HINTS.get(status, _OTHER_HINT)
+    hint = advice(classify_status(status))
     if retry_after_s is not None and status in (429, 503):
         hint += f" Retry after {retry_after_s:.0f} s."
     return hint

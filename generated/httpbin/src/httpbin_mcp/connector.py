@@ -8,7 +8,7 @@ CONNECTOR = ConnectorSpec(
     name="httpbin",
     title="httpbin",
     version="0.10.4",
-    description="httpbin's own Swagger 2.0 description (read from ../shared/specs, not copied). Run httpbin from PyPI on 127.0.0.1 and point HTTPBIN_BASE_URL at it.",
+    description="httpbin's own Swagger 2.0 description, as httpbin (PyPI) serves it at /spec.json (scripts/httpbin_spec.py). Run httpbin from PyPI on 127.0.0.1 and point HTTPBIN_BASE_URL at it.",
     base_url="http://127.0.0.1:8080",
 )
 
