@@ -1,11 +1,15 @@
 """Helpers every test area may import (`from tests.support import ...`): where the real-world specs and
-npm peers are, free ports, waiting for and stopping servers."""
+npm peers are, free ports, waiting for and stopping servers, test packages generated from their definitions."""
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import socket
 import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -62,16 +66,38 @@ def serving(command: Sequence[str], port: int, *, timeout: float = 30.0, **popen
         stop(process)
 
 
-def generate_package(definition: Path, out: Path) -> Path:
+def generated_package(definition: Path) -> Path:
     """A test package made from its definition by `specbridge gen` (the generator's own command, in-process),
-    so the runtime's tests run the shape the generator really emits; its source folder, for sys.path and
-    PYTHONPATH."""
-    from specbridge import cli
+    so the runtime's tests run the shape the generator really emits, put on sys.path; its source folder (for
+    PYTHONPATH). Made once per test process, in a temporary folder removed at exit."""
+    out = _GENERATED.get(definition)
+    if out is None:
+        from specbridge import cli
 
-    code = cli.main(["gen", str(definition), "-o", str(out)])
-    if code != 0:
-        raise RuntimeError(f"specbridge gen {definition} failed with exit code {code}")
+        root = Path(tempfile.mkdtemp(prefix=f"specbridge-{definition.stem}-"))
+        atexit.register(shutil.rmtree, root, ignore_errors=True)
+        out = root / definition.stem
+        code = cli.main(["gen", str(definition), "-o", str(out)])
+        if code != 0:
+            raise RuntimeError(f"specbridge gen {definition} failed with exit code {code}")
+        _GENERATED[definition] = out
+        sys.path.insert(0, str(out / "src"))
     return out / "src"
+
+
+
+def installed_package(definition: Path) -> Path:
+    """The package of `definition` (see `generated_package`) installed with pip into a folder of its own, as
+    an environment would hold it (its dist-info and entry points included); that folder, for PYTHONPATH."""
+    site = generated_package(definition).parent / "site"
+    if not site.exists():
+        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+                        "--disable-pip-version-check", "--target", str(site), str(site.parent)],
+                       check=True, capture_output=True)
+    return site
+
+
+_GENERATED: dict[Path, Path] = {}
 
 
 def node_tool(name: str) -> Path:

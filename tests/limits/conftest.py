@@ -1,5 +1,5 @@
-"""Fixtures of the limits tests: the fault server (own process) and the hand-written fault API package served
-by a real MCP server, reached by a real MCP client."""
+"""Fixtures of the limits tests: the fault server (own process) and the fault API package (generated from
+`specs/faultapi.json` when the tests start) served by a real MCP server, reached by a real MCP client."""
 
 from __future__ import annotations
 
@@ -23,7 +23,11 @@ from specbridge_runtime._providers.package import RestPackage
 from specbridge_runtime._providers.rest import RestProvider
 
 from tests.faultserver.process import FaultServerProcess, faultserver  # noqa: F401  (the fixture)
-from tests.limits.fixtures.faultapi_mcp.connector import PACKAGE
+from tests.support import generated_package
+
+FAULTAPI_SRC = generated_package(Path(__file__).parent / "specs" / "faultapi.json")
+
+from faultapi_mcp.connector import PACKAGE  # noqa: E402
 
 # Small, so every fault test is bounded: calls time out after 1 s, at most 2 retries backing off from 50 ms.
 TEST_LIMITS = Limits(timeout_s=1.0, queue_timeout_s=5.0, max_retries=2, max_retry_wait_s=3.0)

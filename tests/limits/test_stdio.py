@@ -14,14 +14,15 @@ from pathlib import Path
 from mcp import Client, StdioServerParameters
 
 from tests.faultserver.process import FaultServerProcess
-from tests.limits.conftest import text_of
+from tests.limits.conftest import FAULTAPI_SRC, text_of
 from tests.support import REPO
 
-SERVER = [sys.executable, "-m", "tests.limits.fixtures.faultapi_mcp"]
+SERVER = [sys.executable, "-m", "faultapi_mcp"]
 
 
 def server_environment(home: Path, url: str) -> dict[str, str]:
-    return {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(REPO), "SPECBRIDGE_HOME": str(home),
+    return {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": os.pathsep.join([str(FAULTAPI_SRC), str(REPO)]),
+            "SPECBRIDGE_HOME": str(home),
             "FAULTAPI_BASE_URL": url, "FAULTAPI_TIMEOUT_S": "0.5", "FAULTAPI_MAX_RETRY_WAIT_S": "2"}
 
 
@@ -51,7 +52,7 @@ async def test_faults_over_stdio_then_usage(faultserver: FaultServerProcess, tmp
     async with Client(parameters, cache=None) as client:
         ok = await client.call_tool("faultapi_get", {"mode": "ok", "key": name, "id": "first"})
         assert not ok.is_error and ok.structured_content is not None and ok.structured_content["id"] == "first"
-        (pid,) = children_running("tests.limits.fixtures.faultapi_mcp")
+        (pid,) = children_running("faultapi_mcp")
         resident_before = memory_kb(pid, "VmRSS:")
 
         flap = await client.call_tool("faultapi_get", {"mode": "flap", "key": f"{name}-flap"})

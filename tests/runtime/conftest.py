@@ -3,20 +3,13 @@ tests start (so it is always the shape `specbridge gen` emits), and a mock upstr
 
 from __future__ import annotations
 
-import atexit
-import shutil
-import sys
-import tempfile
 from pathlib import Path
 
 import pytest
 
-from tests.support import generate_package
+from tests.support import generated_package
 
-_OUT = Path(tempfile.mkdtemp(prefix="specbridge-sbfixture-"))
-atexit.register(shutil.rmtree, _OUT, ignore_errors=True)
-SBFIXTURE_SRC = generate_package(Path(__file__).parent / "specs" / "sbfixture.json", _OUT / "sbfixture")
-sys.path.insert(0, str(SBFIXTURE_SRC))
+SBFIXTURE_SRC = generated_package(Path(__file__).parent / "specs" / "sbfixture.json")
 
 from sbfixture_mcp.connector import PACKAGE  # noqa: E402
 from specbridge_runtime import RestPackage  # noqa: E402

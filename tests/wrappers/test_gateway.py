@@ -21,11 +21,10 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
-from tests.support import REPO, free_port, node_tool, serving
+from tests.support import REPO, free_port, installed_package, node_tool, serving
 
 pytestmark = pytest.mark.timeout(180)
 
-SITE = Path(__file__).parent / "fixtures" / "site"  # the installed REST package (dist-info + entry point)
 TOKEN_A = "agent-a-token-0123456789abcdef"
 TOKEN_B = "agent-b-token-0123456789abcdef"
 
@@ -59,8 +58,14 @@ class Gateway:
                 for line in path.read_text().splitlines()]
 
 
+@pytest.fixture(scope="module")
+def site() -> Path:
+    """The REST connector, generated and installed (dist-info and entry point) into a folder of its own."""
+    return installed_package(Path(__file__).parent / "specs" / "httpbin.json")
+
+
 @pytest.fixture
-def gateway(tmp_path: Path, httpbin_url: str, upstream_http: str) -> Iterator[Gateway]:
+def gateway(tmp_path: Path, httpbin_url: str, upstream_http: str, site: Path) -> Iterator[Gateway]:
     (tmp_path / "calc.json").write_text(json.dumps({
         "type": "custom", "name": "calc", "transport": {"type": "http", "url": upstream_http},
         "limits": {"queue_timeout_s": 0.3}}))
@@ -68,7 +73,7 @@ def gateway(tmp_path: Path, httpbin_url: str, upstream_http: str) -> Iterator[Ga
     running = Gateway(f"http://127.0.0.1:{port}/mcp", tmp_path, tmp_path / "home")
     running.write_config(calc_enabled=True)
     environ = {**os.environ, "AGENT_A_TOKEN": TOKEN_A, "AGENT_B_TOKEN": TOKEN_B, "HTTPBIN_BASE_URL": httpbin_url,
-               "PYTHONPATH": os.pathsep.join([str(SITE), str(REPO)]), "SPECBRIDGE_HOME": str(running.home),
+               "PYTHONPATH": os.pathsep.join([str(site), str(REPO)]), "SPECBRIDGE_HOME": str(running.home),
                "SPECBRIDGE_AUDIT": "jsonl"}
     command = [sys.executable, "-c", "import sys; from specbridge.cli import main; sys.exit(main())", "gateway",
                str(tmp_path / "gateway.yaml"), "--transport", "http", "--port", str(port)]
