@@ -1,8 +1,10 @@
 """Per-call overhead and throughput of a generated specbridge server, against a direct httpx2 call to the
-same upstream and against FastMCP 4.1.6 `FastMCP.from_openapi` on the same spec and upstream, in one run.
+same upstream, against FastMCP 4.1.6 `FastMCP.from_openapi` and against openapi-mcp-generator 4.0.1 (npm:
+the TypeScript project it generates, built and run with node; warmed up with 5,000 calls first, since
+Node's JIT needs thousands of calls to settle) on the same spec and upstream, in one run.
 
     bash benchmarks/setup.sh        # once: the project plus FastMCP 4.1.6 (see benchmarks/requirements.txt)
-    python benchmarks/bench_calls.py [--calls 3000] [--concurrency 10] [--skip-fastmcp]
+    python benchmarks/bench_calls.py [--calls 3000] [--concurrency 10] [--skip-fastmcp] [--skip-node]
 
 - Upstream: a minimal asyncio HTTP/1.1 server on 127.0.0.1 in its own process; `GET /items/{item_id}`
   answers small JSON (no framework, so the upstream is not what is measured).
@@ -16,7 +18,7 @@ same upstream and against FastMCP 4.1.6 `FastMCP.from_openapi` on the same spec 
   process's CPU time per call (user + system, all threads), which other load on the machine disturbs less.
   Both servers run side by side and are measured in alternating rounds (`--rounds`), so a change of load
   on the machine during the run touches both; each figure is the median of its rounds (all are printed).
-- The whole run is bounded (`--time-limit`, default 170 s): past it every process is stopped and the run fails.
+- The whole run is bounded (`--time-limit`, default 300 s): past it every process is stopped and the run fails.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx2
+import node_peer
 
 BIN = Path(sys.executable).parent
 WARMUP = 200
@@ -229,13 +232,13 @@ def tool_of(server: StdioServer) -> str:
     return str(tools[0]["name"])
 
 
-def server_latencies(server: StdioServer, tool: str, calls: int) -> list[float]:
+def server_latencies(server: StdioServer, tool: str, calls: int, warmup: int = WARMUP) -> list[float]:
     latencies = []
-    for index in range(WARMUP + calls):
+    for index in range(warmup + calls):
         started = time.perf_counter()
         server.request("tools/call", {"name": tool, "arguments": {"item_id": index, "fields": "all"}})
         latencies.append(time.perf_counter() - started)
-    return latencies[WARMUP:]
+    return latencies[warmup:]
 
 
 def server_throughput(server: StdioServer, tool: str, calls: int, concurrency: int) -> tuple[float, float]:
@@ -301,8 +304,9 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3, help="throughput rounds per server (median reported)")
-    parser.add_argument("--time-limit", type=float, default=170.0, help="seconds before the run is stopped")
+    parser.add_argument("--time-limit", type=float, default=300.0, help="seconds before the run is stopped")
     parser.add_argument("--skip-fastmcp", action="store_true")
+    parser.add_argument("--skip-node", action="store_true", help=f"skip {node_peer.LABEL}")
     args = parser.parse_args()
 
     watchdog = Watchdog(args.time_limit)
@@ -321,11 +325,15 @@ def main() -> None:
                                         "BENCH_BASE_URL": url})}
             if not args.skip_fastmcp:
                 commands[FASTMCP] = ([sys.executable, "-c", FASTMCP_SERVER, str(spec), url], {})
+            if not args.skip_node:
+                commands[node_peer.LABEL] = (node_peer.command(node_peer.build_project(spec, "bench")),
+                                             node_peer.environment(url))
             latencies: dict[str, tuple[float, float]] = {}
             for label, (command, env) in commands.items():
                 server = StdioServer(command, env, watchdog.watch)
                 servers[label] = (server, tool_of(server))
-                latencies[label] = percentiles(server_latencies(server, servers[label][1], args.calls))
+                warmup = node_peer.WARMUP_CALLS if label == node_peer.LABEL else WARMUP
+                latencies[label] = percentiles(server_latencies(server, servers[label][1], args.calls, warmup))
             rounds = throughput_rounds(servers, args.calls, args.concurrency, args.rounds)
     except Exception as error:
         if watchdog.fired:  # the processes were stopped under the run: whatever failed, that is why
@@ -367,6 +375,10 @@ def report(args: argparse.Namespace, direct: tuple[float, float], direct_rate: f
         print(f"  server CPU per call {FASTMCP} / specbridge: {their_cpu / our_cpu:.2f}x")
         print(f"  {FASTMCP} overhead p50 / specbridge overhead p50: "
               f"{(latencies[FASTMCP][0] - direct[0]) / (ours[0] - direct[0]):.2f}x")
+    if node_peer.LABEL in medians:
+        (our_rate, our_cpu), (their_rate, their_cpu) = medians["specbridge"], medians[node_peer.LABEL]
+        print(f"  server CPU per call specbridge / {node_peer.LABEL}: {our_cpu / their_cpu:.2f}x (target <= 1.0x)")
+        print(f"  throughput specbridge / {node_peer.LABEL}: {our_rate / their_rate:.2f}x (target >= 1.0x)")
 
 
 if __name__ == "__main__":

@@ -1,8 +1,10 @@
 """Stripe as one server: generation time, process start to the first tools/list answer, the size of that
 answer and the server's peak memory, for specbridge and for FastMCP 4.1.6 `from_openapi` on the same spec,
-measured in the same run; plus the time to generate GitHub's spec split by tag.
+measured in the same run; the server CPU time from start to the first tools/list against openapi-mcp-generator
+4.0.1 (npm, its generated project built with tsc and run with node), in alternating rounds; plus the time to
+generate GitHub's spec split by tag.
 
-    python benchmarks/bench_startup.py [--skip-fastmcp] [--skip-github]
+    python benchmarks/bench_startup.py [--skip-fastmcp] [--skip-github] [--skip-node] [--rounds 3]
 
 Servers are driven over stdio by a minimal JSON-RPC client so the figures are the servers', not a client's.
 """
@@ -12,12 +14,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+import node_peer
 
 REPO = Path(__file__).resolve().parent.parent
 SPECS = Path(os.environ.get("SPECBRIDGE_SHARED", REPO.parent / "shared")) / "specs"
@@ -38,9 +43,15 @@ FastMCP.from_openapi(openapi_spec=spec, client=client, name="stripe").run(show_b
 @dataclass(frozen=True)
 class Startup:
     first_list_s: float
+    cpu_s: float  # the server's CPU time (user + system, all threads) from its start to the first tools/list
     list_bytes: int
     tools: int
     peak_rss_mb: float
+
+
+def cpu_s(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -78,8 +89,9 @@ def measure_startup(command: list[str], env: dict[str, str]) -> Startup:
         send({"jsonrpc": "2.0", "id": 2, "method": "tools/list"})
         listed = answer(2)
         elapsed = time.perf_counter() - started
+        cpu = cpu_s(process.pid)
         tools = len(json.loads(listed)["result"]["tools"])
-        return Startup(elapsed, len(listed), tools, peak_rss_mb(process.pid))
+        return Startup(elapsed, cpu, len(listed), tools, peak_rss_mb(process.pid))
     finally:
         process.kill()
         process.wait()
@@ -101,14 +113,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-fastmcp", action="store_true")
     parser.add_argument("--skip-github", action="store_true")
+    parser.add_argument("--skip-node", action="store_true", help=f"skip {node_peer.LABEL}")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating start-up rounds against the Node peer")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "stripe"
         gen_s = timed([str(BIN / "specbridge"), "gen", str(STRIPE), "-o", str(out), "--name", "stripe",
                        "--max-operations", "1000"])
-        ours = measure_startup([sys.executable, "-m", "stripe_mcp"],
-                               {"PYTHONPATH": str(out / "src"), "SPECBRIDGE_HOME": tmp})
+        ours_command = ([sys.executable, "-m", "stripe_mcp"], {"PYTHONPATH": str(out / "src"), "SPECBRIDGE_HOME": tmp})
+        ours = measure_startup(*ours_command)
+        node_rounds: dict[str, list[Startup]] = {}
+        if not args.skip_node:
+            project = node_peer.build_project(STRIPE, "stripe")
+            node_command = (node_peer.command(project), node_peer.environment("http://127.0.0.1:9"))
+            node_rounds = {"specbridge": [], node_peer.LABEL: []}
+            for _ in range(args.rounds):  # alternating, so a change of load touches both
+                node_rounds["specbridge"].append(measure_startup(*ours_command))
+                node_rounds[node_peer.LABEL].append(measure_startup(*node_command))
         theirs = None
         if not args.skip_fastmcp:
             theirs = measure_startup([sys.executable, "-c", FASTMCP_SERVER, str(STRIPE)], {})
@@ -127,6 +149,16 @@ def main() -> None:
     report("generate Stripe (one package)", gen_s, None, "s ", "<= 60 s")
     if github_s is not None:
         report(f"generate GitHub (by tag: {github_packages} pkgs)", github_s, None, "s ", "<= 120 s")
+    if node_rounds:
+        print(f"Stripe start-up against {node_peer.LABEL}, {args.rounds} alternating rounds (median; all rounds)")
+        medians = {}
+        for label, rounds in node_rounds.items():
+            medians[label] = statistics.median(startup.cpu_s for startup in rounds)
+            each = " ".join(f"{startup.cpu_s:.3f}" for startup in rounds)
+            wall = statistics.median(startup.first_list_s for startup in rounds)
+            print(f"  {label:32} server CPU to first tools/list {medians[label]:.3f} s (wall {wall:.3f} s)   {each}")
+        ratio = medians["specbridge"] / medians[node_peer.LABEL]
+        print(f"  start-up CPU specbridge / {node_peer.LABEL}: {ratio:.2f}x (target <= 1.0x)")
 
 
 if __name__ == "__main__":
