@@ -105,8 +105,8 @@ def _secret_lines(upstream: StdioUpstream | RemoteUpstream, command: str, name: 
             if line is not None:
                 lines.append(line)
     if isinstance(upstream, RemoteUpstream) and upstream.auth is not None and upstream.auth.type == "oauth2":
-        lines.append(Markdown("- OAuth: the server's authorization is discovered from the MCP server; tokens are "
-                              f"kept in the vault of {md_code(name)}."))
+        lines.append(Markdown("- OAuth: the server's authorization is discovered from the MCP server; sign in with "
+                              f"{md_code(command + ' login')}; tokens are kept in the vault of {md_code(name)}."))
     return lines
 
 

@@ -4,7 +4,8 @@
 // config.json: {"clients": [...oidc-provider client metadata...], "short_ttl_clients": ["id", ...],
 //               "short_ttl_s": 2}
 // Enabled: client credentials, dynamic registration (+ RFC 7592 management), introspection, revocation,
-// refresh-token rotation (every refresh), PKCE required. Interactions approve at once (a test-only
+// refresh-token rotation (every refresh), PKCE required, resource indicators (RFC 8707) for any resource
+// server on 127.0.0.1 (the MCP servers of the tests), whose tokens are opaque (checked by introspection). Interactions approve at once (a test-only
 // stand-in for the login and consent pages), so a test can play the browser by following redirects.
 // GET /_stats answers how many tokens each grant type issued.
 import fs from 'node:fs';
@@ -13,7 +14,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 
 const require = createRequire(path.resolve(process.env.NODE_MODULES_DIR ?? '.', 'package.json'));
-const { default: Provider } = await import(require.resolve('oidc-provider'));
+const { default: Provider, errors } = await import(require.resolve('oidc-provider'));
 
 const port = Number(process.argv[2]);
 const settings = JSON.parse(fs.readFileSync(process.argv[3], 'utf8'));
@@ -34,6 +35,14 @@ const provider = new Provider(issuer, {
     registration: { enabled: true },
     registrationManagement: { enabled: true, rotateRegistrationAccessToken: false },
     devInteractions: { enabled: false },
+    resourceIndicators: {
+      enabled: true,
+      useGrantedResource: () => true,
+      getResourceServerInfo: (ctx, indicator) => {
+        if (!/^http:\/\/127\.0\.0\.1:\d+\//.test(indicator)) throw new errors.InvalidTarget();
+        return { scope: 'read write', accessTokenFormat: 'opaque', audience: indicator };
+      },
+    },
   },
   ttl: {
     AccessToken: accessTtl,

@@ -116,29 +116,18 @@ def test_exposed_names_follow_the_64_character_rule() -> None:
     assert wrapped_tool_name("calc", "dotted.name/v2") == "calc_dotted_name_v2"
 
 
-async def test_oauth_uses_the_sdk_client_with_tokens_kept_in_the_vault(tmp_path, monkeypatch) -> None:
-    from mcp.client.auth.extensions.client_credentials import ClientCredentialsOAuthProvider
-    from mcp.shared.auth import OAuthToken
+def test_client_credentials_for_an_mcp_server_need_their_authorization_server(tmp_path) -> None:
+    """The client secret goes to the authorization server the definition names, never to one the MCP
+    server would name in its metadata. (Signing in and calling through OAuth: tests/auth/test_mcp_login.py.)"""
     from specbridge_runtime._core.descriptors import OAuthFlow
-    from specbridge_runtime._mechanisms.mcp_transports import VaultTokenStorage, _http_auth
+    from specbridge_runtime._mechanisms.mcp_transports import mcp_oauth_client
 
-    environ = {"SPECBRIDGE_HOME": str(tmp_path), "CALC_CLIENT_SECRET": "client-secret-value"}
-    secrets = Secrets("calc", environ=environ)
+    secrets = Secrets("calc", environ={"SPECBRIDGE_HOME": str(tmp_path), "CALC_CLIENT_SECRET": "client-secret-value"})
     scheme = AuthScheme(name="oauth", type="oauth2", secrets=(("client_id", "calc-client"),
                                                               ("client_secret", "env:CALC_CLIENT_SECRET")),
                         flows=(OAuthFlow(grant="client_credentials", scopes=("tools:read",)),))
-    with pytest.raises(ConfigurationError, match="issuer_url"):  # never let the server pick the secret's recipient
-        _http_auth(RemoteUpstream("https://mcp.example.com/mcp", auth=scheme), secrets, None)
-    scheme = dataclasses.replace(scheme, issuer_url="https://auth.example.com")
-    auth = _http_auth(RemoteUpstream("https://mcp.example.com/mcp", auth=scheme), secrets, None)
-    assert isinstance(auth, ClientCredentialsOAuthProvider)
-    assert auth._fixed_client_info.client_id == "calc-client"
-    assert auth._fixed_client_info.client_secret == "client-secret-value"
-    assert auth.context.client_metadata.scope == "tools:read"
-
-    storage = VaultTokenStorage(secrets)
-    await storage.set_tokens(OAuthToken(access_token="at-123456", refresh_token="rt-654321", expires_in=60))
-    again = await VaultTokenStorage(Secrets("calc", environ=environ)).get_tokens()
-    assert again is not None and again.access_token == "at-123456"
-    assert await VaultTokenStorage(Secrets("other", environ=environ)).get_tokens() is None
-    assert b"at-123456" not in b"".join(path.read_bytes() for path in tmp_path.rglob("*") if path.is_file())
+    upstream = RemoteUpstream("https://mcp.example.com/mcp", auth=scheme)
+    with pytest.raises(ConfigurationError, match="issuer_url"):
+        mcp_oauth_client(upstream, scheme, secrets)
+    named = dataclasses.replace(scheme, issuer_url="https://auth.example.com")
+    assert mcp_oauth_client(upstream, named, secrets).resource == upstream.url  # the RFC 8707 resource indicator

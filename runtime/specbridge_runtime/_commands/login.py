@@ -1,5 +1,6 @@
 """`login`: sign in to the connector's OAuth authorization server (authorization code with PKCE through a
-loopback redirect); the tokens go to the vault, where the server finds and refreshes them."""
+loopback redirect), for a REST package's API or a wrapper's MCP server; the tokens go to the vault, where
+the server finds and refreshes them."""
 
 from __future__ import annotations
 
@@ -7,10 +8,13 @@ import argparse
 
 import anyio
 
-from .._core.descriptors import AuthScheme
+from .._core.descriptors import AuthScheme, RemoteUpstream
 from .._core.errors import ConfigurationError
+from .._mechanisms.mcp_transports import mcp_oauth_client
 from .._mechanisms.oauth import LOGIN_TIMEOUT_S, OAuthClient, StoredToken, describe_token
 from .._mechanisms.secrets import Secrets
+from .._providers.package import RestPackage
+from .._providers.wrapper import WrapperPackage
 from ._context import CliContext
 
 
@@ -38,11 +42,8 @@ class LoginCommand:
         parser.add_argument("--timeout", type=float, default=LOGIN_TIMEOUT_S, help="seconds to wait for the sign-in")
 
     def run(self, args: argparse.Namespace, cli: CliContext) -> int:
-        package = cli.package
-        if package is None:
-            raise ConfigurationError("login is for generated REST packages; this server has no OAuth scheme of its own")
-        scheme = oauth_scheme(package.connector.auth, args.scheme)
-        client = OAuthClient(scheme, Secrets(package.name, environ=cli.environ))
+        client, connector = _oauth_client(cli, args.scheme)
+        scheme = client.scheme
 
         def show(url: str) -> None:
             cli.note(f"Open this URL in a browser to sign in{'' if args.no_browser else ' (opening it now)'}:\n{url}")
@@ -54,6 +55,22 @@ class LoginCommand:
                                       timeout_s=args.timeout)
 
         token = anyio.run(sign_in)
-        cli.note(f"signed in to {scheme.name!r} of {package.name}: {describe_token(token.to_json())}, "
+        cli.note(f"signed in to {scheme.name!r} of {connector}: {describe_token(token.to_json())}, "
                  "stored in the vault")
         return 0
+
+
+def _oauth_client(cli: CliContext, wanted: str | None) -> tuple[OAuthClient, str]:
+    """The OAuth client of the scheme to sign in with: a REST package's, or the one of a wrapper's MCP server."""
+    target = cli.target
+    if isinstance(target, RestPackage):
+        scheme = oauth_scheme(target.connector.auth, wanted)
+        return OAuthClient(scheme, Secrets(target.name, environ=cli.environ)), target.name
+    if isinstance(target, WrapperPackage):
+        upstream = target.connector.upstream
+        auth = upstream.auth if isinstance(upstream, RemoteUpstream) else None
+        if isinstance(upstream, RemoteUpstream) and auth is not None:
+            scheme = oauth_scheme((auth,), wanted)
+            return mcp_oauth_client(upstream, scheme, Secrets(target.name, environ=cli.environ)), target.name
+    raise ConfigurationError("login is for servers that sign in with OAuth; this one has no OAuth scheme "
+                             "(a wrapper signs in only to a remote MCP server whose auth is oauth2)")

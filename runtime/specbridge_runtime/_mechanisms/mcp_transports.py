@@ -18,17 +18,15 @@ from pathlib import Path
 import httpx2
 from mcp import StdioServerParameters
 from mcp.client._transport import TransportStreams
-from mcp.client.auth import OAuthClientProvider, TokenStorage
-from mcp.client.auth.extensions.client_credentials import ClientCredentialsOAuthProvider
 from mcp.client.sse import sse_client
 from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
-from mcp.shared.auth import OAuthClientInformationFull, OAuthClientMetadata, OAuthToken
 
 from .._core.descriptors import AuthScheme, RemoteUpstream, StdioUpstream
 from .._core.errors import ConfigurationError
 from .._core.seams import UpstreamAuth
-from .auth import scheme_auth
+from .auth import OAuth2Auth, scheme_auth
+from .oauth import OAuthClient
 from .secrets import Secrets
 from .websocket import websocket_client
 
@@ -45,14 +43,12 @@ def describe(upstream: Upstream) -> str:
     return f"{upstream.transport.replace('_', ' ')} at {upstream.url}"
 
 
-def open_transport(
-    upstream: Upstream, secrets: Secrets, *, token_storage: TokenStorage | None = None
-) -> AbstractAsyncContextManager[TransportStreams]:
+def open_transport(upstream: Upstream, secrets: Secrets) -> AbstractAsyncContextManager[TransportStreams]:
     """A transport for `mcp.Client`; secrets are resolved now, at connect time."""
     if isinstance(upstream, StdioUpstream):
         return stdio_client(stdio_parameters(upstream, secrets))
     headers = {name: secrets(value) for name, value in upstream.headers}
-    auth = _http_auth(upstream, secrets, token_storage)
+    auth = _http_auth(upstream, secrets)
     if upstream.transport == "sse":
         return sse_client(
             upstream.url, headers=headers, timeout=CONNECT_TIMEOUT_S, sse_read_timeout=SSE_READ_TIMEOUT_S, auth=auth
@@ -111,70 +107,24 @@ class _SchemeAuth(httpx2.Auth):
             yield request
 
 
-def _secret(auth: AuthScheme, role: str, secrets: Secrets) -> str:
-    reference = auth.secret(role)
-    if reference is None:
-        raise ConfigurationError(f"auth {auth.name!r} ({auth.type}) has no {role}")
-    return secrets(reference)
-
-
-def _http_auth(upstream: RemoteUpstream, secrets: Secrets, storage: TokenStorage | None) -> httpx2.Auth | None:
+def _http_auth(upstream: RemoteUpstream, secrets: Secrets) -> httpx2.Auth | None:
     scheme = upstream.auth
     if scheme is None or scheme.type == "none":
         return None
     if scheme.type == "api_key" and scheme.location != "header":
         raise ConfigurationError(f"an MCP server's API key goes in a header, not in the {scheme.location}")
     if scheme.type == "oauth2":
-        store = storage if storage is not None else VaultTokenStorage(secrets)
-        return _oauth_provider(upstream, scheme, secrets, store)
+        return _SchemeAuth(OAuth2Auth(mcp_oauth_client(upstream, scheme, secrets)))
     return _SchemeAuth(scheme_auth(scheme, secrets))
 
 
-def _oauth_provider(
-    upstream: RemoteUpstream, auth: AuthScheme, secrets: Secrets, store: TokenStorage
-) -> OAuthClientProvider:
-    """The SDK's OAuth client (MCP authorization: protected-resource discovery, dynamic registration,
-    PKCE, refresh). Client credentials run unattended; the authorization-code grant uses tokens stored
-    by an earlier interactive login and refreshes them."""
-    scopes = " ".join(scope for flow in auth.flows for scope in flow.scopes) or None
-    if any(flow.grant == "client_credentials" for flow in auth.flows):
-        if not auth.issuer_url:  # else the MCP server would choose where the client secret is sent
-            raise ConfigurationError(f"auth {auth.name!r}: client credentials for an MCP server need `issuer_url`, "
-                                     "the authorization server that issued them")
-        return ClientCredentialsOAuthProvider(
-            server_url=upstream.url,
-            storage=store,
-            client_id=_secret(auth, "client_id", secrets),
-            client_secret=_secret(auth, "client_secret", secrets),
-            scope=scopes,
-            issuer=auth.issuer_url,
-        )
-    metadata = OAuthClientMetadata(
-        redirect_uris=None, grant_types=["authorization_code", "refresh_token"], scope=scopes, client_name="specbridge"
-    )
-    return OAuthClientProvider(server_url=upstream.url, client_metadata=metadata, storage=store)
-
-
-class VaultTokenStorage:
-    """The SDK's OAuth token storage in this connector's encrypted vault, so a login (or a registered
-    client) survives restarts and is shared by every process of the machine."""
-
-    TOKENS = "mcp_oauth_tokens"
-    CLIENT = "mcp_oauth_client"
-
-    def __init__(self, secrets: Secrets) -> None:
-        self._secrets = secrets
-
-    async def get_tokens(self) -> OAuthToken | None:
-        stored = self._secrets.load(self.TOKENS)
-        return OAuthToken.model_validate_json(stored) if stored else None
-
-    async def set_tokens(self, tokens: OAuthToken) -> None:
-        self._secrets.store(self.TOKENS, tokens.model_dump_json(exclude_none=True))
-
-    async def get_client_info(self) -> OAuthClientInformationFull | None:
-        stored = self._secrets.load(self.CLIENT)
-        return OAuthClientInformationFull.model_validate_json(stored) if stored else None
-
-    async def set_client_info(self, client_info: OAuthClientInformationFull) -> None:
-        self._secrets.store(self.CLIENT, client_info.model_dump_json(exclude_none=True))
+def mcp_oauth_client(upstream: RemoteUpstream, scheme: AuthScheme, secrets: Secrets) -> OAuthClient:
+    """The runtime's OAuth client for an MCP server: the server is the protected resource (its metadata
+    names the authorization server, its URL is the resource indicator); tokens from `login` or client
+    credentials, in the connector's vault like a REST package's."""
+    if any(flow.grant == "client_credentials" for flow in scheme.flows) and not (
+        scheme.issuer_url or scheme.openid_url or any(flow.token_url for flow in scheme.flows)
+    ):  # else the MCP server would choose where the client secret is sent
+        raise ConfigurationError(f"auth {scheme.name!r}: client credentials for an MCP server need `issuer_url`, "
+                                 "the authorization server that issued them")
+    return OAuthClient(scheme, secrets, resource=upstream.url)

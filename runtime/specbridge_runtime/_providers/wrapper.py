@@ -23,7 +23,6 @@ import httpx2
 import mcp_types as types
 from mcp import Client
 from mcp.client._transport import TransportStreams
-from mcp.client.auth import TokenStorage
 from mcp.client.session import IncomingMessage, MessageHandlerFnT
 from mcp.shared.exceptions import MCPError
 from mcp.shared.message import SessionMessage
@@ -100,7 +99,6 @@ class WrapperProvider:
         backoff: Backoff | None = None,
         connect_timeout_s: float = 30.0,
         audit_arguments: bool = False,
-        token_storage: TokenStorage | None = None,
     ) -> None:
         self._name = name
         self.upstream = upstream
@@ -111,7 +109,6 @@ class WrapperProvider:
         self._backoff = backoff if backoff is not None else Backoff()
         self._connect_timeout_s = connect_timeout_s
         self._audit_arguments = audit_arguments
-        self._token_storage = token_storage
         self._callbacks: list[Callable[[], Awaitable[None]]] = []
         self._tools: dict[str, types.Tool] = {}  # exposed name -> tool as exposed
         self._upstream_names: dict[str, str] = {}  # exposed name -> upstream name
@@ -272,9 +269,7 @@ class WrapperProvider:
         # Imported here: the client transports (OAuth, SSE, WebSocket) cost a REST server's start nothing.
         from .._mechanisms.mcp_transports import open_transport
 
-        transport = _watch_close(
-            open_transport(self.upstream, self._secrets, token_storage=self._token_storage), connection
-        )
+        transport = _watch_close(open_transport(self.upstream, self._secrets), connection)
         handler = _notification_handler(connection)
         # The client's read timeout bounds the handshake and listings; calls set their own.
         client = Client(transport, cache=None, message_handler=handler, read_timeout_seconds=self._connect_timeout_s)
