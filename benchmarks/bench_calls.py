@@ -18,6 +18,9 @@ Node's JIT needs thousands of calls to settle) on the same spec and upstream, in
   process's CPU time per call (user + system, all threads), which other load on the machine disturbs less.
   Both servers run side by side and are measured in alternating rounds (`--rounds`), so a change of load
   on the machine during the run touches both; each figure is the median of its rounds (all are printed).
+- The runtime's own I/O paths (`SPECBRIDGE_FAST_IO`, on by default) against the libraries' stock ones: the
+  in-process provider and the stdio server are measured with the switch on and off in alternating rounds
+  of the same run, and the gain of the switch is printed (it stays on only where it is worth it).
 - The whole run is bounded (`--time-limit`, default 300 s): past it every process is stopped and the run fails.
 """
 
@@ -45,6 +48,8 @@ import node_peer
 BIN = Path(sys.executable).parent
 WARMUP = 200
 FASTMCP = "FastMCP 4.1.6"
+STOCK = "specbridge, SPECBRIDGE_FAST_IO=0"
+SWITCH = {"specbridge": "1", STOCK: "0"}
 
 SPEC: dict[str, Any] = {
     "openapi": "3.0.3",
@@ -205,25 +210,34 @@ async def direct_throughput(url: str, calls: int, concurrency: int) -> float:
         return calls / (time.perf_counter() - started)
 
 
-async def provider_latencies(src: Path, url: str, home: str, calls: int) -> list[float]:
-    """The runtime's call path alone: the generated package's provider called in this process (no MCP)."""
+async def provider_latencies(src: Path, url: str, home: str, calls: int, rounds: int) -> dict[str, list[float]]:
+    """The runtime's call path alone: the generated package's provider called in this process (no MCP), with
+    `SPECBRIDGE_FAST_IO` on and off in alternating rounds."""
     sys.path.insert(0, str(src))
     from bench_mcp.connector import PACKAGE  # type: ignore[import-not-found]
     from specbridge_runtime._assembly.connectors import rest_provider
 
-    provider = rest_provider(PACKAGE, environ={"BENCH_BASE_URL": url, "SPECBRIDGE_HOME": home})
     tool = PACKAGE.operations[0].tool
-    await provider.start()
-    latencies = []
+    providers = {label: rest_provider(PACKAGE, environ={"BENCH_BASE_URL": url, "SPECBRIDGE_HOME": home,
+                                                        "SPECBRIDGE_FAST_IO": switch})
+                 for label, switch in SWITCH.items()}
+    latencies: dict[str, list[float]] = {label: [] for label in providers}
+    for provider in providers.values():
+        await provider.start()
     try:
-        for index in range(WARMUP + calls):
-            started = time.perf_counter()
-            result = await provider.call_tool(tool, {"item_id": index, "fields": "all"})
-            latencies.append(time.perf_counter() - started)
-            assert not result.is_error, result
+        for round_ in range(rounds):
+            for label, provider in providers.items():
+                warmup = WARMUP if round_ == 0 else 0
+                for index in range(warmup + calls // rounds):
+                    started = time.perf_counter()
+                    result = await provider.call_tool(tool, {"item_id": index, "fields": "all"})
+                    if index >= warmup:
+                        latencies[label].append(time.perf_counter() - started)
+                    assert not result.is_error, result
     finally:
-        await provider.stop()
-    return latencies[WARMUP:]
+        for provider in providers.values():
+            await provider.stop()
+    return latencies
 
 
 def tool_of(server: StdioServer) -> str:
@@ -232,13 +246,20 @@ def tool_of(server: StdioServer) -> str:
     return str(tools[0]["name"])
 
 
-def server_latencies(server: StdioServer, tool: str, calls: int, warmup: int = WARMUP) -> list[float]:
-    latencies = []
-    for index in range(warmup + calls):
-        started = time.perf_counter()
-        server.request("tools/call", {"name": tool, "arguments": {"item_id": index, "fields": "all"}})
-        latencies.append(time.perf_counter() - started)
-    return latencies[warmup:]
+def server_latencies(servers: dict[str, tuple[StdioServer, str]], calls: int, rounds: int,
+                     warmups: dict[str, int]) -> dict[str, list[float]]:
+    """Sequential round trips of each server after its warm-up, the servers taking turns every round."""
+    latencies: dict[str, list[float]] = {label: [] for label in servers}
+    for label, (server, tool) in servers.items():
+        for index in range(warmups.get(label, WARMUP)):
+            server.request("tools/call", {"name": tool, "arguments": {"item_id": index, "fields": "all"}})
+    for _ in range(rounds):
+        for label, (server, tool) in servers.items():
+            for index in range(calls // rounds):
+                started = time.perf_counter()
+                server.request("tools/call", {"name": tool, "arguments": {"item_id": index, "fields": "all"}})
+                latencies[label].append(time.perf_counter() - started)
+    return latencies
 
 
 def server_throughput(server: StdioServer, tool: str, calls: int, concurrency: int) -> tuple[float, float]:
@@ -319,21 +340,23 @@ def main() -> None:
             generate(spec, Path(tmp) / "bench")
             direct = percentiles(direct_latencies(url, args.calls))
             direct_rate = asyncio.run(direct_throughput(url, args.calls, args.concurrency))
-            runtime = percentiles(asyncio.run(provider_latencies(Path(tmp) / "bench" / "src", url, tmp, args.calls)))
-            commands = {"specbridge": ([sys.executable, "-m", "bench_mcp", "serve"],
-                                       {"PYTHONPATH": str(Path(tmp) / "bench" / "src"), "SPECBRIDGE_HOME": tmp,
-                                        "BENCH_BASE_URL": url})}
+            runtime = {label: percentiles(figures) for label, figures in asyncio.run(
+                provider_latencies(Path(tmp) / "bench" / "src", url, tmp, args.calls, args.rounds)).items()}
+            commands = {label: ([sys.executable, "-m", "bench_mcp", "serve"],
+                                {"PYTHONPATH": str(Path(tmp) / "bench" / "src"), "SPECBRIDGE_HOME": tmp,
+                                 "BENCH_BASE_URL": url, "SPECBRIDGE_FAST_IO": switch})
+                        for label, switch in SWITCH.items()}
             if not args.skip_fastmcp:
                 commands[FASTMCP] = ([sys.executable, "-c", FASTMCP_SERVER, str(spec), url], {})
             if not args.skip_node:
                 commands[node_peer.LABEL] = (node_peer.command(node_peer.build_project(spec, "bench")),
                                              node_peer.environment(url))
-            latencies: dict[str, tuple[float, float]] = {}
             for label, (command, env) in commands.items():
                 server = StdioServer(command, env, watchdog.watch)
                 servers[label] = (server, tool_of(server))
-                warmup = node_peer.WARMUP_CALLS if label == node_peer.LABEL else WARMUP
-                latencies[label] = percentiles(server_latencies(server, servers[label][1], args.calls, warmup))
+            warmups = {node_peer.LABEL: node_peer.WARMUP_CALLS}
+            latencies = {label: percentiles(figures)
+                         for label, figures in server_latencies(servers, args.calls, args.rounds, warmups).items()}
             rounds = throughput_rounds(servers, args.calls, args.concurrency, args.rounds)
     except Exception as error:
         if watchdog.fired:  # the processes were stopped under the run: whatever failed, that is why
@@ -346,15 +369,17 @@ def main() -> None:
     report(args, direct, direct_rate, runtime, latencies, rounds, (load_before, os.getloadavg()))
 
 
-def report(args: argparse.Namespace, direct: tuple[float, float], direct_rate: float, runtime: tuple[float, float],
+def report(args: argparse.Namespace, direct: tuple[float, float], direct_rate: float,
+           runtime: dict[str, tuple[float, float]],
            latencies: dict[str, tuple[float, float]], rounds: dict[str, list[tuple[float, float]]],
            load: tuple[tuple[float, float, float], tuple[float, float, float]]) -> None:
     print(f"{args.calls} calls per measurement after {WARMUP} warm-up; {os.cpu_count()} cores; servers over stdio; "
           f"load average {load[0][0]:.2f} at start, {load[1][0]:.2f} at end")
     print(f"{'sequential calls':34}{'p50 ms':>10}{'p99 ms':>10}")
     print(f"{'direct httpx2 call':34}{direct[0]:10.3f}{direct[1]:10.3f}")
-    print(f"{'specbridge runtime (in-process)':34}{runtime[0]:10.3f}{runtime[1]:10.3f}")
-    print(f"{'runtime call path overhead':34}{runtime[0] - direct[0]:10.3f}{runtime[1] - direct[1]:10.3f}")
+    for label, (p50, p99) in runtime.items():
+        print(f"{label + ' in-process':34}{p50:10.3f}{p99:10.3f}")
+        print(f"{'  call path overhead':34}{p50 - direct[0]:10.3f}{p99 - direct[1]:10.3f}")
     for label, latency in latencies.items():
         print(f"{label + ' tools/call':34}{latency[0]:10.3f}{latency[1]:10.3f}")
         print(f"{label + ' overhead':34}{latency[0] - direct[0]:10.3f}{latency[1] - direct[1]:10.3f}")
@@ -367,6 +392,7 @@ def report(args: argparse.Namespace, direct: tuple[float, float], direct_rate: f
         print(f"{label:58}{rate:10.0f}{cpu_ms:20.3f}   {each}")
     ours = latencies["specbridge"]
     print("results")
+    fast_io_gain(runtime, latencies, medians, direct)
     print(f"  specbridge overhead over a direct httpx2 call, p50: {ours[0] - direct[0]:.3f} ms (target < 1 ms)")
     print(f"  specbridge overhead over a direct httpx2 call, p99: {ours[1] - direct[1]:.3f} ms")
     if FASTMCP in medians:
@@ -379,6 +405,24 @@ def report(args: argparse.Namespace, direct: tuple[float, float], direct_rate: f
         (our_rate, our_cpu), (their_rate, their_cpu) = medians["specbridge"], medians[node_peer.LABEL]
         print(f"  server CPU per call specbridge / {node_peer.LABEL}: {our_cpu / their_cpu:.2f}x (target <= 1.0x)")
         print(f"  throughput specbridge / {node_peer.LABEL}: {our_rate / their_rate:.2f}x (target >= 1.0x)")
+
+
+def fast_io_gain(runtime: dict[str, tuple[float, float]], latencies: dict[str, tuple[float, float]],
+                 medians: dict[str, tuple[float, float]], direct: tuple[float, float]) -> None:
+    """What SPECBRIDGE_FAST_IO=1 gains over the stock I/O paths, in % (positive: the switch helps)."""
+    on, off = "specbridge", STOCK
+
+    def less(fast: float, stock: float) -> float:
+        return (stock - fast) / stock * 100
+
+    for what, figures in (("in-process call path", runtime), ("stdio server", latencies)):
+        fast, stock = figures[on][0] - direct[0], figures[off][0] - direct[0]
+        print(f"  SPECBRIDGE_FAST_IO=1 vs 0, {what} overhead p50: {fast:.3f} vs {stock:.3f} ms "
+              f"({less(fast, stock):+.1f} % less)")
+    (rate_on, cpu_on), (rate_off, cpu_off) = medians[on], medians[off]
+    print(f"  SPECBRIDGE_FAST_IO=1 vs 0, throughput: {rate_on:.0f} vs {rate_off:.0f} calls/s "
+          f"({(rate_on - rate_off) / rate_off * 100:+.1f} %); server CPU per call {cpu_on:.3f} vs {cpu_off:.3f} ms "
+          f"({less(cpu_on, cpu_off):+.1f} % less)")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
-"""The REST provider's HTTP client (`specbridge_runtime._mechanisms.http`, httpx2 on asyncio connections) against real
-loopback servers: keep-alive, a connection the server closed (or wrote to) while idle is not reused, large
-bodies both ways, httpx2's timeouts and errors, TLS verified (trusting what SSL_CERT_FILE names, as httpx2
-does), and a proxy named by the environment."""
+"""The REST provider's HTTP client (`specbridge_runtime._mechanisms.http`: httpx2 on asyncio connections, and
+with SPECBRIDGE_FAST_IO=0 httpx2's own transport; every test runs on both) against real loopback servers:
+keep-alive, a connection the server closed (or wrote to) while idle is not reused, large bodies both ways,
+httpx2's timeouts and errors, TLS verified (trusting what SSL_CERT_FILE names, as httpx2 does), and a proxy
+named by the environment."""
 
 from __future__ import annotations
 
@@ -79,6 +80,12 @@ async def serving(upstream: Upstream, tls: ssl.SSLContext | None = None,
         await asyncio.gather(*upstream.handlers, return_exceptions=True)
 
 
+@pytest.fixture(params=[True, False], ids=["fast-io", "stock-io"])
+def fast(request: pytest.FixtureRequest) -> bool:
+    """`SPECBRIDGE_FAST_IO` on (the runtime's asyncio connections) or off (httpx2's own transport)."""
+    return bool(request.param)
+
+
 @pytest.fixture(autouse=True)
 def no_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in PROXY_VARIABLES:
@@ -86,9 +93,9 @@ def no_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name.lower(), raising=False)
 
 
-async def test_connections_are_kept_alive_and_not_reused_once_the_server_closed_them() -> None:
+async def test_connections_are_kept_alive_and_not_reused_once_the_server_closed_them(fast: bool) -> None:
     upstream = Upstream(idle_s=0.2)
-    async with serving(upstream) as url, http_client(timeout_s=10) as client:
+    async with serving(upstream) as url, http_client(timeout_s=10, fast=fast) as client:
         for _ in range(3):
             assert (await client.get(f"{url}/kept")).text == "ok"
         assert upstream.connections == 1
@@ -97,7 +104,7 @@ async def test_connections_are_kept_alive_and_not_reused_once_the_server_closed_
         assert upstream.connections == 2
 
 
-async def test_a_connection_the_server_wrote_to_while_idle_is_not_reused() -> None:
+async def test_a_connection_the_server_wrote_to_while_idle_is_not_reused(fast: bool) -> None:
     upstream = Upstream(idle_s=5)
 
     async def answer_then_babble(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -110,14 +117,14 @@ async def test_a_connection_the_server_wrote_to_while_idle_is_not_reused() -> No
         else:
             await upstream.handle(reader, writer)
 
-    async with serving(upstream, handler=answer_then_babble) as url, http_client(timeout_s=10) as client:
+    async with serving(upstream, handler=answer_then_babble) as url, http_client(timeout_s=10, fast=fast) as client:
         assert (await client.get(f"{url}/first")).text == "ok"
         await asyncio.sleep(0.3)
         assert (await client.get(f"{url}/second")).text == "ok"  # not "stale"
     assert upstream.connections == 2
 
 
-async def test_large_bodies_stream_both_ways() -> None:
+async def test_large_bodies_stream_both_ways(fast: bool) -> None:
     upstream = Upstream(idle_s=5)
     big = bytes(range(256)) * 16384  # 4 MiB
 
@@ -129,15 +136,15 @@ async def test_large_bodies_stream_both_ways() -> None:
             await writer.drain()
         await asyncio.sleep(5)
 
-    async with serving(upstream) as url, http_client(timeout_s=30) as client:
+    async with serving(upstream) as url, http_client(timeout_s=30, fast=fast) as client:
         assert (await client.post(f"{url}/upload", content=big * 2)).text == str(2 * len(big))
-    async with (serving(Upstream(idle_s=5), handler=send_big) as url, http_client(timeout_s=30) as client,
+    async with (serving(Upstream(idle_s=5), handler=send_big) as url, http_client(timeout_s=30, fast=fast) as client,
                 client.stream("GET", f"{url}/download") as response):
         received = b"".join([chunk async for chunk in response.aiter_raw(7919)])  # read slowly, in small bits
     assert received == big
 
 
-async def test_timeouts_and_failures_are_httpx2_errors() -> None:
+async def test_timeouts_and_failures_are_httpx2_errors(fast: bool) -> None:
     upstream = Upstream(idle_s=5)
 
     async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -148,16 +155,16 @@ async def test_timeouts_and_failures_are_httpx2_errors() -> None:
         writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nonly this")
         await writer.drain()
 
-    async with serving(upstream, handler=silent) as url, http_client(timeout_s=0.3) as client:
+    async with serving(upstream, handler=silent) as url, http_client(timeout_s=0.3, fast=fast) as client:
         with pytest.raises(httpx2.ReadTimeout):
             await client.get(f"{url}/slow")
         with pytest.raises(httpx2.WriteTimeout):
             await client.post(f"{url}/unread", content=b"x" * 64_000_000)
-    async with serving(upstream, handler=cut_short) as url, http_client(timeout_s=5) as client:
+    async with serving(upstream, handler=cut_short) as url, http_client(timeout_s=5, fast=fast) as client:
         with pytest.raises(httpx2.RemoteProtocolError):
             await client.get(f"{url}/short")
         port = int(url.rsplit(":", 1)[1])
-    async with http_client(timeout_s=5) as client:
+    async with http_client(timeout_s=5, fast=fast) as client:
         with pytest.raises(httpx2.ConnectError):
             await client.get(f"http://127.0.0.1:{port}/gone")  # nothing listens there any more
 
@@ -196,15 +203,15 @@ def certificates(directory: Path) -> tuple[Path, ssl.SSLContext]:
 
 
 async def test_tls_is_verified_and_served_over_kept_connections(tmp_path: Path,
-                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+                                                                 monkeypatch: pytest.MonkeyPatch, fast: bool) -> None:
     ca_file, tls = certificates(tmp_path)
     upstream = Upstream(idle_s=5)
     async with serving(upstream, tls) as url:
-        async with http_client(timeout_s=10) as client:
+        async with http_client(timeout_s=10, fast=fast) as client:
             with pytest.raises(httpx2.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
                 await client.get(f"{url}/untrusted")
         monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))
-        async with http_client(timeout_s=10) as client:
+        async with http_client(timeout_s=10, fast=fast) as client:
             first = await client.get(f"{url}/trusted")
             second = await client.get(f"{url}/again")
     assert first.text == second.text == "ok"
@@ -213,10 +220,10 @@ async def test_tls_is_verified_and_served_over_kept_connections(tmp_path: Path,
     assert upstream.connections == 1  # kept for both requests (the refused handshake never got this far)
 
 
-async def test_a_proxy_named_by_the_environment_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_proxy_named_by_the_environment_is_used(monkeypatch: pytest.MonkeyPatch, fast: bool) -> None:
     proxy = Upstream(idle_s=5)
     async with serving(proxy) as proxy_url:
         monkeypatch.setenv("HTTP_PROXY", proxy_url)
-        async with http_client(timeout_s=10) as client:
+        async with http_client(timeout_s=10, fast=fast) as client:
             assert (await client.get("http://api.example.test/items?a=1")).text == "ok"
     assert proxy.request_lines == [b"GET http://api.example.test/items?a=1 HTTP/1.1"]

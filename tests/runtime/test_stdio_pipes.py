@@ -109,11 +109,13 @@ def answers(stdout: io.BufferedReader, count: int) -> dict[Any, dict[str, Any]]:
     return found
 
 
-def test_a_package_serves_pipes_and_diverts_stray_output(tmp_path: Path) -> None:
+@pytest.mark.parametrize("fast_io", ["1", "0"], ids=["fast-io", "stock-io"])
+def test_a_package_serves_pipes_and_diverts_stray_output(tmp_path: Path, fast_io: str) -> None:
+    """On the event loop's pipes, and with SPECBRIDGE_FAST_IO=0 on the SDK's own stdio wrappers."""
     log = tmp_path / "stderr.log"
     with log.open("wb") as stderr:
         process = subprocess.Popen(SERVER, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr,
-                                   env=environment(tmp_path))
+                                   env={**environment(tmp_path), "SPECBRIDGE_FAST_IO": fast_io})
     assert process.stdin is not None and process.stdout is not None
     timer = killed_after(process, 60)
     try:

@@ -8,6 +8,7 @@ import functools
 import anyio
 
 from .._assembly.connectors import inbound_auth
+from .._mechanisms.fast_io import fast_io
 from .._mechanisms.transports import (
     HTTP_PATH,
     SSE_PATH,
@@ -38,7 +39,7 @@ class ServeCommand:
         provider = cli.provider()
         server = cli.server(provider)
         if args.transport == "stdio":
-            anyio.run(serve_stdio, server)
+            anyio.run(functools.partial(serve_stdio, server, fast=fast_io(cli.environ)))
             return 0
         inbound = None if args.no_auth else inbound_auth(provider.name, cli.environ)
         check_exposure(args.host, inbound, no_auth=args.no_auth)

@@ -18,8 +18,8 @@ from __future__ import annotations
 import asyncio
 import ssl
 import urllib.request
-from collections.abc import Iterable
-from contextlib import AbstractAsyncContextManager, nullcontext
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
+from contextlib import AbstractAsyncContextManager, contextmanager, nullcontext
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
 
@@ -209,21 +209,83 @@ class _AsyncioBackend(httpcore2.AnyIOBackend):
         return _Stream(transport, connection)
 
 
-class _AsyncioTransport(httpx2.AsyncHTTPTransport):
-    """httpx2's transport (its request and response mapping and its errors) over asyncio connections."""
+# httpcore2's errors as httpx2's, most specific first (what httpx2's own transport raises for each).
+_ERRORS: tuple[tuple[type[Exception], type[httpx2.TransportError]], ...] = (
+    (httpcore2.ConnectTimeout, httpx2.ConnectTimeout),
+    (httpcore2.ReadTimeout, httpx2.ReadTimeout),
+    (httpcore2.WriteTimeout, httpx2.WriteTimeout),
+    (httpcore2.PoolTimeout, httpx2.PoolTimeout),
+    (httpcore2.TimeoutException, httpx2.TimeoutException),
+    (httpcore2.ConnectError, httpx2.ConnectError),
+    (httpcore2.ReadError, httpx2.ReadError),
+    (httpcore2.WriteError, httpx2.WriteError),
+    (httpcore2.NetworkError, httpx2.NetworkError),
+    (httpcore2.ProxyError, httpx2.ProxyError),
+    (httpcore2.UnsupportedProtocol, httpx2.UnsupportedProtocol),
+    (httpcore2.RemoteProtocolError, httpx2.RemoteProtocolError),
+    (httpcore2.LocalProtocolError, httpx2.LocalProtocolError),
+    (httpcore2.ProtocolError, httpx2.ProtocolError),
+)
+
+
+@contextmanager
+def _as_httpx_errors() -> Iterator[None]:
+    try:
+        yield
+    except Exception as error:
+        mapped = next((to for source, to in _ERRORS if isinstance(error, source)), None)
+        if mapped is None:
+            raise
+        raise mapped(str(error)) from error
+
+
+class _ResponseStream(httpx2.AsyncByteStream):
+    def __init__(self, stream: AsyncIterable[bytes]) -> None:
+        self._stream = stream
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        with _as_httpx_errors():
+            async for part in self._stream:
+                yield part
+
+    async def aclose(self) -> None:
+        close = getattr(self._stream, "aclose", None)
+        if close is not None:
+            await close()
+
+
+class _AsyncioTransport(httpx2.AsyncBaseTransport):
+    """An httpx2 transport over httpcore2's connection pool (public API both) on asyncio connections."""
 
     def __init__(self, limits: httpx2.Limits) -> None:
-        # Not `super().__init__()`: it would build a pool, and load the CA certificates, only to drop them.
         self._pool = httpcore2.AsyncConnectionPool(
             ssl_context=httpx2.create_ssl_context(), max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections, keepalive_expiry=limits.keepalive_expiry,
             network_backend=_AsyncioBackend())
 
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        assert isinstance(request.stream, httpx2.AsyncByteStream)
+        url = request.url
+        core = httpcore2.Request(method=request.method, headers=request.headers.raw, content=request.stream,
+                                 extensions=request.extensions,
+                                 url=httpcore2.URL(scheme=url.raw_scheme, host=url.raw_host, port=url.port,
+                                                   target=url.raw_path))
+        with _as_httpx_errors():
+            response = await self._pool.handle_async_request(core)
+        assert isinstance(response.stream, AsyncIterable)
+        return httpx2.Response(status_code=response.status, headers=response.headers,
+                               stream=_ResponseStream(response.stream), extensions=response.extensions)
+
+    async def aclose(self) -> None:
+        with _as_httpx_errors():
+            await self._pool.aclose()
+
 
 def http_client(*, timeout_s: float, transport: httpx2.AsyncBaseTransport | None = None,
-                limits: httpx2.Limits = DEFAULT_LIMITS) -> httpx2.AsyncClient:
-    """The pooled client of one provider; `transport` replaces the network (tests: a mock upstream)."""
-    if transport is None and not _proxied():
+                limits: httpx2.Limits = DEFAULT_LIMITS, fast: bool = True) -> httpx2.AsyncClient:
+    """The pooled client of one provider; `transport` replaces the network (tests: a mock upstream);
+    `fast=False` keeps httpx2's own transport (`SPECBRIDGE_FAST_IO=0`)."""
+    if transport is None and fast and not _proxied():
         transport = _AsyncioTransport(limits)
     # Requests are built per call (no client cookies are attached); refusing all cookies also keeps the
     # client's jar from collecting every Set-Cookie of a long-running server.

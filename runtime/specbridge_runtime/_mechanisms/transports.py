@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 
 import uvicorn
 from mcp.server.auth.middleware.auth_context import AuthContextMiddleware
@@ -153,9 +153,11 @@ def build_sse_app(server: ProviderServer, *, host: str = "127.0.0.1", port: int 
                      lifespan=lifespan)
 
 
-async def serve_stdio(server: ProviderServer) -> None:
-    """Serve one client on stdin/stdout: the SDK's stdio transport, on the event loop's own pipes."""
-    async with stdio_pipes() as (stdin, stdout), stdio_server(stdin, stdout) as (read_stream, write_stream):
+async def serve_stdio(server: ProviderServer, *, fast: bool = True) -> None:
+    """Serve one client on stdin/stdout: the SDK's stdio transport, on the event loop's own pipes (`fast`)
+    or on the SDK's own file wrappers."""
+    pipes = stdio_pipes() if fast else nullcontext((None, None))
+    async with pipes as (stdin, stdout), stdio_server(stdin, stdout) as (read_stream, write_stream):
         await server.run(read_stream, write_stream, server.create_initialization_options())
 
 

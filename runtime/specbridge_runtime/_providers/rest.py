@@ -34,6 +34,7 @@ from .._core.errors import (
 from .._core.grammar import base_url_variable
 from .._core.seams import AuditSink, CallGate, CallRecord, RetryPolicy, UpstreamAuth
 from .._mechanisms.audit import arguments_digest
+from .._mechanisms.fast_io import fast_io
 from .._mechanisms.http import http_client
 from .._mechanisms.limits import timeout_for
 from .._mechanisms.request import build_request, resolve_base_url
@@ -74,6 +75,7 @@ class RestProvider:
         self._retry = retry
         self._audit = audit
         self._transport = transport
+        self._fast_io = fast_io(environ)
         self._client: httpx2.AsyncClient | None = None
         self._base_url: str | None = None
         self._base_url_problem = ""
@@ -212,7 +214,7 @@ class RestProvider:
 
     def _http(self) -> httpx2.AsyncClient:
         if self._client is None:
-            self._client = http_client(timeout_s=self.limits.timeout_s, transport=self._transport)
+            self._client = http_client(timeout_s=self.limits.timeout_s, transport=self._transport, fast=self._fast_io)
         return self._client
 
     def _record(self, tool: str, arguments: Mapping[str, Any], outcome: _Outcome, started: float,
