@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import json
@@ -15,6 +16,7 @@ import httpx2
 import mcp_types as types
 import pytest
 from specbridge_runtime._assembly.defaults import NeverRetry, UnlimitedGate
+from specbridge_runtime._core.clock import SYSTEM_CLOCK, Clock
 from specbridge_runtime._core.descriptors import AuthScheme, ConnectorSpec
 from specbridge_runtime._core.seams import CallRecord
 from specbridge_runtime._mechanisms.auth import build_auth_factory
@@ -132,20 +134,46 @@ def connector(base_url: str, *schemes: AuthScheme, security: tuple[tuple[str, ..
                          security=security, headers=headers)
 
 
+class ManualClock:
+    """A `Clock` the test moves: `sleep` returns once `advance` has moved time past its end."""
+
+    def __init__(self, start: float = 1_000_000.0) -> None:
+        self.now = start
+        self._sleepers: list[tuple[float, asyncio.Future[None]]] = []
+
+    def time(self) -> float:
+        return self.now
+
+    def monotonic(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        woken = asyncio.get_running_loop().create_future()
+        self._sleepers.append((self.now + seconds, woken))
+        await woken
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+        for end, woken in self._sleepers:
+            if end <= self.now and not woken.done():
+                woken.set_result(None)
+
+
 def provider(spec: ConnectorSpec, secrets: Secrets, environ: Mapping[str, str],
-             audit: Records | None = None) -> RestProvider:
+             audit: Records | None = None, clock: Clock = SYSTEM_CLOCK) -> RestProvider:
     """The real REST call path with this project's auth."""
     # The connector's security applies to every operation here (the CLI package gives the OAuth ones their own).
     operations = tuple(dataclasses.replace(operation, security=None) for operation in OPERATIONS)
     package = RestPackage(spec, operations, "tests.auth.authdemo_mcp")
     return RestProvider(package, environ=environ, gate=UnlimitedGate(),
-                        auth_for=build_auth_factory(spec, secrets=secrets), retry=NeverRetry(),
+                        auth_for=build_auth_factory(spec, secrets=secrets, clock=clock), retry=NeverRetry(),
                         audit=audit if audit is not None else Records())
 
 
 @contextlib.asynccontextmanager
-async def started(spec: ConnectorSpec, secrets: Secrets, environ: Mapping[str, str]) -> AsyncIterator[RestProvider]:
-    served = provider(spec, secrets, environ)
+async def started(spec: ConnectorSpec, secrets: Secrets, environ: Mapping[str, str],
+                  clock: Clock = SYSTEM_CLOCK) -> AsyncIterator[RestProvider]:
+    served = provider(spec, secrets, environ, clock=clock)
     await served.start()
     try:
         yield served
@@ -153,9 +181,10 @@ async def started(spec: ConnectorSpec, secrets: Secrets, environ: Mapping[str, s
         await served.stop()
 
 
-async def call(spec: ConnectorSpec, secrets: Secrets, environ: Mapping[str, str], tool: str) -> types.CallToolResult:
+async def call(spec: ConnectorSpec, secrets: Secrets, environ: Mapping[str, str], tool: str,
+               clock: Clock = SYSTEM_CLOCK) -> types.CallToolResult:
     """One call of `tool` through a provider started for it."""
-    async with started(spec, secrets, environ) as served:
+    async with started(spec, secrets, environ, clock) as served:
         return await served.call_tool(tool, {})
 
 

@@ -15,7 +15,7 @@ from specbridge_runtime._core.descriptors import AuthScheme, OAuthFlow
 from specbridge_runtime._mechanisms.oauth import OAuthClient, OAuthError, StoredToken
 from specbridge_runtime._mechanisms.secrets import Secrets
 
-from tests.auth.conftest import SHORT_TTL_S, AuthServer, call, client_secret, connector, started, text
+from tests.auth.conftest import SHORT_TTL_S, AuthServer, ManualClock, call, client_secret, connector, started, text
 from tests.auth.upstream import Expected
 
 
@@ -175,12 +175,32 @@ async def test_a_token_is_refreshed_ahead_of_expiry(auth_server: AuthServer, ups
                                                     expected: Expected) -> None:
     secrets.store("app_client_id", "short-app")
     scheme = app_scheme(auth_server.issuer)
-    token, _, _ = await login(OAuthClient(scheme, secrets))
-    await asyncio.sleep(SHORT_TTL_S * 0.8)  # in the last quarter of its lifetime, still valid at the server
+    clock = ManualClock()
+    token, _, _ = await login(OAuthClient(scheme, secrets, clock=clock))
+    clock.advance(SHORT_TTL_S * 0.8)  # in the last quarter of its lifetime (still valid at the server)
     seen = len(expected.oauth_tokens_seen)
-    result = await call(connector(upstream, scheme, security=(("app",),)), secrets, environ, "authdemo_oauth_read")
+    result = await call(connector(upstream, scheme, security=(("app",),)), secrets, environ, "authdemo_oauth_read",
+                        clock)
     assert not result.is_error, text(result)
     assert token.access_token not in expected.oauth_tokens_seen[seen:]  # renewed before sending, no 401
+    assert expected.oauth_tokens_seen[seen:] == [stored_token(secrets, "app").access_token]
+
+
+async def test_login_gives_up_when_no_answer_comes_in_time(auth_server: AuthServer, secrets: Secrets) -> None:
+    secrets.store("app_client_id", "app")
+    clock = ManualClock()
+    urls: asyncio.Queue[str] = asyncio.Queue()
+    client = OAuthClient(app_scheme(auth_server.issuer), secrets, clock=clock)
+    signing_in = asyncio.create_task(client.login(notify=urls.put_nowait, open_browser=False, timeout_s=300))
+    redirect_uri = parse_qs(urlsplit(await asyncio.wait_for(urls.get(), 30)).query)["redirect_uri"][0]
+    clock.advance(299)
+    await asyncio.sleep(0.05)
+    assert not signing_in.done()  # still waiting for the user
+    clock.advance(1)
+    with pytest.raises(OAuthError, match="no sign-in answer within 300 s"):
+        await asyncio.wait_for(signing_in, 30)
+    with pytest.raises(httpx2.ConnectError):  # and the listener is gone
+        httpx2.get(redirect_uri)
 
 
 @pytest.mark.parametrize("trigger", ["known-expired", "refused-with-401"])

@@ -15,6 +15,7 @@ from typing import Protocol
 
 import httpx2
 
+from .._core.clock import SYSTEM_CLOCK, Clock
 from .._core.descriptors import AuthScheme, ConnectorSpec, Operation
 from .._core.grammar import is_reference
 from .._core.seams import UpstreamAuth
@@ -252,7 +253,7 @@ class FirstAvailable:
         return " or ".join(alternative.missing() for alternative in self.alternatives)
 
 
-def scheme_auth(scheme: AuthScheme, secrets: Secrets) -> SchemeAuth:
+def scheme_auth(scheme: AuthScheme, secrets: Secrets, clock: Clock = SYSTEM_CLOCK) -> SchemeAuth:
     if scheme.type == "bearer":
         return BearerAuth(scheme, secrets)
     if scheme.type == "api_key":
@@ -262,7 +263,7 @@ def scheme_auth(scheme: AuthScheme, secrets: Secrets) -> SchemeAuth:
     if scheme.type == "headers":
         return HeadersAuth(scheme, secrets)
     if scheme.type == "oauth2":
-        return OAuth2Auth(OAuthClient(scheme, secrets))
+        return OAuth2Auth(OAuthClient(scheme, secrets, clock=clock))
     return NoAuth()
 
 
@@ -281,9 +282,10 @@ class AuthFactory:
     through one OAuth scheme share its token and its single-flight refresh). The connector's static
     headers whose values are secret references are added to every request."""
 
-    def __init__(self, spec: ConnectorSpec, secrets: Secrets) -> None:
+    def __init__(self, spec: ConnectorSpec, secrets: Secrets, clock: Clock = SYSTEM_CLOCK) -> None:
         self.spec = spec
         self.secrets = secrets
+        self.clock = clock
         self._schemes: dict[str, SchemeAuth] = {}
         self._by_security: dict[tuple[Requirement, ...], SchemeAuth] = {}
         self._defined: Mapping[str, AuthScheme] = {scheme.name: scheme for scheme in spec.auth}
@@ -297,7 +299,9 @@ class AuthFactory:
     def scheme(self, name: str) -> SchemeAuth:
         if name not in self._schemes:
             defined = self._defined.get(name)
-            self._schemes[name] = scheme_auth(defined, self.secrets) if defined is not None else Unknown(name)
+            self._schemes[name] = (
+                scheme_auth(defined, self.secrets, self.clock) if defined is not None else Unknown(name)
+            )
         return self._schemes[name]
 
     def requirement(self, names: Requirement) -> SchemeAuth:
@@ -322,7 +326,9 @@ class AuthFactory:
 
 
 def build_auth_factory(
-    spec: ConnectorSpec, *, secrets: Secrets | None = None, environ: Mapping[str, str] | None = None
+    spec: ConnectorSpec, *, secrets: Secrets | None = None, environ: Mapping[str, str] | None = None,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> Callable[[Operation], UpstreamAuth]:
-    """The runtime's upstream auth for a connector: what `RestProvider` calls per operation."""
-    return AuthFactory(spec, secrets if secrets is not None else Secrets(spec.name, environ=environ))
+    """The runtime's upstream auth for a connector: what `RestProvider` calls per operation; OAuth token
+    lifetimes are read on `clock`."""
+    return AuthFactory(spec, secrets if secrets is not None else Secrets(spec.name, environ=environ), clock)
