@@ -16,9 +16,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from mcp import Client, StdioServerParameters
 from specbridge.cli import main as specbridge
-from specbridge_runtime._core.descriptors import AuthScheme, OAuthFlow
-from specbridge_runtime._mechanisms.oauth import OAuthClient, OAuthError
+from specbridge_runtime._core.descriptors import AuthScheme, OAuthFlow, RemoteUpstream
+from specbridge_runtime._mechanisms.oauth import OAuthClient, OAuthError, StoredToken
 from specbridge_runtime._mechanisms.secrets import Secrets
+from specbridge_runtime._providers.wrapper import WrapperProvider
 
 from tests.auth.conftest import AuthServer, client_secret
 from tests.auth.test_oauth import play_browser
@@ -113,3 +114,23 @@ async def test_a_client_secret_never_goes_where_the_mcp_server_points(guarded: s
         await OAuthClient(scheme, secrets, resource=guarded).login(notify=urls.append, open_browser=False,
                                                                     timeout_s=30)
     assert urls == []  # refused before any sign-in began
+
+
+async def test_a_wrapper_uses_client_credentials_with_the_issuer_it_names(guarded: str, auth_server: AuthServer,
+                                                                          secrets: Secrets) -> None:
+    """Unattended: the client credentials go to the definition's `issuer_url`, the token (for the MCP server's
+    URL as resource) is kept in the vault in the one format, and the calls go through."""
+    secrets.store("machine_client_secret", client_secret("machine"))
+    scheme = AuthScheme(name="machine", type="oauth2", issuer_url=auth_server.issuer,
+                        secrets=(("client_id", "machine"), ("client_secret", "vault:machine_client_secret")),
+                        flows=(OAuthFlow("client_credentials", scopes=("read",)),))
+    before = auth_server.stats().get("client_credentials", 0)
+    provider = WrapperProvider("guarded", RemoteUpstream(guarded, auth=scheme), secrets=secrets)
+    try:
+        assert {tool.name for tool in await provider.list_tools()} == {"guarded_whoami", "guarded_add"}
+        result = await provider.call_tool("guarded_whoami", {})
+        assert not result.is_error and text_of(result) == "subject=None scopes=read"
+    finally:
+        await provider.stop()
+    assert auth_server.stats().get("client_credentials", 0) == before + 1
+    assert StoredToken.from_json(secrets.load("machine_oauth_token") or "") is not None
