@@ -16,6 +16,9 @@ NOT_A_MAPPING = "SB106"
 REF_REFUSED = "SB110"
 REF_UNRESOLVED = "SB111"
 REF_CYCLE = "SB112"
+OVERLAY_NO_MATCH = "SB120"
+OVERLAY_INVALID = "SB121"
+OVERLAY_REFUSED = "SB122"
 
 # definition files
 DEFINITION_INVALID = "SB201"
@@ -27,6 +30,8 @@ VERSION = "SB301"
 STRUCTURE = "SB302"
 DUPLICATE_OPERATION_ID = "SB303"
 PATH_TEMPLATE = "SB304"
+DEEP_FINDING = "SB305"
+DEEP_FAILED = "SB306"
 
 # normalization
 NO_OPERATIONS = "SB401"
@@ -84,6 +89,9 @@ CODES: dict[str, str] = {
     REF_REFUSED: "an external $ref leaves the spec's folder or origin and was not followed",
     REF_UNRESOLVED: "a $ref points at nothing",
     REF_CYCLE: "a $ref outside schemas refers to itself",
+    OVERLAY_NO_MATCH: "an overlay action's target matches nothing in the spec",
+    OVERLAY_INVALID: "an overlay is not an Overlay 1.0 document, or an action's target or update is unusable",
+    OVERLAY_REFUSED: "an overlay named in a definition leaves the definition's folder or origin and was not read",
     DEFINITION_INVALID: "the connector definition does not match its schema",
     DEFINITION_UNKNOWN_KEY: "the connector definition has a key the format does not know (ignored)",
     PLAIN_SECRET: "a secret is written in plain text instead of env:, vault: or enc:",
@@ -91,6 +99,9 @@ CODES: dict[str, str] = {
     STRUCTURE: "the document's structure is not what the specification requires",
     DUPLICATE_OPERATION_ID: "two operations share an operationId",
     PATH_TEMPLATE: "a path template and its path parameters do not match",
+    DEEP_FINDING: "--deep: openapi-spec-validator found the document invalid here",
+    DEEP_FAILED: "--deep: openapi-spec-validator could not check the document (it failed, or wanted to read a file "
+                 "or URL)",
     NO_OPERATIONS: "there are no operations to generate",
     TOO_MANY_OPERATIONS: "more operations than the per-connector limit",
     OPERATION_SKIPPED: "an operation could not be turned into a tool and was left out",

@@ -294,6 +294,13 @@ class RestDefinition(_Model):
     limits: LimitsConfig | None = None
     tool_names: dict[str, ToolName] = Field(default={}, description="operationId or operation name -> tool name")
     audit_arguments: bool = False
+    overlays: list[Annotated[str, StringConstraints(min_length=1)]] = Field(default=[], description=(
+        "OpenAPI Overlay 1.0 files applied to the spec in order (paths relative to this file, inside its folder)"))
+    tools: Literal["direct", "dynamic"] | None = Field(default=None, description=(
+        "direct: one tool per operation (default); dynamic: three tools that search, describe and call the "
+        "operations (`include` then names operations also served as direct tools)"))
+    output_schemas: Literal["loose", "none"] | None = Field(default=None, description=(
+        "loose: a lenient outputSchema per tool from the documented response (default); none: no outputSchema"))
 
     @model_validator(mode="after")
     def _needs_operations(self) -> RestDefinition:

@@ -39,10 +39,11 @@ def is_url(ref: str) -> bool:
     return ref[:8].lower().startswith(("http://", "https://"))
 
 
-def load_document(ref: str, *, cwd: Path, root_dir: Path | None = None) -> LoadedDocument:
+def load_document(ref: str, *, cwd: Path, root_dir: Path | None = None, bundle_refs: bool = True) -> LoadedDocument:
     """Read, parse and bundle the spec at `ref` (a path relative to `cwd`, or an http(s) URL).
 
-    `root_dir`: the folder file refs may not leave; by default the root spec's own folder."""
+    `root_dir`: the folder file refs may not leave; by default the root spec's own folder. `bundle_refs`
+    False: the document as written (an overlay's `$ref`s are values it puts into the spec)."""
     reader = _Reader(cwd)
     try:
         if is_url(ref):
@@ -66,7 +67,7 @@ def load_document(ref: str, *, cwd: Path, root_dir: Path | None = None) -> Loade
         if not isinstance(document, dict):
             reader.report(codes.NOT_A_MAPPING, "the document is not a JSON object or YAML mapping", location)
             return reader.result(None)
-        if has_external_refs(document):
+        if bundle_refs and has_external_refs(document):
             root_location = reader.root_location or location
             document, found = bundle(document, root_location, resolve=boundary.resolve, load=reader.document,
                                      display=reader.display)
@@ -74,6 +75,24 @@ def load_document(ref: str, *, cwd: Path, root_dir: Path | None = None) -> Loade
         return reader.result(document)
     finally:
         reader.close()
+
+
+def confined(ref: str, base: str, *, cwd: Path) -> tuple[str | None, str]:
+    """Where `ref`, named in the file or URL `base`, points when it stays where a $ref of `base` may go (its
+    folder, or its origin): (the path or URL, ""), or (None, why it is refused)."""
+    if is_url(base):
+        boundary: _Boundary = _OriginBoundary(base)
+        found = boundary.resolve(ref, base)
+    else:
+        location = os.path.abspath(cwd / base)
+        try:
+            folder = Path(location).resolve().parent
+        except (OSError, ValueError):
+            return None, "it is not a usable file path"
+        found = _FolderBoundary(folder).resolve(ref, location)
+    if isinstance(found, str):
+        return None, found
+    return found.location, ""
 
 
 class _Boundary(Protocol):

@@ -15,3 +15,7 @@ class GenOptions:
     max_operations: int = 100  # per connector (per package with split_by)
     split_by: Literal["tag"] | None = None
     strict: bool = False  # warnings fail generation (the CLI decides; normalize does not look at it)
+    overlays: tuple[str, ...] = ()  # Overlay 1.0 files (relative to cwd or URLs), after the definition's
+    deep: bool = False  # also run openapi-spec-validator (confined) on the bundled document
+    tools: Literal["direct", "dynamic"] | None = None  # None: the definition's, else direct
+    output_schemas: Literal["loose", "none"] | None = None  # None: the definition's, else loose

@@ -16,6 +16,7 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urljoin
 
 from specbridge_runtime import __version__ as runtime_version
@@ -23,14 +24,16 @@ from specbridge_runtime.contract import runtime_requirement
 
 from . import __version__ as generator_version
 from . import codes
+from .deep import deep_validate
 from .definition import RestDefinition, definition_from_data
-from .diagnostics import Diagnostic, Level
+from .diagnostics import Diagnostic, Level, has_errors, pointer
 from .format import format_python
 from .ir import RestConnector, RestTool, SkippedOperation, WrapperConnector
-from .load import LoadedDocument, is_url, load_document
+from .load import LoadedDocument, confined, is_url, load_document
 from .models import emit_models
 from .normalize import normalize_rest
 from .options import GenOptions
+from .overlay import apply_overlay
 from .project import Job, find_project, read_project
 from .render import render_package
 from .schemas import input_schemas
@@ -94,7 +97,7 @@ def generate(source: str | None, options: GenOptions, *, cwd: Path, out: Path | 
     packages: list[RenderedPackage] = []
     diagnostics = list(project.diagnostics)
     for job in project.jobs:
-        job_options = dataclasses.replace(job.options, strict=options.strict)
+        job_options = dataclasses.replace(job.options, strict=options.strict, deep=options.deep)
         result = _generate_job(Job(job.source, job_options, job.out), project.root)
         packages += result.packages
         diagnostics += result.diagnostics
@@ -145,7 +148,7 @@ def _build(source: str, options: GenOptions, cwd: Path) -> _Built:
     if document is None:
         return _Built((), (), loaded.digests, tuple(diagnostics))
     if is_openapi_document(document):
-        return _rest(None, loaded, source, options, diagnostics)
+        return _rest(None, loaded, source, options, diagnostics, cwd=cwd)
     if "type" not in document:
         diagnostics.append(Diagnostic(
             Level.ERROR, codes.SOURCE_UNKNOWN,
@@ -163,25 +166,56 @@ def _build(source: str, options: GenOptions, cwd: Path) -> _Built:
         wrappers = (wrapped.connector,) if wrapped.connector is not None else ()
         return _Built((), wrappers, loaded.digests, tuple(diagnostics))
     if definition.openapi is None:
-        return _rest(definition, None, source, options, diagnostics, digests=loaded.digests)
+        return _rest(definition, None, source, options, diagnostics, cwd=cwd, digests=loaded.digests)
     spec_ref = _relative_to(definition.openapi, source)
     spec = load_document(spec_ref, cwd=cwd)
     diagnostics += spec.diagnostics
     if spec.document is None:
         return _Built((), (), loaded.digests + spec.digests, tuple(diagnostics))
-    return _rest(definition, spec, spec_ref, options, diagnostics, digests=loaded.digests)
+    return _rest(definition, spec, spec_ref, options, diagnostics, cwd=cwd, digests=loaded.digests,
+                 definition_source=source)
 
 
 def _rest(definition: RestDefinition | None, spec: LoadedDocument | None, spec_source: str, options: GenOptions,
-          diagnostics: list[Diagnostic], *, digests: tuple[tuple[str, str], ...] = ()) -> _Built:
+          diagnostics: list[Diagnostic], *, cwd: Path, digests: tuple[tuple[str, str], ...] = (),
+          definition_source: str = "") -> _Built:
     document = spec.document if spec is not None else None
-    if document is not None:
-        diagnostics += validate_openapi(document, spec_source)
     all_digests = digests + (spec.digests if spec is not None else ())
+    if document is not None:
+        overlaid: list[Diagnostic] = []
+        all_digests += _apply_overlays(document, definition, definition_source, options, cwd, overlaid)
+        diagnostics += overlaid
+        if has_errors(overlaid):  # without the fixes asked for (an operation hidden, say), nothing is generated
+            return _Built((), (), all_digests, tuple(diagnostics))
+        diagnostics += validate_openapi(document, spec_source)
+        if options.deep:
+            diagnostics += deep_validate(document, spec_source)
     normalized = normalize_rest(definition, document, spec_source, options,
                                 sources=[source for source, _digest in all_digests])
     diagnostics += normalized.diagnostics
     return _Built(normalized.connectors, (), all_digests, tuple(diagnostics))
+
+
+def _apply_overlays(document: dict[str, Any], definition: RestDefinition | None, definition_source: str,
+                    options: GenOptions, cwd: Path, diagnostics: list[Diagnostic]) -> tuple[tuple[str, str], ...]:
+    """The definition's overlays (confined to its folder or origin, like a spec's $refs), then those given
+    on the command line, applied to `document` in place; the digests of the files read."""
+    named: list[str] = []
+    for index, ref in enumerate(definition.overlays if definition is not None else ()):
+        location, refused = confined(ref, definition_source, cwd=cwd)
+        if location is None:
+            diagnostics.append(Diagnostic(Level.ERROR, codes.OVERLAY_REFUSED, f"overlay {ref!r} was not read: "
+                                          f"{refused}", pointer("overlays", index), definition_source))
+        else:
+            named.append(location)
+    digests: tuple[tuple[str, str], ...] = ()
+    for ref in (*named, *options.overlays):
+        loaded = load_document(ref, cwd=cwd, bundle_refs=False)
+        diagnostics += loaded.diagnostics
+        digests += loaded.digests
+        if loaded.document is not None:
+            diagnostics += apply_overlay(document, loaded.document, loaded.sources[0])
+    return digests
 
 
 def _relative_to(reference: str, base: str) -> str:

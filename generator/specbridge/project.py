@@ -3,7 +3,8 @@
     connectors:
       - source: specs/shopify.json        # a connector definition or an OpenAPI document
         out: generated/shopify            # optional: generated/<name>
-        name: shop                        # optional, and so are include, exclude, max_operations, split_by
+        name: shop                        # optional, and so are include, exclude, max_operations, split_by,
+                                          # overlays, tools, output_schemas
       - specs/notes.yaml                  # a path alone: every option at its default
 
 `specbridge gen` without a source generates them all; `specbridge gen --check` checks them all. Paths are
@@ -38,6 +39,9 @@ class _Entry(BaseModel):
     exclude: list[str] = []
     max_operations: int = Field(100, ge=1)
     split_by: Literal["tag"] | None = None
+    overlays: list[str] = []
+    tools: Literal["direct", "dynamic"] | None = None
+    output_schemas: Literal["loose", "none"] | None = None
 
 
 class _ProjectFile(BaseModel):
@@ -109,6 +113,7 @@ def _job(entry: _Entry | str, root: Path) -> Job:
         return Job(entry, GenOptions(), None)
     options = GenOptions(
         name=entry.name, base_url=entry.base_url, include=tuple(entry.include), exclude=tuple(entry.exclude),
-        max_operations=entry.max_operations, split_by=entry.split_by,
+        max_operations=entry.max_operations, split_by=entry.split_by, overlays=tuple(entry.overlays),
+        tools=entry.tools, output_schemas=entry.output_schemas,
     )
     return Job(entry.source, options, root / entry.out if entry.out is not None else None)

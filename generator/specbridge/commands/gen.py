@@ -16,7 +16,8 @@ from ..write import check_package, write_package
 from . import EXIT_FAILED, EXIT_OK, EXIT_USAGE, count_levels, print_diagnostics
 
 # Options that shape one SOURCE's package; a project file gives them per connector.
-_SOURCE_OPTIONS = ("out", "name", "base_url", "include", "exclude", "max_operations", "split_by")
+_SOURCE_OPTIONS = ("out", "name", "base_url", "include", "exclude", "max_operations", "split_by", "overlay", "tools",
+                   "output_schemas")
 
 
 def add_source_options(parser: argparse.ArgumentParser) -> None:
@@ -30,6 +31,15 @@ def add_source_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-operations", type=_positive, default=None, metavar="N",
                         help="at most N tools per package (default 100)")
     parser.add_argument("--split-by", choices=["tag"], default=None, help="one package per tag")
+    parser.add_argument("--overlay", action="append", default=None, metavar="FILE",
+                        help="apply an OpenAPI Overlay 1.0 file to the spec before anything else (repeatable)")
+    parser.add_argument("--tools", choices=["direct", "dynamic"], default=None,
+                        help="direct: a tool per operation (default); dynamic: three tools to search, describe and "
+                             "call the operations (with --include: those operations also as direct tools)")
+    parser.add_argument("--output-schemas", choices=["loose", "none"], default=None,
+                        help="loose: a lenient outputSchema per tool (default); none: no outputSchema")
+    parser.add_argument("--deep", action="store_true",
+                        help="also check the spec with openapi-spec-validator (slower; reads no file or URL)")
     parser.add_argument("--strict", action="store_true", help="fail on any warning")
 
 
@@ -37,7 +47,8 @@ def options_from(args: argparse.Namespace) -> GenOptions:
     return GenOptions(
         name=args.name, base_url=args.base_url, include=tuple(args.include or ()), exclude=tuple(args.exclude or ()),
         max_operations=args.max_operations if args.max_operations is not None else GenOptions.max_operations,
-        split_by=args.split_by, strict=args.strict,
+        split_by=args.split_by, strict=args.strict, overlays=tuple(args.overlay or ()), deep=args.deep,
+        tools=args.tools, output_schemas=args.output_schemas,
     )
 
 
