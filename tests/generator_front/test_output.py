@@ -37,12 +37,12 @@ def all_keys(node: Any) -> set[str]:
 def test_object_response_is_loose_and_keeps_structure() -> None:
     built = tool(responding({"$ref": "#/components/schemas/Pet"}))
     assert built.wrap_output is False
-    assert built.output_schema == {"type": "object", "description": "A pet", "properties": {
-        "id": {"description": "Identifier"}, "status": {},
-        "owner": {"description": "Who owns it", "properties": {"name": {}, "pets": {}}},
+    # Names only (descriptions live in the tool's description and input schema), to depth 2.
+    assert built.output_schema == {"type": "object", "properties": {
+        "id": {}, "status": {}, "owner": {"properties": {"name": {}, "pets": {}}},
         "tags": {"items": {"properties": {"label": {}}}}}}
     schema = built.output_schema
-    assert all_keys(schema) - {"type", "description", "properties", "items", "title"} <= {
+    assert all_keys(schema) - {"type", "properties", "items"} <= {
         "id", "status", "owner", "name", "pets", "tags", "label"}
     validator = Draft202012Validator(schema)
     for value in ({}, {"id": "not a number", "status": 3, "owner": [1], "extra": True}, {"tags": "x"}):
@@ -91,12 +91,36 @@ def property_count(node: Any) -> int:
         node.get("items"))
 
 
-def test_size_is_bounded() -> None:
-    wide = {"type": "object", "properties": {f"p{index}": {"type": "object", "properties": {
-        f"q{inner}": {"type": "string", "description": "x" * 1000} for inner in range(50)}} for index in range(50)}}
+def name_bytes(node: Any) -> int:
+    if not isinstance(node, dict):
+        return 0
+    properties = node.get("properties", {})
+    own = sum(len(name) + 5 for name in properties) + (len('"items":{},') if "items" in node else 0)
+    return own + sum(name_bytes(value) for value in properties.values()) + name_bytes(node.get("items"))
+
+
+def test_size_is_bounded_breadth_first() -> None:
+    wide = {"type": "object", "description": "x" * 1000, "properties": {f"p{index}": {
+        "type": "object", "description": "x" * 1000,
+        "properties": {f"q{inner}": {"type": "string", "description": "x" * 1000} for inner in range(50)}}
+        for index in range(50)}}
     built = tool(responding(wide))
     assert built.output_schema is not None
-    assert property_count(built.output_schema) == output.MAX_NODES
-    assert all(len(node.get("description", "")) <= output.DESCRIPTION_MAX
-               for top in built.output_schema["properties"].values()
-               for node in top.get("properties", {}).values())
+    assert 0 < name_bytes(built.output_schema) <= output.MAX_NAME_BYTES
+    assert "description" not in all_keys(built.output_schema)
+    top = list(built.output_schema["properties"])
+    # The top level's names come first (in document order), before any nested one.
+    assert top == [f"p{index}" for index in range(len(top))]
+    assert property_count(built.output_schema) == len(top)
+
+
+def test_output_schemas_none_advertises_none_but_still_wraps_non_objects() -> None:
+    from tests.generator_front.support import connector
+
+    array = responding({"type": "array", "items": {"$ref": "#/components/schemas/Pet"}})
+    for built in (tool(array, output_schemas="none"),
+                  connector(array, {"type": "rest", "name": "test", "openapi": "spec.json",
+                                    "output_schemas": "none"}).tools[0]):
+        assert built.output_schema is None
+        assert built.wrap_output is True  # the result is still structured content, {"result": [...]}
+    assert tool(array).output_schema is not None  # loose is the default

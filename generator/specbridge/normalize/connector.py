@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fnmatch import fnmatchcase
 from pathlib import PurePosixPath
 from typing import Any
@@ -230,12 +230,15 @@ class _Assembler:
         self.schemas = SchemaNormalizer(spec, report)
         self.auth: AuthSetup = auth_setup(spec, definition.auth if definition else [], report)
         self.builder = ToolBuilder(self.schemas, self.auth, report)
+        self.output_schemas = options.output_schemas or (definition.output_schemas if definition else None) or "loose"
         self._matched: set[tuple[str, str]] = set()  # (definition field, key) that named an operation
 
     def connector(self, name: str, drafts: list[OperationDraft]) -> RestConnector:
         names = self._tool_names(name, drafts)
         built = [self.builder.build(draft, tool) for draft, tool in zip(drafts, names, strict=True)]
         tools = [item.tool for item in built]
+        if self.output_schemas == "none":  # JSON results stay structured content, just not described
+            tools = [replace(tool, output_schema=None) for tool in tools]
         schemes, dropped = limit_schemes(self.auth, self._used_schemes(tools), self.report)
         security = drop_schemes(self.auth.security, dropped) or ()
         tools = [with_security(tool, drop_schemes(tool.security, dropped)) for tool in tools]
