@@ -234,11 +234,11 @@ def tools_json(tools: Sequence[RestTool], schemas: InputSchemas) -> str:
         if tool.output_schema is not None:
             entry["outputSchema"] = tool.output_schema
         entry["annotations"] = tool_annotations(tool)
-        entries.append(_json_line(entry))
+        entries.append(json_line(entry))
     return "[\n" + ",\n".join(entries) + "\n]\n"
 
 
-def _json_line(value: object) -> str:
+def json_line(value: object) -> str:
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     try:
         text.encode("utf-8")

@@ -53,6 +53,7 @@ from ._core.grammar import (
 from ._core.naming import TOOL_NAME_MAX, disambiguate, fit, short_hash
 from ._core.version import __version__, require_runtime
 from ._gateway_cli import gateway_main
+from ._mechanisms.search import OperationText, SearchIndex, build_index
 from ._mechanisms.secrets import check_name, seal_reference
 from ._mechanisms.vault import Vault, key_id
 
@@ -99,17 +100,20 @@ __all__ = [
     "OAuthFlow",
     "Operation",
     "OperationLimits",
+    "OperationText",
     "Param",
     "ParamLocation",
     "ParamStyle",
     "Rate",
     "RemoteTransport",
     "RemoteUpstream",
+    "SearchIndex",
     "ServerVariable",
     "StdioUpstream",
     "WrapperSpec",
     "__version__",
     "base_url_variable",
+    "build_index",
     "disambiguate",
     "env_prefix",
     "fallback_env_name",
