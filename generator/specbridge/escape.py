@@ -262,3 +262,13 @@ def toml_string(text: str) -> TomlString:
     if tomllib.loads(f"v = {literal}")["v"] != expected:
         raise ValueError(f"TOML string does not round-trip: {text!r}")
     return TomlString(literal)
+
+
+def json_line(value: object) -> str:
+    """`value` as compact JSON for a file of one entry per line (UTF-8; escaped only where it must be)."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate in the spec: only an escape can carry it
+        text = json.dumps(value, ensure_ascii=True, separators=(",", ":"))
+    return text

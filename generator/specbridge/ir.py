@@ -50,6 +50,7 @@ class RestTool:
     idempotent: bool | None = None
     deprecated: bool = False
     location: str = ""  # JSON pointer of the operation in its source
+    listed: bool = True  # in tools/list; with `tools: dynamic`, only those `include` names (else: call_operation)
 
     @property
     def read_only(self) -> bool:
@@ -79,6 +80,11 @@ class RestConnector:
     components: Mapping[str, JsonSchema] = field(default_factory=dict)
     skipped: tuple[SkippedOperation, ...] = ()
     sources: tuple[str, ...] = ()  # files or URLs read, for the manifest
+    tools_mode: Literal["direct", "dynamic"] = "direct"  # dynamic: search, describe and call tools
+
+    @property
+    def listed_tools(self) -> tuple[RestTool, ...]:
+        return tuple(tool for tool in self.tools if tool.listed)
 
 
 @dataclass(frozen=True, slots=True)

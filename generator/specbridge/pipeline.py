@@ -52,6 +52,7 @@ class RenderedPackage:
     connector_name: str
     tools: tuple[RestTool, ...] = ()
     skipped: tuple[SkippedOperation, ...] = ()
+    tools_mode: str = "direct"
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,7 +293,8 @@ def rest_packages(connectors: Sequence[RestConnector], outs: Sequence[Path], dig
         out = outs[index]
         files[LOCK] = lock_file(files, _sources(digests, out, cwd), generator_version=generator_version,
                                 runtime_requirement=runtime_requirement(runtime_version))
-        packages.append(RenderedPackage(out, files, connector.spec.name, connector.tools, connector.skipped))
+        packages.append(RenderedPackage(out, files, connector.spec.name, connector.tools, connector.skipped,
+                                        connector.tools_mode))
     return packages, diagnostics
 
 

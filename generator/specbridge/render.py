@@ -8,7 +8,6 @@ reach a generated file unescaped by accident.
 from __future__ import annotations
 
 import dataclasses
-import json
 import re
 from collections.abc import Mapping, Sequence
 from functools import cache
@@ -31,6 +30,7 @@ from .escape import (
     Identifier,
     Markdown,
     PySource,
+    json_line,
     md_block,
     md_code,
     md_inline,
@@ -41,6 +41,7 @@ from .escape import (
 from .ir import RestConnector, RestTool
 from .models import ModelsSource
 from .schemas import InputSchemas
+from .search_index import OPERATIONS_FILE, operations_json
 from .templates_path import templates_dir
 
 _CONNECTOR_NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
@@ -103,8 +104,10 @@ def render_package(connector: RestConnector, models: ModelsSource, schemas: Inpu
     distribution = f"{name}-mcp"
     tools = [tool for tool in connector.tools if tool.name in schemas.schemas]
     source_dir = f"src/{package}"
-    common: dict[str, TemplateValue] = {"package": package, "package_name": py_literal(str(package))}
-    return {
+    dynamic = connector.tools_mode == "dynamic"
+    common: dict[str, TemplateValue] = {"package": package, "package_name": py_literal(str(package)),
+                                        "dynamic": dynamic}
+    files = {
         "pyproject.toml": pyproject(name, connector.spec.version, f"MCP server for {connector.spec.title or name}",
                                     [runtime_requirement(runtime_version), MODELS_REQUIREMENT]),
         "README.md": _readme(connector, tools, generator_version=generator_version),
@@ -116,9 +119,12 @@ def render_package(connector: RestConnector, models: ModelsSource, schemas: Inpu
         f"{source_dir}/connector.py": _connector_module(connector, common),
         f"{source_dir}/tools.py": _tools_module(tools, models),
         f"{source_dir}/models.py": models.source,
-        f"{source_dir}/tools.json": tools_json(tools, schemas),
+        f"{source_dir}/tools.json": tools_json([tool for tool in tools if tool.listed], schemas),
         "tests/test_contract.py": _contract_test(connector, schemas, common),
     }
+    if dynamic:
+        files[f"{source_dir}/{OPERATIONS_FILE}"] = operations_json(tools, schemas)
+    return files
 
 
 def pyproject(name: str, version: str, description: str, dependencies: Sequence[str]) -> str:
@@ -209,7 +215,8 @@ def _contract_test(connector: RestConnector, schemas: InputSchemas, common: Mapp
             "tool": py_literal(tool.name), "method": py_literal(tool.method), "path": py_literal(tool.path),
             "arguments": py_literal(arguments),
         }
-    return render_template("rest/test_contract.py.jinja", {**common, "sample": sample})
+    call_tool = py_literal(f"{connector.spec.name}_call_operation")
+    return render_template("rest/test_contract.py.jinja", {**common, "sample": sample, "call_tool": call_tool})
 
 
 # --- tools.json ------------------------------------------------------------------------------------------
@@ -236,15 +243,6 @@ def tools_json(tools: Sequence[RestTool], schemas: InputSchemas) -> str:
         entry["annotations"] = tool_annotations(tool)
         entries.append(json_line(entry))
     return "[\n" + ",\n".join(entries) + "\n]\n"
-
-
-def json_line(value: object) -> str:
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate in the spec: only an escape can carry it
-        text = json.dumps(value, ensure_ascii=True, separators=(",", ":"))
-    return text
 
 
 # --- README ----------------------------------------------------------------------------------------------
@@ -291,6 +289,10 @@ def _readme(connector: RestConnector, tools: Sequence[RestTool], *, generator_ve
         "command": md_code(command),
         "command_text": Markdown(command),
         "tool_count": len(tools),
+        "dynamic": connector.tools_mode == "dynamic",
+        "direct_count": sum(tool.listed for tool in tools),
+        "meta_tools": Markdown(", ".join(md_code(f"{spec.name}_{verb}")
+                                         for verb in ("search_operations", "describe_operation", "call_operation"))),
         "tool_rows": rows,
         "skipped_rows": skipped,
         "base_url": md_inline(spec.base_url),

@@ -10,8 +10,8 @@ from typing import Any
 
 from specbridge_runtime.contract import OperationText, build_index
 
+from .escape import json_line
 from .ir import RestTool
-from .render import json_line
 from .schemas import InputSchemas
 
 OPERATIONS_FILE = "operations.json"

@@ -85,6 +85,7 @@ from ._mechanisms.transports import build_http_app, build_sse_app
 from ._mechanisms.vault import MasterKeyError, SecretUnreadable, VaultError
 from ._providers.package import RestPackage
 from ._providers.rest import RestProvider
+from ._providers.search import SearchProvider
 from ._providers.wrapper import WrapperPackage, WrapperProvider
 
 __all__ = [
@@ -124,6 +125,7 @@ __all__ = [
     "RestProvider",
     "RetryPolicy",
     "RuntimeVersionError",
+    "SearchProvider",
     "SecretUnreadable",
     "ServerVariable",
     "SpecbridgeError",

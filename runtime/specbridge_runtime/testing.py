@@ -31,6 +31,7 @@ from ._assembly.defaults import NeverRetry, UnlimitedGate, no_credentials
 from ._core.grammar import base_url_variable
 from ._core.seams import AuditSink, CallGate, RetryPolicy, ToolProvider
 from ._mechanisms.audit import NoAudit
+from ._mechanisms.search import SearchIndex
 from ._mechanisms.server import build_server
 from ._providers.package import RestPackage
 from ._providers.rest import AuthFactory, RestProvider
@@ -117,14 +118,22 @@ async def connect(provider: ToolProvider) -> AsyncIterator[Client]:
 
 
 def assert_tools_match_operations(package: RestPackage) -> None:
-    """`tools.json` lists the package's operations, in order, and every entry is a valid MCP tool."""
-    assert [entry["name"] for entry in package.definitions()] == [operation.tool for operation in package.operations]
-    assert len(package.tools()) == len(package.operations)
+    """`tools.json` lists the package's operations, in order, and every entry is a valid MCP tool; a
+    dynamic package's `operations.json` lists them all and `tools.json` those served directly."""
+    names = [operation.tool for operation in package.operations]
+    listed = [entry["name"] for entry in package.definitions()]
+    if package.tools_mode == "dynamic":
+        assert [entry["name"] for entry in package.catalog()["operations"]] == names
+        assert listed == [name for name in names if name in set(listed)]
+        assert len(SearchIndex(package.catalog()["index"])) == len(names)
+    else:
+        assert listed == names
+    assert len(package.tools()) == len(listed)
 
 
 def assert_schemas_match_models(package: RestPackage) -> None:
     """Each advertised inputSchema is exactly the JSON Schema of the input model that validates the call."""
-    advertised = {entry["name"]: entry["inputSchema"] for entry in package.definitions()}
+    advertised = package.advertised_schemas()
     different = [
         operation.tool for operation in package.operations
         if package.input_model(operation).model_json_schema(by_alias=True, mode="validation")

@@ -107,7 +107,7 @@ class GenCommand:
                 continue
             written.append(package)
             print(f"{shown(package.out)}: {_size(package)}")
-        tools = sum(len(package.tools) for package in written)
+        tools = sum(_listed(package) for package in written)
         print(f"specbridge gen: {len(written)} package{'s' * (len(written) != 1)} written, {tools} tools; "
               f"{count_levels(result.diagnostics)}", file=sys.stderr)
         return EXIT_FAILED if failed or not written else EXIT_OK
@@ -127,6 +127,16 @@ class GenCommand:
         return EXIT_FAILED if failed or drift or not result.packages else EXIT_OK
 
 
+def _listed(package: RenderedPackage) -> int:
+    """The tools a client lists: one per operation, or the three of `--tools dynamic` and its direct ones."""
+    if package.tools_mode == "dynamic":
+        return 3 + sum(tool.listed for tool in package.tools)
+    return len(package.tools)
+
+
 def _size(package: RenderedPackage) -> str:
     skipped = f", {len(package.skipped)} operations left out" if package.skipped else ""
+    if package.tools_mode == "dynamic":
+        direct = _listed(package) - 3
+        return f"3 tools to search, describe and call {len(package.tools)} operations, {direct} direct tools{skipped}"
     return f"{len(package.tools)} tools{skipped}" if package.tools else f"{len(package.files)} files"

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from fnmatch import fnmatchcase
 from pathlib import PurePosixPath
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from specbridge_runtime.contract import ConnectorSpec, Limits
@@ -39,6 +39,7 @@ from specbridge.validate import detect_version
 
 CONNECTOR_DESCRIPTION_MAX = 4000
 UNTAGGED = "default"
+Listed = frozenset[tuple[str, str]]  # (method, path) of the operations listed as tools
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,18 +60,22 @@ def normalize_rest(definition: RestDefinition | None, document: dict[str, Any] |
         return NormalizeResult((), report.finish())
     spec = SpecDocument(document)
     name = _connector_name(definition, spec, source, options, report)
-    drafts, skipped = _drafts(definition, spec, options, report)
+    mode = options.tools or (definition.tools if definition else None) or "direct"
+    drafts, skipped, listed = _drafts(definition, spec, options, mode, report)
     if not has_errors(report.diagnostics) and not drafts:
         _no_operations(spec, definition, skipped, report)
     if has_errors(report.diagnostics):
         return NormalizeResult((), report.finish())
     groups = _groups(drafts, name, options)
     for group_name, group in groups.items():
-        if len(group) > options.max_operations:
-            report.add(Level.ERROR, codes.TOO_MANY_OPERATIONS, _too_many(group_name, len(group), options), "#/paths")
+        # The limit is on what a client lists: in dynamic mode, the operations also served as direct tools.
+        count = len(group) if mode == "direct" else sum(_key(draft) in listed for draft in group)
+        if count > options.max_operations:
+            report.add(Level.ERROR, codes.TOO_MANY_OPERATIONS, _too_many(group_name, count, options, mode), "#/paths")
     if has_errors(report.diagnostics):
         return NormalizeResult((), report.finish())
-    assembler = _Assembler(definition, spec, name, source, options, report, tuple(sources) or (source,))
+    assembler = _Assembler(definition, spec, name, source, options, report, tuple(sources) or (source,),
+                           mode, listed)
     connectors = tuple(assembler.connector(group_name, group) for group_name, group in groups.items())
     assembler.report_unmatched()
     connectors = _with_skipped(connectors, skipped, name, options)
@@ -93,9 +98,11 @@ def _connector_name(definition: RestDefinition | None, spec: SpecDocument, sourc
     return connector_name("")
 
 
-def _drafts(definition: RestDefinition | None, spec: SpecDocument, options: GenOptions, report: Reporter
-            ) -> tuple[list[OperationDraft], list[tuple[SkippedOperation, tuple[str, ...]]]]:
-    """The selected operations (imported, then hand-written), and those skipped with their tags."""
+def _drafts(definition: RestDefinition | None, spec: SpecDocument, options: GenOptions, mode: str, report: Reporter
+            ) -> tuple[list[OperationDraft], list[tuple[SkippedOperation, tuple[str, ...]]], Listed]:
+    """The selected operations (imported, then hand-written), those skipped with their tags, and (by method
+    and path) those listed as tools. In dynamic mode `exclude` selects, and `include` only chooses the
+    operations also listed as direct tools."""
     drafts: list[OperationDraft] = []
     skipped: list[tuple[SkippedOperation, tuple[str, ...]]] = []
     drafted: list[tuple[Drafted, tuple[str, ...]]] = list(spec_operations(spec, report)) if spec.version else []
@@ -108,11 +115,24 @@ def _drafts(definition: RestDefinition | None, spec: SpecDocument, options: GenO
         drafts = _with_hand_written(drafts, definition, report)
     include = (*(definition.include if definition else ()), *options.include)
     exclude = (*(definition.exclude if definition else ()), *options.exclude)
-    selected = [draft for draft in drafts if _selected(draft, definition, options)]
+    if mode == "dynamic":
+        selected = [draft for draft in drafts if not _excluded(draft, definition, options)]
+        listed = frozenset(_key(draft) for draft in selected if include and _included(draft, definition, options))
+        if include and not listed:
+            report.add(Level.WARNING, codes.DEFINITION_MISMATCH, f"include {list(include)} matched no operation, "
+                       "so only the search, describe and call tools are listed", "#")
+    else:
+        selected = [draft for draft in drafts
+                    if _included(draft, definition, options) and not _excluded(draft, definition, options)]
+        listed = frozenset(_key(draft) for draft in selected)
     if drafts and not selected:
         report.add(Level.ERROR, codes.NO_OPERATIONS, f"no operations left: include {list(include)} / exclude "
                    f"{list(exclude)} matched away all {len(drafts)} (patterns match operationId, tag or path)", "#")
-    return selected, skipped
+    return selected, skipped, listed
+
+
+def _key(draft: OperationDraft) -> tuple[str, str]:
+    return draft.method, draft.path
 
 
 def _with_hand_written(drafts: list[OperationDraft], definition: RestDefinition, report: Reporter
@@ -144,15 +164,17 @@ def _with_hand_written(drafts: list[OperationDraft], definition: RestDefinition,
     return result
 
 
-def _selected(draft: OperationDraft, definition: RestDefinition | None, options: GenOptions) -> bool:
+def _included(draft: OperationDraft, definition: RestDefinition | None, options: GenOptions) -> bool:
+    """Every `include` given (the definition's, the command line's) matches the operation."""
     keys = [key for key in (draft.operation_id, *draft.tags, draft.path) if key]
-    for include, exclude in ((definition.include, definition.exclude) if definition else ((), ()),
-                             (options.include, options.exclude)):
-        if include and not any(fnmatchcase(key, pattern) for pattern in include for key in keys):
-            return False
-        if any(fnmatchcase(key, pattern) for pattern in exclude for key in keys):
-            return False
-    return True
+    return all(not include or any(fnmatchcase(key, pattern) for pattern in include for key in keys)
+               for include in (definition.include if definition else [], options.include))
+
+
+def _excluded(draft: OperationDraft, definition: RestDefinition | None, options: GenOptions) -> bool:
+    keys = [key for key in (draft.operation_id, *draft.tags, draft.path) if key]
+    return any(fnmatchcase(key, pattern) for pattern in (*(definition.exclude if definition else []),
+                                                          *options.exclude) for key in keys)
 
 
 def _group_key(tags: tuple[str, ...]) -> str:
@@ -172,7 +194,7 @@ def _split_name(name: str, group: str) -> str:
     return fit(f"{name}_{group}", CONNECTOR_NAME_MAX)
 
 
-def _too_many(group: str, count: int, options: GenOptions) -> str:
+def _too_many(group: str, count: int, options: GenOptions, mode: str) -> str:
     scope = f"connector {group!r}" if options.split_by else "the connector"
     ways = [
         "select fewer with --include/--exclude (globs on operationId, tag or path)",
@@ -180,7 +202,8 @@ def _too_many(group: str, count: int, options: GenOptions) -> str:
     ]
     if options.split_by is None:
         ways.append("or generate one package per tag with --split-by tag")
-    return (f"{scope} would have {count} operations, more than the limit of {options.max_operations}; "
+    what = "direct tools" if mode == "dynamic" else "operations"
+    return (f"{scope} would have {count} {what}, more than the limit of {options.max_operations}; "
             + "; ".join(ways))
 
 
@@ -209,8 +232,7 @@ def _with_skipped(connectors: tuple[RestConnector, ...], skipped: list[tuple[Ski
         key = _split_name(name, _group_key(tags)) if options.split_by == "tag" else name
         routed[positions.get(key, 0)].append(item)
     return tuple(
-        connector if not extra else RestConnector(connector.spec, connector.tools, connector.components,
-                                                  (*connector.skipped, *extra), connector.sources)
+        connector if not extra else replace(connector, skipped=(*connector.skipped, *extra))
         for connector, extra in zip(connectors, routed, strict=True)
     )
 
@@ -219,12 +241,15 @@ class _Assembler:
     """Builds connectors from groups of drafts, sharing the normalized component schemas."""
 
     def __init__(self, definition: RestDefinition | None, spec: SpecDocument, base_name: str, source: str,
-                 options: GenOptions, report: Reporter, sources: tuple[str, ...]) -> None:
+                 options: GenOptions, report: Reporter, sources: tuple[str, ...], mode: str = "direct",
+                 listed: Listed = frozenset()) -> None:
         self.definition = definition
         self.spec = spec
         self.base_name = base_name
         self.report = report
         self.sources = sources
+        self.mode: Literal["direct", "dynamic"] = "dynamic" if mode == "dynamic" else "direct"
+        self.listed = listed
         chosen_url = options.base_url or (definition.base_url if definition else None)
         self.base_url, self.server_variables = base_url(spec, chosen_url, source, base_name, report)
         self.schemas = SchemaNormalizer(spec, report)
@@ -239,6 +264,9 @@ class _Assembler:
         tools = [item.tool for item in built]
         if self.output_schemas == "none":  # JSON results stay structured content, just not described
             tools = [replace(tool, output_schema=None) for tool in tools]
+        if self.mode == "dynamic":
+            tools = [replace(tool, listed=_key(draft) in self.listed)
+                     for tool, draft in zip(tools, drafts, strict=True)]
         schemes, dropped = limit_schemes(self.auth, self._used_schemes(tools), self.report)
         security = drop_schemes(self.auth.security, dropped) or ()
         tools = [with_security(tool, drop_schemes(tool.security, dropped)) for tool in tools]
@@ -251,7 +279,7 @@ class _Assembler:
             audit_arguments=self.definition.audit_arguments if self.definition else False,
         )
         components = self.schemas.closure(name for item in built for name in item.refs)
-        return RestConnector(spec, tuple(tools), components, (), self.sources)
+        return RestConnector(spec, tuple(tools), components, (), self.sources, self.mode)
 
     def report_unmatched(self) -> None:
         """Definition entries that named no operation in any connector."""

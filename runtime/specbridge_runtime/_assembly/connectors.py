@@ -20,6 +20,7 @@ from .._mechanisms.retry import BackoffRetry
 from .._mechanisms.secrets import Secrets
 from .._providers.package import RestPackage
 from .._providers.rest import RestProvider
+from .._providers.search import SearchProvider
 from .._providers.wrapper import WrapperPackage, WrapperProvider
 
 logger = logging.getLogger(__name__)
@@ -43,6 +44,15 @@ def rest_provider(package: RestPackage, *, environ: Mapping[str, str],
     )
 
 
+def package_provider(package: RestPackage, *, environ: Mapping[str, str], secrets: Secrets | None = None,
+                     slots: ConcurrencyLimit | None = None,
+                     audit: AuditSink | None = None) -> RestProvider | SearchProvider:
+    """A REST package's provider: its `RestProvider`, behind a `SearchProvider` when it was generated with
+    `--tools dynamic`."""
+    rest = rest_provider(package, environ=environ, secrets=secrets, slots=slots, audit=audit)
+    return SearchProvider(rest) if package.tools_mode == "dynamic" else rest
+
+
 def wrapper_provider(spec: WrapperSpec, *, environ: Mapping[str, str], secrets: Secrets | None = None,
                      slots: ConcurrencyLimit | None = None, audit: AuditSink | None = None) -> WrapperProvider:
     """The provider `<name>-mcp serve` runs for a wrapper package (same seams as a REST one)."""
@@ -58,10 +68,11 @@ def wrapper_provider(spec: WrapperSpec, *, environ: Mapping[str, str], secrets: 
     )
 
 
-def build_provider(package: RestPackage | WrapperPackage, environ: Mapping[str, str]) -> RestProvider | WrapperProvider:
+def build_provider(package: RestPackage | WrapperPackage,
+                   environ: Mapping[str, str]) -> RestProvider | SearchProvider | WrapperProvider:
     """The provider `<name>-mcp serve` runs for a generated package, from the environment alone."""
     if isinstance(package, RestPackage):
-        return rest_provider(package, environ=environ)
+        return package_provider(package, environ=environ)
     return wrapper_provider(package.connector, environ=environ)
 
 

@@ -16,7 +16,7 @@ from .._mechanisms.secrets import Secrets
 from .._providers.gateway import ConnectorEntry, ConnectorLoader, GatewayConfig, GatewayProvider, MemberSeams
 from .._providers.package import RestPackage
 from .._providers.wrapper import WrapperPackage
-from .connectors import rest_provider, wrapper_provider
+from .connectors import package_provider, wrapper_provider
 
 ENTRY_POINT_GROUP = "specbridge.connectors"
 
@@ -38,7 +38,7 @@ def connector_loader(base: Path, environ: Mapping[str, str],
             package = found.load()
             if isinstance(package, RestPackage):
                 seams = seams_for(package.name)
-                return package.name, rest_provider(package, environ=environ, secrets=seams.secrets,
+                return package.name, package_provider(package, environ=environ, secrets=seams.secrets,
                                                    slots=seams.slots, audit=seams.audit)
             if isinstance(package, WrapperPackage):
                 return package.name, _wrapper(package.connector, environ, seams_for(package.name))

@@ -1,6 +1,10 @@
 """A generated REST package as the runtime sees it: its connector, its operations, the precomputed
 tools/list answer (`tools.json`, read once) and its pydantic input models (imported on the first call,
-so that a server with hundreds of tools answers tools/list quickly)."""
+so that a server with hundreds of tools answers tools/list quickly).
+
+A package generated with `--tools dynamic` (`tools="dynamic"`) lists in `tools.json` only its direct tools;
+every operation, with its description, input schema and the search index, is in `operations.json`, which
+`SearchProvider` reads on its first search."""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ import json
 from collections.abc import Mapping
 from importlib import resources
 from types import ModuleType
-from typing import Any
+from typing import Any, Literal
 
 import mcp_types as types
 from pydantic import BaseModel, ValidationError
@@ -18,6 +22,8 @@ from .._core.descriptors import ConnectorSpec, Operation
 from .._core.errors import InvalidArguments
 
 TOOLS_FILE = "tools.json"
+OPERATIONS_FILE = "operations.json"
+ToolsMode = Literal["direct", "dynamic"]
 MODELS_MODULE = "models"
 _MAX_PROBLEMS = 10
 
@@ -26,10 +32,13 @@ class RestPackage:
     """`connector` and `operations` are the package's literals; `package` its import name
     (`__package__` of the generated `connector.py`), where `tools.json` and `models` live."""
 
-    def __init__(self, connector: ConnectorSpec, operations: tuple[Operation, ...], package: str) -> None:
+    def __init__(self, connector: ConnectorSpec, operations: tuple[Operation, ...], package: str,
+                 tools: ToolsMode = "direct") -> None:
         self.connector = connector
         self.operations = operations
         self.package = package
+        self.tools_mode = tools
+        self._catalog: dict[str, Any] | None = None
         self._operations = {operation.tool: operation for operation in operations}
         self._definitions: list[dict[str, Any]] | None = None
         self._tools: tuple[types.Tool, ...] | None = None
@@ -49,6 +58,19 @@ class RestPackage:
             data = resources.files(self.package).joinpath(TOOLS_FILE).read_bytes()
             self._definitions = json.loads(data)
         return self._definitions
+
+    def catalog(self) -> dict[str, Any]:
+        """`operations.json` of a dynamic package: `operations` (name, method, path, summary, description,
+        inputSchema) and the search `index`."""
+        if self._catalog is None:
+            data = resources.files(self.package).joinpath(OPERATIONS_FILE).read_bytes()
+            self._catalog = json.loads(data)
+        return self._catalog
+
+    def advertised_schemas(self) -> dict[str, Any]:
+        """Each operation's advertised inputSchema: from `tools.json`, or `operations.json` when dynamic."""
+        entries = self.catalog()["operations"] if self.tools_mode == "dynamic" else self.definitions()
+        return {entry["name"]: entry["inputSchema"] for entry in entries}
 
     def tools(self) -> tuple[types.Tool, ...]:
         if self._tools is None:
