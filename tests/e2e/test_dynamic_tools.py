@@ -23,7 +23,7 @@ from specbridge import cli
 from tests.generator_back.conftest import run_tool
 from tests.support import REPO
 
-TOKEN = "upstream-token-for-the-dynamic-test"  # noqa: S105 - a test credential for the local upstream
+TOKEN = "upstream-token-for-the-dynamic-test"
 META = ("notes_search_operations", "notes_describe_operation", "notes_call_operation")
 
 
