@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import re
 import statistics
 import sys
@@ -25,7 +26,7 @@ from specbridge.search_index import operation_text
 from specbridge_runtime.contract import OperationText, SearchIndex, build_index
 
 ROOT = Path(__file__).resolve().parent.parent
-SPECS = ROOT.parent / "shared" / "specs"
+SPECS = Path(os.environ.get("SPECBRIDGE_SHARED", ROOT.parent / "shared")) / "specs"
 TASKS = Path(__file__).with_name("search_tasks.json")
 GOAL_TOP5 = 0.90
 

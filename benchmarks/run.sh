@@ -9,3 +9,6 @@ echo "== Stripe as one server: start-up, tools/list size, memory; generation tim
 echo
 echo "== Per-call overhead and throughput against FastMCP (bench_calls.py)"
 .venv/bin/python benchmarks/bench_calls.py
+echo
+echo "== Search quality of --tools dynamic: 76 tasks on Stripe and GitHub against plain BM25 (bench_search.py)"
+.venv/bin/python benchmarks/bench_search.py

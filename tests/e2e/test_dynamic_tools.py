@@ -120,6 +120,11 @@ async def test_search_describe_and_call_over_stdio(package: Path, upstream: Upst
                                      "summary": "Create a note"}
             assert len(operations) == 3 and "notes_create_note" in found.content[0].text
 
+            nothing = await client.call_tool("notes_search_operations", {"query": "quantum entanglement"})
+            assert nothing.structured_content == {"operations": []} and "No operation" in nothing.content[0].text
+            too_many = await client.call_tool("notes_search_operations", {"query": "notes", "limit": 0})
+            assert too_many.is_error and "limit" in too_many.content[0].text
+
             described = await client.call_tool("notes_describe_operation", {"name": "notes_create_note"})
             shipped = json.loads((package / "src/notes_mcp/operations.json").read_text())["operations"]
             schema = next(op["inputSchema"] for op in shipped if op["name"] == "notes_create_note")

@@ -45,7 +45,7 @@ DESCRIPTION_CHARS = 1200  # the start of a description says what an operation do
 _TAG = re.compile(r"<[^>]*>")
 _MD_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 _URL = re.compile(r"https?://\S+")
-_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z]{2})")  # "PRs", "IDs" stay whole
 _WORD = re.compile(r"[a-z0-9]+")
 _PATH_PARAMETER = re.compile(r"{[^}]*}$")
 _PATH_PARAMETERS = re.compile(r"{[^}]*}")
