@@ -97,6 +97,12 @@ def test_the_package_is_clean_and_passes_its_own_tests(package: Path) -> None:
     typed = run_tool("mypy", "--strict", "--no-incremental", cwd=package)
     assert typed.returncode == 0, typed.stdout
     env = {**os.environ, "PYTHONPATH": str(package / "src")}
+    # What serves it, alone or in a gateway, is the SearchProvider around its RestProvider.
+    code = ("from specbridge_runtime import SearchProvider, build_provider; import notes_mcp.connector as c; "
+            "print(type(build_provider(c.PACKAGE, {})).__name__)")
+    built = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120,
+                           check=False)
+    assert built.stdout.strip() == "SearchProvider", built.stderr
     tested = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"], cwd=package,
                             env=env, capture_output=True, text=True, timeout=300, check=False)
     assert tested.returncode == 0, tested.stdout[-3000:]

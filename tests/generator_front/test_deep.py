@@ -36,8 +36,11 @@ def test_a_defect_only_the_deep_check_finds_is_reported_where_it_is() -> None:
     assert validate_openapi(DEFECTIVE, "spec.json") == ()
     findings = deep_validate(DEFECTIVE, "spec.json")
     assert findings and all(d.code == codes.DEEP_FINDING and d.level is Level.WARNING for d in findings)
-    assert "#/components/schemas/Things" in {d.location for d in findings}
-    assert any("non-unique" in d.message for d in findings)
+    located = {d.location: d.message for d in findings}
+    assert "#/components/schemas/Things" in located
+    # Checks of parts report paths relative to the part; the judged value is found in the document.
+    assert "is not of type 'object'" in located["#/components/schemas/Things/items"]
+    assert "non-unique" in located["#/components/schemas/Thing/required"]
 
 
 def test_a_valid_document_has_no_deep_findings() -> None:

@@ -42,7 +42,12 @@ class InspectCommand:
 
 def _print_text(result: InspectResult) -> None:
     for connector in result.connectors:
-        print(f"{connector.name}: {len(connector.tools)} tools")
+        listed = [tool for tool in connector.tools if tool.listed]
+        if len(listed) == len(connector.tools):
+            print(f"{connector.name}: {len(connector.tools)} tools")
+        else:  # --tools dynamic: the operations below are reached through three tools
+            print(f"{connector.name}: {len(connector.tools)} operations behind 3 tools (search, describe, call), "
+                  f"{len(listed)} also direct tools")
         width = max((len(tool.name) for tool in connector.tools), default=0)
         for tool in connector.tools:
             hints = ", ".join(key.removesuffix("Hint") for key, on in tool_annotations(tool).items() if on)
@@ -60,7 +65,7 @@ def _as_json(result: InspectResult) -> dict[str, Any]:
                 "name": connector.name,
                 "tools": [
                     {"name": tool.name, "method": tool.method, "path": tool.path, "title": tool.title,
-                     "annotations": tool_annotations(tool)}
+                     "annotations": tool_annotations(tool), "listed": tool.listed}
                     for tool in connector.tools
                 ],
                 "skipped": [asdict(skipped) for skipped in connector.skipped],
