@@ -5,7 +5,7 @@ them with (`specbridge_runtime.contract.build_index`, computed here once instead
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from specbridge_runtime.contract import OperationText, build_index
@@ -15,6 +15,7 @@ from .ir import RestTool
 from .schemas import InputSchemas
 
 OPERATIONS_FILE = "operations.json"
+MAX_CHOICES = 20  # enum values indexed per argument
 
 
 def operation_text(tool: RestTool) -> OperationText:
@@ -22,8 +23,18 @@ def operation_text(tool: RestTool) -> OperationText:
     return OperationText(
         name=tool.name, operation_id=tool.operation_id, method=tool.method, path=tool.path, summary=tool.title,
         description=tool.description, tags=tool.tags,
-        parameters=tuple(argument.name for argument in tool.arguments), deprecated=tool.deprecated,
+        parameters=tuple(word for argument in tool.arguments for word in (argument.name, *_choices(argument.schema))),
+        deprecated=tool.deprecated,
     )
+
+
+def _choices(schema: Mapping[str, Any]) -> tuple[str, ...]:
+    """The words an argument may take (its enum's strings): an `event` of APPROVE says what the call can do."""
+    enum = schema.get("enum")
+    items = schema.get("items")
+    if not isinstance(enum, list) and isinstance(items, Mapping):
+        enum = items.get("enum")
+    return tuple(value for value in enum if isinstance(value, str))[:MAX_CHOICES] if isinstance(enum, list) else ()
 
 
 def operations_json(tools: Sequence[RestTool], schemas: InputSchemas) -> str:
