@@ -84,6 +84,16 @@ def test_rename_a_tool_through_its_operation_id(tmp_path: Path) -> None:
     assert sorted(tools_of(inspected(tmp_path, fix))) == ["pets_adopt_pet", "pets_delete_pet", "pets_list_pets"]
 
 
+def test_rename_a_tool_through_an_x_extension(tmp_path: Path) -> None:
+    fix = overlay({"target": "$.paths['/pets'].get", "update": {"x-specbridge-tool-name": "pets_browse"}},
+                  {"target": "$.paths['/pets'].post", "update": {"x-specbridge-tool-name": "not a name!"}},
+                  {"target": "$.paths['/pets/{id}'].delete", "update": {"x-specbridge-tool-name": "pets_browse"}})
+    result = inspected(tmp_path, fix)
+    assert sorted(tools_of(result)) == ["pets_add_pet", "pets_browse", "pets_delete_pet"]
+    naming = [d for d in result.diagnostics if d.code == codes.NAMING]
+    assert [d.location for d in naming] == ["#/paths/~1pets/post/x-specbridge-tool-name", "#/paths/~1pets~1{id}/delete"]
+
+
 def test_overlays_apply_in_order_definition_first_then_the_command_line(tmp_path: Path) -> None:
     (tmp_path / "last.json").write_text(json.dumps(overlay(
         {"target": "$.paths['/pets'].post", "update": {"operationId": "finalName"}})))

@@ -25,7 +25,7 @@ from specbridge.naming import (
     tool_name,
 )
 from specbridge.normalize.document import SpecDocument
-from specbridge.normalize.drafts import OperationDraft
+from specbridge.normalize.drafts import EXTENSION_TOOL_NAME, OperationDraft
 from specbridge.normalize.manual import manual_operation, patched
 from specbridge.normalize.report import Reporter
 from specbridge.normalize.schemas import SchemaNormalizer
@@ -307,6 +307,15 @@ class _Assembler:
                 allocator.claim(override)
                 self._matched.add(("tool_names", draft.operation_id))
             chosen.append(override)
+        # Then the spec's own `x-specbridge-tool-name` (an overlay can set it), where the definition named none.
+        for index, draft in enumerate(drafts):
+            if chosen[index] is not None or draft.tool_name is None:
+                continue
+            if draft.tool_name in allocator:
+                self.report.add(Level.WARNING, codes.NAMING, f"{EXTENSION_TOOL_NAME} {draft.tool_name!r} is already "
+                                "the name of another tool; the generated name is used", draft.where)
+            else:
+                chosen[index] = allocator.claim(draft.tool_name)
         names = []
         for draft, override in zip(drafts, chosen, strict=True):
             if override is not None:

@@ -11,6 +11,8 @@ from typing import Any
 
 from specbridge_runtime.contract import HttpMethod, ParamLocation, ParamStyle
 
+EXTENSION_TOOL_NAME = "x-specbridge-tool-name"  # an operation's own tool name (the whole name, like tool_names)
+
 
 @dataclass(frozen=True, slots=True)
 class ParameterDraft:
@@ -53,6 +55,7 @@ class OperationDraft:
     idempotent: bool | None = None
     where: str = ""
     hand_written: bool = False
+    tool_name: str | None = None  # the operation's `x-specbridge-tool-name`, when it is a valid tool name
 
     @property
     def label(self) -> str:

@@ -15,9 +15,10 @@ from specbridge_runtime.contract import HttpMethod, ParamLocation, ParamStyle
 from specbridge import codes
 from specbridge.diagnostics import Level, pointer
 from specbridge.ir import SkippedOperation
+from specbridge.naming import TOOL_NAME
 from specbridge.normalize import media
 from specbridge.normalize.document import SpecDocument
-from specbridge.normalize.drafts import BodyDraft, OperationDraft, ParameterDraft
+from specbridge.normalize.drafts import EXTENSION_TOOL_NAME, BodyDraft, OperationDraft, ParameterDraft
 from specbridge.normalize.report import Reporter
 from specbridge.validate import HTTP_METHODS
 
@@ -110,7 +111,20 @@ def _operation(document: SpecDocument, path: str, method: HttpMethod, item: Mapp
         tags=tags, parameters=tuple(parameters), body=body,
         response=_response_schema(document, operation, where),
         security=operation.get("security"), deprecated=operation.get("deprecated") is True, where=where,
+        tool_name=_tool_name(operation, where, report),
     )
+
+
+def _tool_name(operation: Mapping[str, Any], where: str, report: Reporter) -> str | None:
+    """The operation's `x-specbridge-tool-name`, when it is a valid tool name (else a warning)."""
+    given = operation.get(EXTENSION_TOOL_NAME)
+    if given is None:
+        return None
+    if isinstance(given, str) and TOOL_NAME.match(given):
+        return given
+    report.add(Level.WARNING, codes.NAMING, f"{EXTENSION_TOOL_NAME} {str(given)[:80]!r} is not a tool name (at most "
+               "64 of A-Z a-z 0-9 _ -); the generated name is used", f"{where}/{EXTENSION_TOOL_NAME}")
+    return None
 
 
 def _merged_parameters(document: SpecDocument, item: Mapping[str, Any], operation: Mapping[str, Any], where: str,
