@@ -1,62 +1,75 @@
-"""The `specbridge` command: argparse subcommands built from `COMMANDS` (a module each under `commands/`;
-adding a command is one module and one line here).
+"""The `specbridge` command, on click: a group of subcommands (a module each under `commands/`; adding a
+command is one module and one line in `COMMANDS`).
 
 Exit codes: 0 done, 1 nothing usable was generated (or --strict found warnings, or --check found drift),
-2 usage error, 3 internal error. An internal error is a bug: one line, with a hint to report it; the
-traceback only with `SPECBRIDGE_DEBUG=1`.
+2 usage error (the subcommand's usage and the problem), 3 internal error. An internal error is a bug: one
+line, with a hint to report it; the traceback only with `SPECBRIDGE_DEBUG=1`.
+
+Shell completion comes from click: `specbridge completion bash|zsh|fish` prints the script to source.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import traceback
 from collections.abc import Sequence
 
-from . import __version__
-from .commands import EXIT_INTERNAL, EXIT_USAGE, Command
-from .commands.encrypt import EncryptCommand
-from .commands.gateway import GatewayCommand
-from .commands.gen import GenCommand
-from .commands.inspect import InspectCommand
-from .commands.registry import RegistryCommand
+import click
 
-COMMANDS: list[Command] = [
-    GenCommand(),
-    InspectCommand(),
-    RegistryCommand(),
-    EncryptCommand(),
-    GatewayCommand(),
+from . import __version__
+from .commands import EXIT_INTERNAL, EXIT_OK, EXIT_USAGE
+from .commands.bundle import bundle_command
+from .commands.completion import completion_command
+from .commands.encrypt import encrypt_command
+from .commands.gateway import gateway_command
+from .commands.gen import gen_command
+from .commands.inspect import inspect_command
+from .commands.registry import registry_group
+
+PROG = "specbridge"
+COMMANDS: list[click.Command] = [
+    gen_command,
+    inspect_command,
+    registry_group,
+    bundle_command,
+    encrypt_command,
+    gateway_command,
+    completion_command,
 ]
 DEBUG_ENV = "SPECBRIDGE_DEBUG"
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="specbridge", description="Generate typed, installable MCP server packages from API descriptions.")
-    parser.add_argument("--version", action="version", version=f"specbridge {__version__}")
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for command in COMMANDS:
-        command.configure(subparsers.add_parser(command.name, help=command.help, description=command.help))
-    return parser
+@click.group(name=PROG, context_settings={"help_option_names": ["-h", "--help"]}, no_args_is_help=True)
+@click.version_option(__version__, "--version", prog_name=PROG, message="%(prog)s %(version)s")
+def specbridge() -> None:
+    """Generate typed, installable MCP server packages from API descriptions."""
+
+
+for _command in COMMANDS:
+    specbridge.add_command(_command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
     try:
-        args = build_parser().parse_args(argv)
-    except SystemExit as exit_:  # argparse: --help, --version (0) or a usage error (2)
-        return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
-    command = next(command for command in COMMANDS if command.name == args.command)
-    try:
-        return command.run(args)
-    except KeyboardInterrupt:
+        result = specbridge.main(args=arguments, prog_name=PROG, standalone_mode=False)
+    except click.exceptions.NoArgsIsHelpError as error:  # `specbridge` alone: the help, on stderr
+        click.echo(error.ctx.get_help() if error.ctx else str(error), err=True)
+        return EXIT_USAGE
+    except click.ClickException as error:  # a usage error: the subcommand's usage line and the problem
+        error.show()
+        return EXIT_USAGE if isinstance(error, click.UsageError) else error.exit_code
+    except click.exceptions.Exit as exit_:  # --help, --version
+        return exit_.exit_code
+    except (KeyboardInterrupt, click.Abort):
         return 130
     except Exception as error:  # a bug: say so in one line, never a traceback unless asked
         if os.environ.get(DEBUG_ENV) == "1":
             traceback.print_exc()
         first_line = str(error).splitlines()[0][:300] if str(error) else ""
+        command = next((argument for argument in arguments if not argument.startswith("-")), "")
         print(f"specbridge: internal error ({type(error).__name__}: {first_line}); this is a bug in specbridge, "
-              f"please report it with the output of `{DEBUG_ENV}=1 specbridge {args.command} ...`", file=sys.stderr)
+              f"please report it with the output of `{DEBUG_ENV}=1 specbridge {command} ...`", file=sys.stderr)
         return EXIT_INTERNAL
-
+    return result if isinstance(result, int) else EXIT_OK

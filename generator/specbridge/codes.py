@@ -79,6 +79,11 @@ WRAPPER_SECRET_ARGUMENT = "SB706"  # noqa: S105 - a diagnostic code, not a secre
 WRAPPER_MISSING_VALUE = "SB707"
 WRAPPER_OCI = "SB708"
 
+# MCP Bundles (SB8xx)
+BUNDLE_NOT_A_PACKAGE = "SB801"
+BUNDLE_INSTALL_FAILED = "SB802"
+BUNDLE_WRITE_FAILED = "SB803"
+
 CODES: dict[str, str] = {
     UNREADABLE: "the file or URL could not be read",
     TOO_LARGE: "the input is larger than the limit",
@@ -140,4 +145,7 @@ CODES: dict[str, str] = {
     WRAPPER_SECRET_ARGUMENT: "a secret would go on a command line; it is passed another way or refused",
     WRAPPER_MISSING_VALUE: "a required argument, variable, header or environment variable has no value",
     WRAPPER_OCI: "an OCI (container) server runs with docker, which must be installed where the wrapper runs",
+    BUNDLE_NOT_A_PACKAGE: "the folder is not a package made by specbridge gen (no valid pyproject.toml or server.json)",
+    BUNDLE_INSTALL_FAILED: "pip could not install the package and its dependencies into the bundle",
+    BUNDLE_WRITE_FAILED: "the bundle file could not be written",
 }

@@ -43,6 +43,12 @@ class Markdown(Escaped):
     __slots__ = ()
 
 
+class JsonText(Escaped):
+    """A JSON document."""
+
+    __slots__ = ()
+
+
 class TomlString(Escaped):
     """A TOML basic string, quotes included."""
 
@@ -240,6 +246,11 @@ def md_json(value: object) -> Markdown:
     if "```" in text:
         raise ValueError("JSON for a code block contains a fence")
     return Markdown(text)
+
+
+def json_text(value: object) -> JsonText:
+    """A JSON file's text: indented, keys in the given order, one final line break."""
+    return JsonText(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
 
 
 _TOML_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}

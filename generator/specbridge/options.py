@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+# Until a team sets its own (`io.github.<owner>`), the registry name says it is not published.
+DEFAULT_NAMESPACE = "local.specbridge"
+
 
 @dataclass(frozen=True)
 class GenOptions:
@@ -14,6 +17,8 @@ class GenOptions:
     exclude: tuple[str, ...] = ()
     max_operations: int = 100  # per connector (per package with split_by)
     split_by: Literal["tag"] | None = None
+    # The namespace of the package's name in the MCP Registry (`io.github.<owner>`), for its server.json.
+    registry_namespace: str = DEFAULT_NAMESPACE
     strict: bool = False  # warnings fail generation (the CLI decides; normalize does not look at it)
     overlays: tuple[str, ...] = ()  # Overlay 1.0 files (relative to cwd or URLs), after the definition's
     deep: bool = False  # also run openapi-spec-validator (confined) on the bundled document

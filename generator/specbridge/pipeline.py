@@ -32,7 +32,7 @@ from .ir import RestConnector, RestTool, SkippedOperation, WrapperConnector
 from .load import LoadedDocument, confined, is_url, load_document
 from .models import emit_models
 from .normalize import normalize_rest
-from .options import GenOptions
+from .options import DEFAULT_NAMESPACE, GenOptions
 from .overlay import apply_overlay
 from .project import Job, find_project, read_project
 from .render import render_package
@@ -125,7 +125,8 @@ def _generate_job(job: Job, cwd: Path) -> GenerateResult:
     built = _build(job.source, job.options, cwd)
     diagnostics = list(built.diagnostics)
     outs = _outs(built.connectors, job, cwd)
-    rest, found = rest_packages(built.connectors, outs, built.digests, cwd)
+    rest, found = rest_packages(built.connectors, outs, built.digests, cwd,
+                                registry_namespace=job.options.registry_namespace)
     diagnostics += found
     packages = (*rest, *(_wrapper_package(wrapper, job, built.digests, cwd) for wrapper in built.wrappers))
     if job.options.strict and failed_strict(diagnostics):
@@ -233,7 +234,7 @@ def _wrapper_package(wrapper: WrapperConnector, job: Job, digests: tuple[tuple[s
     """An mcp_registry or custom connector's package (`wrapper_render`): rendered, formatted, locked."""
     out = job.out if job.out is not None else cwd / "generated" / wrapper.name
     files = wrapper_files(wrapper, _sources(digests, out, cwd), generator_version=generator_version,
-                          runtime_version=runtime_version)
+                          runtime_version=runtime_version, registry_namespace=job.options.registry_namespace)
     return RenderedPackage(out, files, wrapper.name)
 
 
@@ -261,7 +262,8 @@ def _common_name(names: Sequence[str]) -> str:
 
 
 def rest_packages(connectors: Sequence[RestConnector], outs: Sequence[Path], digests: tuple[tuple[str, str], ...],
-                   cwd: Path) -> tuple[list[RenderedPackage], list[Diagnostic]]:
+                   cwd: Path, *, registry_namespace: str = DEFAULT_NAMESPACE,
+                   ) -> tuple[list[RenderedPackage], list[Diagnostic]]:
     """Models for every connector, their schemas, the rendered files, all formatted in two batches."""
     diagnostics: list[Diagnostic] = []
     models = [emit_models(connector) for connector in connectors]
@@ -278,7 +280,7 @@ def rest_packages(connectors: Sequence[RestConnector], outs: Sequence[Path], dig
         if not kept.tools:
             continue
         files = render_package(kept, emitted, schemas, generator_version=generator_version,
-                               runtime_version=runtime_version)
+                               runtime_version=runtime_version, registry_namespace=registry_namespace)
         rendered.append((index, kept, files))
     python = {
         f"{index}/{name}": text

@@ -5,6 +5,7 @@
         out: generated/shopify            # optional: generated/<name>
         name: shop                        # optional, and so are include, exclude, max_operations, split_by,
                                           # overlays, tools, output_schemas
+        registry_namespace: io.github.me  # optional: the namespace of the name in server.json
       - specs/notes.yaml                  # a path alone: every option at its default
 
 `specbridge gen` without a source generates them all; `specbridge gen --check` checks them all. Paths are
@@ -21,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from . import codes
 from .diagnostics import Diagnostic, Level, pointer
-from .options import GenOptions
+from .options import DEFAULT_NAMESPACE, GenOptions
 from .parse import parse_text
 
 PROJECT_FILE = "specbridge.yaml"
@@ -42,6 +43,7 @@ class _Entry(BaseModel):
     overlays: list[str] = []
     tools: Literal["direct", "dynamic"] | None = None
     output_schemas: Literal["loose", "none"] | None = None
+    registry_namespace: str = Field(DEFAULT_NAMESPACE, pattern=r"^[a-zA-Z0-9.-]+$")
 
 
 class _ProjectFile(BaseModel):
@@ -114,6 +116,6 @@ def _job(entry: _Entry | str, root: Path) -> Job:
     options = GenOptions(
         name=entry.name, base_url=entry.base_url, include=tuple(entry.include), exclude=tuple(entry.exclude),
         max_operations=entry.max_operations, split_by=entry.split_by, overlays=tuple(entry.overlays),
-        tools=entry.tools, output_schemas=entry.output_schemas,
+        tools=entry.tools, output_schemas=entry.output_schemas, registry_namespace=entry.registry_namespace,
     )
     return Job(entry.source, options, root / entry.out if entry.out is not None else None)

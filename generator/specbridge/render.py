@@ -25,12 +25,15 @@ from specbridge_runtime.contract import (
     runtime_requirement,
 )
 
+from .environment import EnvVar, rest_environment
 from .escape import (
     Escaped,
     Identifier,
+    JsonText,
     Markdown,
     PySource,
     json_line,
+    json_text,
     md_block,
     md_code,
     md_inline,
@@ -40,8 +43,10 @@ from .escape import (
 )
 from .ir import RestConnector, RestTool
 from .models import ModelsSource
+from .options import DEFAULT_NAMESPACE
 from .schemas import InputSchemas
 from .search_index import OPERATIONS_FILE, operations_json
+from .server_json import package_server_json
 from .templates_path import templates_dir
 
 _CONNECTOR_NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
@@ -94,7 +99,8 @@ def package_version(api_version: str) -> str:
 
 
 def render_package(connector: RestConnector, models: ModelsSource, schemas: InputSchemas, *,
-                   generator_version: str, runtime_version: str) -> dict[str, str]:
+                   generator_version: str, runtime_version: str,
+                   registry_namespace: str = DEFAULT_NAMESPACE) -> dict[str, str]:
     """Every file of the package except `specbridge.lock` (see `write.lock_file`): relative path -> text.
     Python files are not formatted yet (see `format.py`)."""
     name = connector.spec.name
@@ -107,6 +113,7 @@ def render_package(connector: RestConnector, models: ModelsSource, schemas: Inpu
     dynamic = connector.tools_mode == "dynamic"
     common: dict[str, TemplateValue] = {"package": package, "package_name": py_literal(str(package)),
                                         "dynamic": dynamic}
+    environment = rest_environment(connector.spec)
     files = {
         "pyproject.toml": pyproject(name, connector.spec.version, f"MCP server for {connector.spec.title or name}",
                                     [runtime_requirement(runtime_version), MODELS_REQUIREMENT]),
@@ -121,10 +128,20 @@ def render_package(connector: RestConnector, models: ModelsSource, schemas: Inpu
         f"{source_dir}/models.py": models.source,
         f"{source_dir}/tools.json": tools_json([tool for tool in tools if tool.listed], schemas),
         "tests/test_contract.py": _contract_test(connector, schemas, common),
+        "server.json": server_json(name, connector.spec.version, connector.spec.title or name,
+                                   connector.spec.description, environment, registry_namespace),
     }
     if dynamic:
         files[f"{source_dir}/{OPERATIONS_FILE}"] = operations_json(tools, schemas)
     return files
+
+
+def server_json(name: str, version: str, title: str, description: str, environment: Sequence[EnvVar],
+                namespace: str) -> JsonText:
+    """The package's entry for the MCP Registry (`server.json`)."""
+    return json_text(package_server_json(namespace=namespace, distribution=f"{name}-mcp",
+                                         version=package_version(version), title=title, description=description,
+                                         environment=environment))
 
 
 def pyproject(name: str, version: str, description: str, dependencies: Sequence[str]) -> str:

@@ -7,7 +7,7 @@ Lenient on purpose: fields the schema added later, or that a publisher invented,
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -15,6 +15,7 @@ from pydantic.alias_generators import to_camel
 
 from specbridge import codes
 from specbridge.diagnostics import Diagnostic, Level, pointer
+from specbridge.environment import EnvVar
 
 SCHEMA_VERSION = "2025-12-11"
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -136,3 +137,44 @@ def _map_strings(value: Any, replace: Callable[[str, tuple[str | int, ...]], str
     if isinstance(value, dict):
         return {key: _map_strings(item, replace, (*where, key)) for key, item in value.items()}
     return value
+
+
+# --- writing: the server.json of a generated package ------------------------------------------------------
+
+SCHEMA_URL = f"https://static.modelcontextprotocol.io/schemas/{SCHEMA_VERSION}/server.schema.json"
+_TEXT_LIMIT = 100  # the schema's maxLength of title and description
+
+
+def package_server_json(*, namespace: str, distribution: str, version: str, title: str, description: str,
+                        environment: Sequence[EnvVar]) -> dict[str, Any]:
+    """The registry entry of a generated package: a `pypi` package run over stdio (`uvx <distribution>`),
+    with the environment variables it reads."""
+    variables = []
+    for variable in environment:
+        entry: dict[str, Any] = {"name": variable.name, "description": variable.description}
+        if variable.required:
+            entry["isRequired"] = True
+        if variable.secret:
+            entry["isSecret"] = True
+        if variable.default is not None:
+            entry["default"] = variable.default
+        variables.append(entry)
+    package: dict[str, Any] = {
+        "registryType": "pypi", "registryBaseUrl": "https://pypi.org", "identifier": distribution,
+        "version": version, "runtimeHint": "uvx", "transport": {"type": "stdio"},
+    }
+    if variables:
+        package["environmentVariables"] = variables
+    return {
+        "$schema": SCHEMA_URL,
+        "name": f"{namespace}/{distribution}",
+        "title": _fit(title) or distribution,
+        "description": _fit(description) or f"MCP server {distribution}",
+        "version": version,
+        "packages": [package],
+    }
+
+
+def _fit(text: str) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= _TEXT_LIMIT else line[: _TEXT_LIMIT - 1].rstrip() + "…"

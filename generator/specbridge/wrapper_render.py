@@ -12,21 +12,24 @@ from collections.abc import Mapping
 
 from specbridge_runtime.contract import RemoteUpstream, StdioUpstream, WrapperSpec, runtime_requirement
 
+from .environment import wrapper_environment
 from .escape import Identifier, Markdown, md_block, md_code, md_inline, md_json, py_literal
 from .format import format_python
 from .ir import WrapperConnector
+from .options import DEFAULT_NAMESPACE
 from .render import (
     TemplateValue,
     descriptor_source,
     pyproject,
     render_template,
     secret_line,
+    server_json,
 )
 from .write import LOCK, Sources, lock_file
 
 
-def render_wrapper_package(connector: WrapperConnector, *, generator_version: str,
-                           runtime_version: str) -> dict[str, str]:
+def render_wrapper_package(connector: WrapperConnector, *, generator_version: str, runtime_version: str,
+                           registry_namespace: str = DEFAULT_NAMESPACE) -> dict[str, str]:
     """Every file of the wrapper package except `specbridge.lock`: relative path -> text (Python not yet
     formatted, see `format.py`)."""
     name = connector.name
@@ -46,6 +49,8 @@ def render_wrapper_package(connector: WrapperConnector, *, generator_version: st
         "tests/test_wrapper.py": render_template("wrapper/test_wrapper.py.jinja", {
             "package": package, "name": py_literal(name), "command_text": Markdown(distribution),
         }),
+        "server.json": server_json(name, connector.version, connector.title or name, connector.description,
+                                   wrapper_environment(connector), registry_namespace),
     }
 
 
@@ -110,10 +115,11 @@ def _secret_lines(upstream: StdioUpstream | RemoteUpstream, command: str, name: 
     return lines
 
 
-def wrapper_files(connector: WrapperConnector, sources: Sources, *, generator_version: str,
-                  runtime_version: str) -> dict[str, str]:
+def wrapper_files(connector: WrapperConnector, sources: Sources, *, generator_version: str, runtime_version: str,
+                  registry_namespace: str = DEFAULT_NAMESPACE) -> dict[str, str]:
     """The complete package: rendered, Python formatted, and its `specbridge.lock`."""
-    files = render_wrapper_package(connector, generator_version=generator_version, runtime_version=runtime_version)
+    files = render_wrapper_package(connector, generator_version=generator_version, runtime_version=runtime_version,
+                                   registry_namespace=registry_namespace)
     python = {path: text for path, text in files.items() if path.endswith(".py")}
     files.update(format_python(python, first_party=[f"{connector.name}_mcp"]))
     files[LOCK] = lock_file(files, sources, generator_version=generator_version,

@@ -1,16 +1,18 @@
-"""The subcommands of `specbridge`, one module each, listed in `cli.COMMANDS`.
+"""The subcommands of `specbridge`, one click command per module, listed in `cli.COMMANDS`.
 
-A command is an object with a `name`, a `help` line, `configure(parser)` and `run(args) -> exit code`.
-Only commands print: results on stdout, diagnostics on stderr (one per line), then a summary line.
+A command returns its exit code. Only commands print: results on stdout, diagnostics on stderr (one per
+line), then a summary line.
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
-from collections.abc import Iterable
-from typing import Protocol
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
+import click
+
+from .. import __version__
 from ..diagnostics import Diagnostic, Level
 
 EXIT_OK = 0
@@ -18,17 +20,13 @@ EXIT_FAILED = 1  # nothing usable was generated, --strict found warnings, --chec
 EXIT_USAGE = 2
 EXIT_INTERNAL = 3
 
+F = TypeVar("F", bound=Callable[..., Any])
 
-class Command(Protocol):
-    @property
-    def name(self) -> str: ...
 
-    @property
-    def help(self) -> str: ...
-
-    def configure(self, parser: argparse.ArgumentParser) -> None: ...
-
-    def run(self, args: argparse.Namespace) -> int: ...
+def version_option(function: F) -> F:
+    """`--version` on a subcommand too (`specbridge gen --version`)."""
+    return click.version_option(__version__, "--version", prog_name="specbridge",
+                                message="%(prog)s %(version)s")(function)
 
 
 def print_diagnostics(diagnostics: Iterable[Diagnostic]) -> None:

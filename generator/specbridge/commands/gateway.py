@@ -4,8 +4,9 @@ here and served without generating a package."""
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
+
+import click
 
 from specbridge_runtime import ConfigurationError
 from specbridge_runtime.contract import WrapperSpec, gateway_main
@@ -32,13 +33,9 @@ def wrapper_spec_from_definition(path: Path) -> WrapperSpec:
     return wrapper_spec(built.connector)
 
 
-class GatewayCommand:
-    name = "gateway"
-    help = "serve a gateway file (as specbridge-gateway does), wrapper definitions included"
-
-    def configure(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("arguments", nargs=argparse.REMAINDER, metavar="GATEWAY.yaml ...",
-                            help="the gateway file, then serve options or a command (see specbridge-gateway)")
-
-    def run(self, args: argparse.Namespace) -> int:
-        return gateway_main(args.arguments, read_definition=wrapper_spec_from_definition, prog="specbridge gateway")
+@click.command("gateway", context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False,
+                                            "help_option_names": []})
+@click.argument("arguments", nargs=-1, type=click.UNPROCESSED, metavar="GATEWAY.yaml ...")
+def gateway_command(arguments: tuple[str, ...]) -> int:
+    """Serve a gateway file (as specbridge-gateway does), wrapper definitions included."""
+    return gateway_main(list(arguments), read_definition=wrapper_spec_from_definition, prog="specbridge gateway")

@@ -3,63 +3,66 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
+
+import click
 
 from .. import codes
 from ..diagnostics import Level, has_errors
-from ..options import GenOptions
+from ..options import DEFAULT_NAMESPACE, GenOptions
 from ..pipeline import GenerateResult, RenderedPackage, generate
 from ..write import check_package, write_package
-from . import EXIT_FAILED, EXIT_OK, EXIT_USAGE, count_levels, print_diagnostics
+from . import EXIT_FAILED, EXIT_OK, F, count_levels, print_diagnostics, version_option
 
 # Options that shape one SOURCE's package; a project file gives them per connector.
 _SOURCE_OPTIONS = ("out", "name", "base_url", "include", "exclude", "max_operations", "split_by", "overlay", "tools",
-                   "output_schemas")
+                   "output_schemas", "registry_namespace")
 
-
-def add_source_options(parser: argparse.ArgumentParser) -> None:
+def source_options(function: F) -> F:
     """The options that choose what is generated from a source (shared with `inspect`)."""
-    parser.add_argument("--name", help="connector name (default: the definition's, the spec title's or the file's)")
-    parser.add_argument("--base-url", help="the API's base URL (wins over the definition's and the spec's)")
-    parser.add_argument("--include", action="append", default=None, metavar="GLOB",
-                        help="only operations whose operationId, tag or path matches (repeatable)")
-    parser.add_argument("--exclude", action="append", default=None, metavar="GLOB",
-                        help="leave out operations whose operationId, tag or path matches (repeatable)")
-    parser.add_argument("--max-operations", type=_positive, default=None, metavar="N",
-                        help="at most N tools per package (default 100)")
-    parser.add_argument("--split-by", choices=["tag"], default=None, help="one package per tag")
-    parser.add_argument("--overlay", action="append", default=None, metavar="FILE",
-                        help="apply an OpenAPI Overlay 1.0 file to the spec before anything else (repeatable)")
-    parser.add_argument("--tools", choices=["direct", "dynamic"], default=None,
-                        help="direct: a tool per operation (default); dynamic: three tools to search, describe and "
-                             "call the operations (with --include: those operations also as direct tools)")
-    parser.add_argument("--output-schemas", choices=["loose", "none"], default=None,
-                        help="loose: a lenient outputSchema per tool (default); none: no outputSchema")
-    parser.add_argument("--deep", action="store_true",
-                        help="also check the spec with openapi-spec-validator (slower; reads no file or URL)")
-    parser.add_argument("--strict", action="store_true", help="fail on any warning")
+    options = [
+        click.option("--name", help="connector name (default: the definition's, the spec title's or the file's)"),
+        click.option("--base-url", help="the API's base URL (wins over the definition's and the spec's)"),
+        click.option("--include", multiple=True, metavar="GLOB",
+                     help="only operations whose operationId, tag or path matches (repeatable)"),
+        click.option("--exclude", multiple=True, metavar="GLOB",
+                     help="leave out operations whose operationId, tag or path matches (repeatable)"),
+        click.option("--max-operations", type=click.IntRange(min=1), metavar="N",
+                     help="at most N tools per package (default 100)"),
+        click.option("--split-by", type=click.Choice(["tag"]), help="one package per tag"),
+        click.option("--overlay", multiple=True, metavar="FILE",
+                     help="apply an OpenAPI Overlay 1.0 file to the spec before anything else (repeatable)"),
+        click.option("--tools", type=click.Choice(["direct", "dynamic"]),
+                     help="direct: a tool per operation (default); dynamic: three tools to search, describe and call "
+                          "the operations (with --include: those operations also as direct tools)"),
+        click.option("--output-schemas", type=click.Choice(["loose", "none"]),
+                     help="loose: a lenient outputSchema per tool (default); none: no outputSchema"),
+        click.option("--deep", is_flag=True,
+                     help="also check the spec with openapi-spec-validator (slower; reads no file or URL)"),
+        click.option("--registry-namespace", metavar="NAMESPACE",
+                     help=f"namespace of the server's name in server.json, e.g. io.github.<owner> "
+                          f"(default {DEFAULT_NAMESPACE})"),
+        click.option("--strict", is_flag=True, help="fail on any warning"),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
 
 
-def options_from(args: argparse.Namespace) -> GenOptions:
+def options_from(options: Mapping[str, Any]) -> GenOptions:
+    max_operations = options["max_operations"]
     return GenOptions(
-        name=args.name, base_url=args.base_url, include=tuple(args.include or ()), exclude=tuple(args.exclude or ()),
-        max_operations=args.max_operations if args.max_operations is not None else GenOptions.max_operations,
-        split_by=args.split_by, strict=args.strict, overlays=tuple(args.overlay or ()), deep=args.deep,
-        tools=args.tools, output_schemas=args.output_schemas,
+        name=options["name"], base_url=options["base_url"], include=tuple(options["include"]),
+        exclude=tuple(options["exclude"]),
+        max_operations=max_operations if max_operations is not None else GenOptions.max_operations,
+        split_by=options["split_by"], strict=options["strict"], overlays=tuple(options["overlay"]),
+        deep=options["deep"], tools=options["tools"], output_schemas=options["output_schemas"],
+        registry_namespace=options["registry_namespace"] or DEFAULT_NAMESPACE,
     )
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
 
 
 def shown(path: Path) -> str:
@@ -70,61 +73,57 @@ def shown(path: Path) -> str:
         return str(path)
 
 
-class GenCommand:
-    name = "gen"
-    help = "generate MCP server packages from a connector definition or an OpenAPI document"
+@click.command("gen")
+@click.argument("source", required=False, metavar="[SOURCE]")
+@click.option("-o", "--out", metavar="OUT",
+              help="output folder (default generated/<name>; with --split-by, the packages' folder)")
+@source_options
+@click.option("--check", is_flag=True,
+              help="write nothing; exit 1 naming the files that differ from what would be generated")
+@version_option
+def gen_command(source: str | None, out: str | None, check: bool, **options: Any) -> int:
+    """Generate MCP server packages from a connector definition or an OpenAPI document (file or URL).
 
-    def configure(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("source", nargs="?", metavar="SOURCE",
-                            help="connector definition or OpenAPI document (file or URL); "
-                                 "default: every connector of specbridge.yaml")
-        parser.add_argument("-o", "--out", metavar="OUT",
-                            help="output folder (default generated/<name>; with --split-by, the packages' folder)")
-        add_source_options(parser)
-        parser.add_argument("--check", action="store_true",
-                            help="write nothing; exit 1 naming the files that differ from what would be generated")
+    Without SOURCE, every connector of specbridge.yaml.
+    """
+    if source is None:
+        given = [f"--{option.replace('_', '-')}" for option in _SOURCE_OPTIONS
+                 if (out if option == "out" else options[option])]
+        if given:
+            raise click.UsageError(f"{', '.join(given)} need a SOURCE (specbridge.yaml sets them per connector)")
+    result = generate(source, options_from(options), cwd=Path.cwd(), out=Path(out) if out else None)
+    # Warnings were read when the output was generated; a drift check repeats only what fails it.
+    print_diagnostics(d for d in result.diagnostics if not check or d.level is Level.ERROR)
+    failed = any(d.code == codes.NOTHING_GENERATED for d in result.diagnostics)
+    if check:
+        return _check(result, failed)
+    written = []
+    for package in result.packages:
+        problems = write_package(package.out, package.files)
+        print_diagnostics(problems)
+        if has_errors(problems):
+            failed = True
+            continue
+        written.append(package)
+        print(f"{shown(package.out)}: {_size(package)}")
+    tools = sum(_listed(package) for package in written)
+    print(f"specbridge gen: {len(written)} package{'s' * (len(written) != 1)} written, {tools} tools; "
+          f"{count_levels(result.diagnostics)}", file=sys.stderr)
+    return EXIT_FAILED if failed or not written else EXIT_OK
 
-    def run(self, args: argparse.Namespace) -> int:
-        if args.source is None:
-            given = [f"--{option.replace('_', '-')}" for option in _SOURCE_OPTIONS if getattr(args, option)]
-            if given:
-                print(f"specbridge gen: {', '.join(given)} need a SOURCE (specbridge.yaml sets them per connector)",
-                      file=sys.stderr)
-                return EXIT_USAGE
-        out = Path(args.out) if args.out else None
-        result = generate(args.source, options_from(args), cwd=Path.cwd(), out=out)
-        # Warnings were read when the output was generated; a drift check repeats only what fails it.
-        print_diagnostics(d for d in result.diagnostics if not args.check or d.level is Level.ERROR)
-        failed = any(d.code == codes.NOTHING_GENERATED for d in result.diagnostics)
-        if args.check:
-            return self._check(result, failed)
-        written = []
-        for package in result.packages:
-            problems = write_package(package.out, package.files)
-            print_diagnostics(problems)
-            if has_errors(problems):
-                failed = True
-                continue
-            written.append(package)
-            print(f"{shown(package.out)}: {_size(package)}")
-        tools = sum(_listed(package) for package in written)
-        print(f"specbridge gen: {len(written)} package{'s' * (len(written) != 1)} written, {tools} tools; "
-              f"{count_levels(result.diagnostics)}", file=sys.stderr)
-        return EXIT_FAILED if failed or not written else EXIT_OK
 
-    @staticmethod
-    def _check(result: GenerateResult, failed: bool) -> int:
-        drift = [
-            os.path.join(shown(package.out), name)
-            for package in result.packages
-            for name in check_package(package.out, package.files)
-        ]
-        for path in drift:
-            print(f"{path} differs from what specbridge gen would write")
-        state = f"{len(drift)} file{'s' * (len(drift) != 1)} differ" if drift else "up to date"
-        print(f"specbridge gen --check: {len(result.packages)} package{'s' * (len(result.packages) != 1)}, {state}; "
-              f"{count_levels(result.diagnostics)}", file=sys.stderr)
-        return EXIT_FAILED if failed or drift or not result.packages else EXIT_OK
+def _check(result: GenerateResult, failed: bool) -> int:
+    drift = [
+        os.path.join(shown(package.out), name)
+        for package in result.packages
+        for name in check_package(package.out, package.files)
+    ]
+    for path in drift:
+        print(f"{path} differs from what specbridge gen would write")
+    state = f"{len(drift)} file{'s' * (len(drift) != 1)} differ" if drift else "up to date"
+    print(f"specbridge gen --check: {len(result.packages)} package{'s' * (len(result.packages) != 1)}, {state}; "
+          f"{count_levels(result.diagnostics)}", file=sys.stderr)
+    return EXIT_FAILED if failed or drift or not result.packages else EXIT_OK
 
 
 def _listed(package: RenderedPackage) -> int:

@@ -3,41 +3,39 @@ every diagnostic), without writing anything."""
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+import click
+
 from ..diagnostics import Diagnostic
 from ..pipeline import InspectResult, failed_strict, inspect
 from ..render import tool_annotations
-from . import EXIT_FAILED, EXIT_OK, count_levels, print_diagnostics
-from .gen import add_source_options, options_from
+from . import EXIT_FAILED, EXIT_OK, count_levels, print_diagnostics, version_option
+from .gen import options_from, source_options
 
 
-class InspectCommand:
-    name = "inspect"
-    help = "show the tools a source would give, what is left out and why; writes nothing"
-
-    def configure(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("source", metavar="SOURCE", help="connector definition or OpenAPI document (file or URL)")
-        add_source_options(parser)
-        parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
-
-    def run(self, args: argparse.Namespace) -> int:
-        result = inspect(args.source, options_from(args), cwd=Path.cwd())
-        if args.json:
-            print(json.dumps(_as_json(result), indent=2, ensure_ascii=False))
-        else:
-            _print_text(result)
-            print_diagnostics(result.diagnostics)
-        tools = sum(len(connector.tools) for connector in result.connectors)
-        print(f"specbridge inspect: {len(result.connectors)} connector{'s' * (len(result.connectors) != 1)}, "
-              f"{tools} tools; {count_levels(result.diagnostics)}", file=sys.stderr)
-        failed = not result.connectors or (args.strict and failed_strict(result.diagnostics))
-        return EXIT_FAILED if failed else EXIT_OK
+@click.command("inspect")
+@click.argument("source", metavar="SOURCE")
+@source_options
+@click.option("--json", "as_json", is_flag=True, help="print one JSON object on stdout")
+@version_option
+def inspect_command(source: str, as_json: bool, **options: Any) -> int:
+    """Show the tools SOURCE would give, what is left out and why; writes nothing."""
+    result = inspect(source, options_from(options), cwd=Path.cwd())
+    if as_json:
+        print(json.dumps(_as_json(result), indent=2, ensure_ascii=False))
+    else:
+        _print_text(result)
+        print_diagnostics(result.diagnostics)
+    tools = sum(len(connector.tools) for connector in result.connectors)
+    print(f"specbridge inspect: {len(result.connectors)} connector{'s' * (len(result.connectors) != 1)}, "
+          f"{tools} tools; {count_levels(result.diagnostics)}", file=sys.stderr)
+    failed = not result.connectors or (options["strict"] and failed_strict(result.diagnostics))
+    return EXIT_FAILED if failed else EXIT_OK
 
 
 def _print_text(result: InspectResult) -> None:
