@@ -14,9 +14,10 @@ import hashlib
 import json
 import keyword
 import re
+import shlex
 import tomllib
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from pydantic import BaseModel
 
@@ -45,6 +46,12 @@ class Markdown(Escaped):
 
 class JsonText(Escaped):
     """A JSON document."""
+
+    __slots__ = ()
+
+
+class ShellText(Escaped):
+    """A POSIX shell command line whose words are quoted."""
 
     __slots__ = ()
 
@@ -217,15 +224,70 @@ def md_inline(text: str) -> Markdown:
     return Markdown(_MD_SPECIAL.sub(r"\\\1", " ".join(_printable(text).split())))
 
 
-def md_block(text: str) -> Markdown:
-    """Paragraphs of markdown showing `text` literally; its blank lines still separate paragraphs."""
-    normalized = text.replace("\r\n", "\n").replace("\r", "\n")
-    paragraphs = (md_inline(paragraph) for paragraph in re.split(r"\n\s*\n", normalized))
-    return Markdown("\n\n".join(
-        _MD_LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), paragraph, count=1)
-        for paragraph in paragraphs
-        if paragraph
-    ))
+def md_prose(text: str) -> Markdown:
+    """Spec prose as markdown, kept as written (links, emphasis, lists, line breaks, code blocks) except
+    what could inject HTML (`<` outside code), run a script from a link, or leave a code block open and so
+    swallow the rest of the file (an unclosed fence is closed)."""
+    lines = _printable_lines(text).split("\n")
+    kept: list[str] = []
+    fence: str | None = None  # the opening fence while inside a fenced code block
+    for line in lines:
+        if fence is not None:
+            kept.append(line)
+            marker = _FENCE.match(line)
+            if marker and marker.group(2)[0] == fence[0] and len(marker.group(2)) >= len(fence) \
+                    and not marker.group(3).strip():
+                fence = None
+            continue
+        marker = _FENCE.match(line)
+        if marker:
+            fence = marker.group(2)
+            # Only the info string is prose (a backtick fence's info string may not hold backticks).
+            kept.append(marker.group(1) + fence + _outside_code(marker.group(3)))
+            continue
+        kept.append(_LINK_DEFINITION.sub(r"\1\\[", _outside_code(line)))
+    if fence is not None:
+        kept.append(fence)
+    return Markdown("\n".join(kept).strip("\n"))
+
+
+def md_prose_inline(text: str) -> Markdown:
+    """Spec prose as markdown on one line, for a table cell: what `md_prose` keeps, except line breaks
+    (spaces) and `|`, which would end the cell (escaped even in code spans, as GFM tables require)."""
+    line = " ".join(_printable(text).split())
+    return Markdown(_outside_code(line).replace("|", "\\|"))
+
+
+_FENCE = re.compile(r"^( {0,3})(`{3,}|~{3,})(.*)$")
+_CODE_SPAN = re.compile(r"(`+)(?:[^`]|(?!\1)`+)*?\1(?!`)")
+# A link destination is kept when it is a web or mail address or has no scheme at all (relative, #anchor);
+# anything else (javascript:, data:, an entity that may decode to one) has its link syntax broken.
+_SAFE_DESTINATION = r"(?:https?://|mailto:|[^\s:&()<>\\]*+(?:[\s)]|$))"
+_UNSAFE_LINK = re.compile(r"\]\((?!\s*+(?:\\?<)?" + _SAFE_DESTINATION + ")", re.IGNORECASE)
+_LINK_DEFINITION = re.compile(r"^( {0,3})\[(?=[^\]]*\]:(?!\s*+(?:\\?<)?" + _SAFE_DESTINATION + "))",
+                              re.IGNORECASE)
+
+
+def _printable_lines(text: str) -> str:
+    """`_printable`, but line breaks (any convention) kept as `\\n` and tabs kept."""
+    normalized = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n\n")
+    return "\n".join(_printable(line.replace("\t", "    ")) for line in normalized.split("\n"))
+
+
+def _outside_code(text: str) -> str:
+    """`text` with `<` escaped (no raw HTML, no autolink) and script links broken, outside code spans."""
+    parts: list[str] = []
+    position = 0
+    for span in _CODE_SPAN.finditer(text):
+        parts.append(_neutralize(text[position:span.start()]))
+        parts.append(span.group(0))
+        position = span.end()
+    parts.append(_neutralize(text[position:]))
+    return "".join(parts)
+
+
+def _neutralize(text: str) -> str:
+    return _UNSAFE_LINK.sub(r"]\\(", text.replace("<", "\\<"))
 
 
 def md_code(text: str, *, in_table: bool = False) -> Markdown:
@@ -246,6 +308,15 @@ def md_json(value: object) -> Markdown:
     if "```" in text:
         raise ValueError("JSON for a code block contains a fence")
     return Markdown(text)
+
+
+def sh_words(words: Sequence[str]) -> ShellText:
+    """A command line for a fenced `sh` block: each word quoted for a POSIX shell (and none can close the
+    fence)."""
+    text = shlex.join(_printable(word) for word in words)
+    if "```" in text:
+        raise ValueError("a command line for a code block contains a fence")
+    return ShellText(text)
 
 
 def json_text(value: object) -> JsonText:

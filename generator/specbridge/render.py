@@ -25,6 +25,7 @@ from specbridge_runtime.contract import (
     runtime_requirement,
 )
 
+from .clients import client_context
 from .environment import EnvVar, rest_environment
 from .escape import (
     Escaped,
@@ -34,10 +35,10 @@ from .escape import (
     PySource,
     json_line,
     json_text,
-    md_block,
     md_code,
     md_inline,
-    md_json,
+    md_prose,
+    md_prose_inline,
     py_literal,
     toml_string,
 )
@@ -117,7 +118,8 @@ def render_package(connector: RestConnector, models: ModelsSource, schemas: Inpu
     files = {
         "pyproject.toml": pyproject(name, connector.spec.version, f"MCP server for {connector.spec.title or name}",
                                     [runtime_requirement(runtime_version), MODELS_REQUIREMENT]),
-        "README.md": _readme(connector, tools, generator_version=generator_version),
+        "README.md": _readme(connector, tools, environment, generator_version=generator_version,
+                             runtime_requirement=runtime_requirement(runtime_version)),
         f"{source_dir}/__init__.py": render_template("rest/__init__.py.jinja", {
             "runtime_version": py_literal(runtime_version), "distribution": py_literal(distribution),
         }),
@@ -282,13 +284,14 @@ def _hints(tool: RestTool) -> str:
     return ", ".join(label for key, label in names if flags[key])
 
 
-def _readme(connector: RestConnector, tools: Sequence[RestTool], *, generator_version: str) -> str:
+def _readme(connector: RestConnector, tools: Sequence[RestTool], environment: Sequence[EnvVar], *,
+            generator_version: str, runtime_requirement: str) -> str:
     spec = connector.spec
     command = f"{spec.name}-mcp"
     rows = [
         Markdown(f"| {md_code(tool.name, in_table=True)} | {tool.method} | {md_code(tool.path, in_table=True)} | "
                  f"{_hints(tool)} | "
-                 f"{md_inline(_summary(tool))} |")
+                 f"{md_prose_inline(_summary(tool))} |")
         for tool in tools
     ]
     skipped = [
@@ -296,12 +299,10 @@ def _readme(connector: RestConnector, tools: Sequence[RestTool], *, generator_ve
                  f"{md_inline(item.reason)} |")
         for item in connector.skipped
     ]
-    http_config = {"servers": {spec.name: {"type": "http", "url": "http://127.0.0.1:8000/mcp",
-                                          "headers": {"Authorization": "Bearer <SPECBRIDGE_SERVER_TOKEN>"}}}}
     limits = spec.limits
     return render_template("rest/README.md.jinja", {
         "title": md_inline(spec.title or spec.name),
-        "description": md_block(spec.description),
+        "description": md_prose(spec.description),
         "generator_version": md_inline(generator_version),
         "command": md_code(command),
         "command_text": Markdown(command),
@@ -315,9 +316,7 @@ def _readme(connector: RestConnector, tools: Sequence[RestTool], *, generator_ve
         "base_url": md_inline(spec.base_url),
         "base_url_variable": Markdown(base_url_variable(spec)),
         "auth": _auth_lines(connector, command),
-        "claude_config": md_json({"mcpServers": {spec.name: {"command": command, "args": ["serve"]}}}),
-        "vscode_config": md_json({"servers": {spec.name: {"type": "stdio", "command": command, "args": ["serve"]}}}),
-        "http_config": md_json(http_config),
+        **client_context(spec.name, environment, runtime_requirement),
         "limits": {"timeout": Markdown(f"{limits.timeout_s:g}"), "max_response_bytes": limits.max_response_bytes,
                    "concurrency": limits.concurrency, "rate": md_inline(limits.rate or "")},
         "env_prefix": Markdown(env_prefix(spec.name)),

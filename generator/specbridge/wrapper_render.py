@@ -12,8 +12,9 @@ from collections.abc import Mapping
 
 from specbridge_runtime.contract import RemoteUpstream, StdioUpstream, WrapperSpec, runtime_requirement
 
+from .clients import client_context
 from .environment import wrapper_environment
-from .escape import Identifier, Markdown, md_block, md_code, md_inline, md_json, py_literal
+from .escape import Identifier, Markdown, md_code, md_inline, md_prose, py_literal
 from .format import format_python
 from .ir import WrapperConnector
 from .options import DEFAULT_NAMESPACE
@@ -39,7 +40,8 @@ def render_wrapper_package(connector: WrapperConnector, *, generator_version: st
     return {
         "pyproject.toml": pyproject(name, connector.version, f"MCP server wrapping {connector.title or name}",
                                     [runtime_requirement(runtime_version), *connector.requirements]),
-        "README.md": _readme(connector, generator_version=generator_version),
+        "README.md": _readme(connector, generator_version=generator_version,
+                             runtime_requirement=runtime_requirement(runtime_version)),
         f"{source_dir}/__init__.py": render_template("rest/__init__.py.jinja", {
             "runtime_version": py_literal(runtime_version), "distribution": py_literal(distribution),
         }),
@@ -67,7 +69,7 @@ def _connector_module(connector: WrapperConnector) -> str:
     })
 
 
-def _readme(connector: WrapperConnector, *, generator_version: str) -> str:
+def _readme(connector: WrapperConnector, *, generator_version: str, runtime_requirement: str) -> str:
     name = connector.name
     command = f"{name}-mcp"
     upstream = connector.upstream
@@ -80,7 +82,7 @@ def _readme(connector: WrapperConnector, *, generator_version: str) -> str:
               else Markdown("a custom MCP connector definition"))
     return render_template("wrapper/README.md.jinja", {
         "title": md_inline(connector.title or name),
-        "description": md_block(connector.description),
+        "description": md_prose(connector.description),
         "generator_version": md_inline(generator_version),
         "origin": origin,
         "reaches": reaches,
@@ -88,9 +90,7 @@ def _readme(connector: WrapperConnector, *, generator_version: str) -> str:
         "command_text": Markdown(command),
         "notes": [md_inline(note) for note in connector.notes],
         "secrets": _secret_lines(upstream, command, name),
-        "claude_config": md_json({"mcpServers": {name: {"command": command, "args": ["serve"]}}}),
-        "vscode_config": md_json({"servers": {name: {"type": "stdio", "command": command, "args": ["serve"]}}}),
-        "http_config": md_json({"servers": {name: {"type": "http", "url": "http://127.0.0.1:8000/mcp"}}}),
+        **client_context(name, wrapper_environment(connector), runtime_requirement),
     })
 
 

@@ -11,11 +11,13 @@ import pytest
 from specbridge.escape import (
     Identifier,
     is_identifier,
-    md_block,
     md_code,
     md_inline,
     md_json,
+    md_prose,
+    md_prose_inline,
     py_literal,
+    sh_words,
     to_class_name,
     to_identifier,
     toml_string,
@@ -138,10 +140,38 @@ def test_markdown_inline_text_cannot_open_html_links_code_or_table_cells() -> No
     assert "\n" not in text
 
 
-def test_markdown_blocks_keep_paragraphs_and_neutralize_block_starts() -> None:
-    text = md_block("- not a list\n\n1. not ordered\n\n> not a quote\n\n# not a heading\n\nplain text")
-    assert text.split("\n\n") == ["\\- not a list", "1\\. not ordered", "\\> not a quote", "\\# not a heading",
-                                  "plain text"]
+def test_spec_markdown_stays_markdown_with_its_lists_and_line_breaks() -> None:
+    text = "See [https://swagger.io](https://swagger.io) for *more* - a great approach!\n\n- one\n- two\n1. first\n" \
+           "line one\nline two"
+    assert md_prose(text) == text
+
+
+def test_spec_markdown_cannot_inject_html_or_script_links() -> None:
+    text = md_prose('<img src=x onerror=alert(1)> <script>x</script> [a](javascript:alert(1)) [b]( JaVaScript:x)'
+                    ' [c](&#106;avascript:x) [d](<data:text/html,x>) `<kept in code>`\n[e]: javascript:x\n'
+                    "[ok](https://example.com/a?b=1&c=2) [rel](./page.md) [anchor](#x)")
+    assert "<img" not in text.replace("\\<img", "") and "<script" not in text.replace("\\<script", "")
+    for unsafe in ("[a]\\(javascript", "[b]\\( JaVaScript", "[c]\\(&#106;", "[d]\\(\\<data", "\\[e]: javascript"):
+        assert unsafe in text
+    for kept in ("`<kept in code>`", "[ok](https://example.com/a?b=1&c=2)", "[rel](./page.md)", "[anchor](#x)"):
+        assert kept in text
+
+
+def test_an_unclosed_code_fence_is_closed_and_a_closed_one_kept() -> None:
+    assert md_prose("text\n```json\n{\"a\": \"<b>\"}\n```\nafter <i>") == \
+        'text\n```json\n{"a": "<b>"}\n```\nafter \\<i>'
+    assert md_prose("text\n~~~~\nnever closed\n~~~").endswith("~~~\n~~~~")
+
+
+def test_markdown_in_a_table_cell_is_one_line_that_cannot_end_the_cell() -> None:
+    text = md_prose_inline("a | b `x|y` <b>bold</b>\nnext [link](https://x.io)")
+    assert text == "a \\| b `x\\|y` \\<b>bold\\</b> next [link](https://x.io)"
+
+
+def test_shell_words_are_quoted_and_cannot_close_a_fence() -> None:
+    assert sh_words(["claude", "--env", "A=<A> $(rm -rf ~)"]) == "claude --env 'A=<A> $(rm -rf ~)'"
+    with pytest.raises(ValueError):
+        sh_words(["a```"])
 
 
 def test_code_spans_cannot_be_closed_early() -> None:

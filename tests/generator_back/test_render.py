@@ -74,7 +74,7 @@ def called_names(source: str) -> set[str]:
 
 def test_the_package_has_the_agreed_layout(files: dict[str, str]) -> None:
     assert sorted(files) == [
-        "README.md", "pyproject.toml", LOCK, "src/demo_mcp/__init__.py", "src/demo_mcp/__main__.py",
+        "README.md", "pyproject.toml", "server.json", LOCK, "src/demo_mcp/__init__.py", "src/demo_mcp/__main__.py",
         "src/demo_mcp/connector.py", "src/demo_mcp/models.py", "src/demo_mcp/py.typed", "src/demo_mcp/tools.json",
         "src/demo_mcp/tools.py", "tests/test_contract.py",
     ]
@@ -117,10 +117,10 @@ def test_pyproject_is_valid_toml_with_the_agreed_entries(files: dict[str, str]) 
     assert "\n" not in project["description"]
 
 
-def test_readme_shows_spec_text_without_markup(files: dict[str, str]) -> None:
+def test_readme_keeps_spec_markdown_but_no_html_and_no_split_cell(files: dict[str, str]) -> None:
     readme = files["README.md"]
     outside_code = re.sub(r"(`+).*?\1", "", readme)
-    assert "<script>" not in outside_code and "\\<script\\>" in outside_code
+    assert "\\<script>" in outside_code and not re.search(r"(?<!\\)<script", outside_code)
     title = readme.splitlines()[0]
     assert title.startswith("# ") and "\\`" in title and "\\|" in title
     table = [line for line in readme.splitlines() if line.startswith("| `demo_")]
