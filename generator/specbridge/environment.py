@@ -12,10 +12,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from specbridge_runtime._descriptors import AuthScheme, ConnectorSpec, RemoteUpstream, StdioUpstream
-from specbridge_runtime._request import base_url_variable
-from specbridge_runtime._secrets import ENC_PREFIX, ENV_PREFIX, VAULT_PREFIX, fallback_env_name
-from specbridge_runtime._vault import MASTER_KEY_ENV
+from specbridge_runtime.contract import (
+    ENC_PREFIX,
+    ENV_PREFIX,
+    MASTER_KEY_ENV,
+    VAULT_PREFIX,
+    AuthScheme,
+    ConnectorSpec,
+    RemoteUpstream,
+    StdioUpstream,
+    base_url_variable,
+    fallback_env_name,
+)
 
 from .ir import WrapperConnector
 

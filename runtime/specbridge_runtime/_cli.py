@@ -13,7 +13,8 @@ import logging
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from typing import NoReturn
+from importlib import metadata
+from typing import Any, NoReturn
 
 from ._commands._context import CliContext, Command, ProviderFactory
 from ._commands.check import CheckCommand
@@ -23,6 +24,7 @@ from ._commands.serve import ServeCommand
 from ._commands.tools import ToolsCommand
 from ._commands.usage import UsageCommand
 from ._core.errors import SpecbridgeError
+from ._core.version import __version__
 from ._providers.package import RestPackage
 from ._providers.wrapper import WrapperPackage
 
@@ -54,8 +56,31 @@ def configure_logging(environ: Mapping[str, str]) -> None:
                                text)
 
 
+def version_line(distribution: str) -> str:
+    """What `--version` prints: the command's distribution version and the runtime's."""
+    try:
+        own = metadata.version(distribution)
+    except metadata.PackageNotFoundError:  # run from a folder, not installed
+        own = "(not installed)"
+    return f"{distribution} {own} (specbridge-runtime {__version__})"
+
+
+class _VersionAction(argparse.Action):
+    """`--version`, looked up only when asked (the metadata scan is not paid by every start)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **_: Any) -> None:
+        super().__init__(option_strings, dest=dest, default=argparse.SUPPRESS, nargs=0,
+                         help="show the versions and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        print(version_line(parser.prog))
+        parser.exit()
+
+
 def build_parser(prog: str, description: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser.add_argument("--version", action=_VersionAction)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for command in COMMANDS:
         command.configure(subparsers.add_parser(command.name, help=command.help, description=command.help))

@@ -12,6 +12,7 @@ from ._assembly.gateway import DefinitionReader, gateway_environ, gateway_provid
 from ._cli import main as cli_main
 from ._core.errors import ConfigurationError
 from ._core.seams import ToolProvider
+from ._core.version import __version__
 from ._providers.gateway import read_config
 
 
@@ -19,9 +20,12 @@ def gateway_main(argv: Sequence[str] | None = None, *, read_definition: Definiti
                  prog: str = "specbridge-gateway") -> int:
     """Run a gateway's command; the exit code. `read_definition` lets it serve wrapper definition files."""
     arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["--version"]:
+        print(f"{prog} {__version__}")
+        return 0
     if not arguments or arguments[0].startswith("-"):
         print(f"usage: {prog} GATEWAY.yaml [--transport stdio|http|sse] [--host HOST] [--port PORT] "
-              "| GATEWAY.yaml COMMAND ...", file=sys.stderr)
+              "| GATEWAY.yaml COMMAND ... | --version", file=sys.stderr)
         return 0 if arguments[:1] in (["-h"], ["--help"]) else 2
     path = Path(arguments[0])
     rest = arguments[1:]

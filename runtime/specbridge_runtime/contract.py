@@ -55,7 +55,7 @@ from ._core.version import __version__, require_runtime
 from ._gateway_cli import gateway_main
 from ._mechanisms.search import OperationText, SearchIndex, build_index
 from ._mechanisms.secrets import check_name, seal_reference
-from ._mechanisms.vault import Vault, key_id
+from ._mechanisms.vault import MASTER_KEY_ENV, Vault, key_id
 
 DESCRIPTOR_CLASSES: frozenset[type] = frozenset(
     cls for cls in (AuthScheme, Body, ConnectorSpec, Limits, OAuthFlow, Operation, OperationLimits, Param,
@@ -86,6 +86,7 @@ __all__ = [
     "ENC_PREFIX",
     "ENV_PREFIX",
     "IDEMPOTENT_METHODS",
+    "MASTER_KEY_ENV",
     "NAME_PATTERN",
     "TOOL_NAME_MAX",
     "VAULT_PREFIX",

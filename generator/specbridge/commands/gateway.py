@@ -7,7 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-
 from specbridge_runtime import ConfigurationError
 from specbridge_runtime.contract import WrapperSpec, gateway_main
 
