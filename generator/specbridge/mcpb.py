@@ -38,6 +38,7 @@ _PLATFORMS = {"linux": "linux", "darwin": "darwin", "win32": "win32"}
 _MIN_PYTHON = (3, 11)
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed, so the same inputs give the same bundle
 _PIP_EXCERPT = 1500
+STATE_VARIABLE = "SPECBRIDGE_HOME"
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,14 +151,17 @@ def bundle_manifest(package: _Package, *, author: str, compiled: bool) -> dict[s
     entry = next((p for p in server.packages if p.registry_type == "pypi"), None)
     variables = entry.environment_variables if entry is not None else ()
     user_config: dict[str, Any] = {}
-    env = {"PYTHONPATH": f"${{__dirname}}/{LIB}"}
+    # State (vault, audit) in the user's home as everywhere else, said explicitly since clients differ in
+    # what environment they pass on.
+    env = {"PYTHONPATH": f"${{__dirname}}/{LIB}", STATE_VARIABLE: "${HOME}/.specbridge"}
     for variable in variables:
         key = re.sub(r"[^a-z0-9_]", "_", variable.name.lower())
         option: dict[str, Any] = {"type": "string", "title": variable.name,
                                   "description": variable.description or variable.name,
                                   "required": variable.is_required, "sensitive": variable.is_secret}
-        if variable.default is not None:
-            option["default"] = variable.default
+        if variable.default is not None or not variable.is_required:
+            # An optional value left empty must reach the server empty (read as unset), not as `${...}`.
+            option["default"] = variable.default or ""
         user_config[key] = option
         env[variable.name] = f"${{user_config.{key}}}"
     major, minor = sys.version_info[:2]
