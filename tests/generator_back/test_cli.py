@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -202,3 +203,36 @@ def test_hostile_names_stay_inside_out_and_make_identifiers(project: Path, name:
     assert all(path.startswith(("out/pkg/", "specs/")) for path in everything)
     (package,) = (project / "out" / "pkg" / "src").iterdir()
     assert package.name.isidentifier() and package.name.isascii() and package.name.endswith("_mcp")
+
+
+def test_a_usage_error_shows_the_usage_of_the_subcommand_it_was_made_in(project: Path,
+                                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("gen", "--bogus") == 2
+    err = capsys.readouterr().err
+    assert "Usage: specbridge gen [OPTIONS] [SOURCE]" in err and "No such option '--bogus'" in err
+    assert run("registry", "search") == 2
+    assert "Usage: specbridge registry search [OPTIONS] TEXT" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["--version"], ["gen", "--version"], ["registry", "show", "--version"],
+                                  ["bundle", "--version"]])
+def test_every_command_says_its_version(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    from specbridge import __version__
+
+    assert run(*argv) == 0
+    assert capsys.readouterr().out == f"specbridge {__version__}\n"
+
+
+def test_the_completion_script_completes_subcommands_and_options() -> None:
+    done = subprocess.run([str(Path(sys.executable).parent / "specbridge"), "completion", "bash"],
+                          capture_output=True, text=True, check=True, timeout=60)
+    assert "_SPECBRIDGE_COMPLETE=bash_complete" in done.stdout and "complete " in done.stdout
+    # What the script asks the command for when the user presses tab after `specbridge g`:
+    env = {**os.environ, "_SPECBRIDGE_COMPLETE": "bash_complete", "COMP_WORDS": "specbridge g", "COMP_CWORD": "1"}
+    completed = subprocess.run([str(Path(sys.executable).parent / "specbridge")], env=env, capture_output=True,
+                               text=True, check=False, timeout=60)
+    assert set(completed.stdout.split()) >= {"plain,gen", "plain,gateway"}
+    env.update(COMP_WORDS="specbridge gen --reg", COMP_CWORD="2")
+    completed = subprocess.run([str(Path(sys.executable).parent / "specbridge")], env=env, capture_output=True,
+                               text=True, check=False, timeout=60)
+    assert "plain,--registry-namespace" in completed.stdout.split()

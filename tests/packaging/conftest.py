@@ -8,16 +8,15 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import venv
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 
-from tests.support import REPO
+from tests.support import REPO, http_server
 
 BIN = Path(sys.executable).parent
 
@@ -109,12 +108,5 @@ def orders_api() -> Iterator[Upstream]:
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield Upstream(f"http://127.0.0.1:{server.server_address[1]}", seen)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    with http_server(Handler) as url:
+        yield Upstream(url, seen)
