@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .environment import EnvVar
-from .escape import Escaped, Markdown, md_json, sh_words
+from .escape import Escaped, Markdown, md_code, md_json, sh_words
 
 ABSOLUTE_PREFIX = "/ABSOLUTE/PATH/TO/"
 HTTP_URL = "http://127.0.0.1:8000/mcp"
@@ -43,7 +43,7 @@ def client_context(name: str, environment: Sequence[EnvVar], runtime_requirement
         "distribution": Markdown(distribution),
         "runtime_requirement": Markdown(runtime_requirement),
         "absolute_command": Markdown(absolute),
-        "variables": [Markdown(f"`{variable.name}`") for variable in shown],
+        "variables": [md_code(variable.name) for variable in shown],
         "claude_desktop_config": md_json({"mcpServers": {name: {"command": absolute, "args": [], "env": env}}}),
         "cursor_config": md_json({"mcpServers": {name: {"command": "uvx", "args": uvx_args, "env": env}}}),
         "vscode_config": md_json({"inputs": inputs, "servers": {name: vscode_server}} if inputs
