@@ -2,7 +2,7 @@
 command is one module and one line in `COMMANDS`).
 
 Exit codes: 0 done, 1 nothing usable was generated (or --strict found warnings, or --check found drift),
-2 usage error (the subcommand's usage and the problem), 3 internal error. An internal error is a bug: one
+2 usage error (the subcommand's help and the problem), 3 internal error. An internal error is a bug: one
 line, with a hint to report it; the traceback only with `SPECBRIDGE_DEBUG=1`.
 
 Shell completion comes from click: `specbridge completion bash|zsh|fish` prints the script to source.
@@ -57,9 +57,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except click.exceptions.NoArgsIsHelpError as error:  # `specbridge` alone: the help, on stderr
         click.echo(error.ctx.get_help() if error.ctx else str(error), err=True)
         return EXIT_USAGE
-    except click.ClickException as error:  # a usage error: the subcommand's usage line and the problem
+    except click.UsageError as error:  # the help of the subcommand it was made in, then the problem
+        if error.ctx is not None:
+            click.echo(error.ctx.get_help() + "\n", err=True)
+        click.echo(f"Error: {error.format_message()}", err=True)
+        return EXIT_USAGE
+    except click.ClickException as error:
         error.show()
-        return EXIT_USAGE if isinstance(error, click.UsageError) else error.exit_code
+        return error.exit_code
     except click.exceptions.Exit as exit_:  # --help, --version
         return exit_.exit_code
     except (KeyboardInterrupt, click.Abort):

@@ -205,11 +205,12 @@ def test_hostile_names_stay_inside_out_and_make_identifiers(project: Path, name:
     assert package.name.isidentifier() and package.name.isascii() and package.name.endswith("_mcp")
 
 
-def test_a_usage_error_shows_the_usage_of_the_subcommand_it_was_made_in(project: Path,
+def test_a_usage_error_shows_the_help_of_the_subcommand_it_was_made_in(project: Path,
                                                                         capsys: pytest.CaptureFixture[str]) -> None:
     assert run("gen", "--bogus") == 2
     err = capsys.readouterr().err
     assert "Usage: specbridge gen [OPTIONS] [SOURCE]" in err and "No such option '--bogus'" in err
+    assert "--registry-namespace NAMESPACE" in err and "Usage: specbridge [OPTIONS] COMMAND" not in err
     assert run("registry", "search") == 2
     assert "Usage: specbridge registry search [OPTIONS] TEXT" in capsys.readouterr().err
 
