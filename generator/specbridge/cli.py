@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import click
 
 from . import __version__
-from .commands import EXIT_INTERNAL, EXIT_OK, EXIT_USAGE
+from .commands import EXIT_FAILED, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE
 from .commands.bundle import bundle_command
 from .commands.completion import completion_command
 from .commands.encrypt import encrypt_command
@@ -69,6 +69,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exit_.exit_code
     except (KeyboardInterrupt, click.Abort):
         return 130
+    except BrokenPipeError:  # the reader left (`specbridge inspect --json | head`): not an error of ours
+        # Python would complain again while flushing stdout at exit: point it at /dev/null first.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return EXIT_FAILED
     except Exception as error:  # a bug: say so in one line, never a traceback unless asked
         if os.environ.get(DEBUG_ENV) == "1":
             traceback.print_exc()

@@ -13,6 +13,7 @@ NOT_UTF8 = "SB103"
 SYNTAX = "SB104"
 TOO_COMPLEX = "SB105"
 NOT_A_MAPPING = "SB106"
+HTML_PAGE = "SB107"
 REF_REFUSED = "SB110"
 REF_UNRESOLVED = "SB111"
 REF_CYCLE = "SB112"
@@ -91,6 +92,7 @@ CODES: dict[str, str] = {
     SYNTAX: "the input is not valid JSON or YAML",
     TOO_COMPLEX: "the input nests too deeply or expands too far (YAML aliases)",
     NOT_A_MAPPING: "the document is not a JSON object / YAML mapping",
+    HTML_PAGE: "the file or URL is an HTML page (a login or documentation page?), not a spec",
     REF_REFUSED: "an external $ref leaves the spec's folder or origin and was not followed",
     REF_UNRESOLVED: "a $ref points at nothing",
     REF_CYCLE: "a $ref outside schemas refers to itself",

@@ -261,6 +261,17 @@ class ParameterConfig(_Model):
     explode: bool | None = None
 
 
+OperationAuthConfig = Annotated[
+    Literal["spec", "none"] | list[SchemeName],
+    Field(description=(
+        "Which auth this operation sends. Default: what the spec requires, and the definition's `auth` where "
+        'the spec requires nothing (`security: []`) or names schemes that do not exist. "spec": exactly what '
+        'the spec requires, even nothing; "none": no credentials; a list of auth names: those, together')),
+]
+# What the normalizer reads from an operation entry's `auth` (a list becomes a tuple; None: not given).
+OperationAuth = Literal["spec", "none"] | tuple[str, ...] | None
+
+
 class OperationConfig(_Model):
     """A hand-written operation, or (named like an imported one, without method and path) a patch of it."""
 
@@ -276,6 +287,11 @@ class OperationConfig(_Model):
     response_schema: JsonSchemaObject | None = Field(default=None, description="JSON Schema of the JSON response")
     idempotent: bool | None = Field(default=None, description="True: safe to retry even though the method is not")
     deprecated: bool = False
+    auth: OperationAuthConfig | None = None
+
+    @property
+    def auth_override(self) -> OperationAuth:
+        return tuple(self.auth) if isinstance(self.auth, list) else self.auth
 
 
 class RestDefinition(_Model):

@@ -51,6 +51,8 @@ class RestTool:
     deprecated: bool = False
     location: str = ""  # JSON pointer of the operation in its source
     listed: bool = True  # in tools/list; with `tools: dynamic`, only those `include` names (else: call_operation)
+    query: tuple[tuple[str, str], ...] = ()  # sent with every call (see `Operation.query`)
+    accept: str = ""  # the Accept header (see `Operation.accept`)
 
     @property
     def read_only(self) -> bool:
@@ -81,6 +83,8 @@ class RestConnector:
     skipped: tuple[SkippedOperation, ...] = ()
     sources: tuple[str, ...] = ()  # files or URLs read, for the manifest
     tools_mode: Literal["direct", "dynamic"] = "direct"  # dynamic: search, describe and call tools
+    # Bearer schemes that are OAuth2 schemes the runtime cannot run a flow for: the user brings the token.
+    token_schemes: tuple[str, ...] = ()
 
     @property
     def listed_tools(self) -> tuple[RestTool, ...]:

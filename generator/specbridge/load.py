@@ -150,6 +150,11 @@ def _origin(url: str) -> str | None:
     return f"{parts.scheme.lower()}://{(parts.hostname or '').lower()}:{port}"
 
 
+# An HTML document's first tag, after an optional byte order mark, blank space and comments.
+_HTML_START = re.compile(rb"^(?:\xef\xbb\xbf)?\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)[\s>]",
+                         re.IGNORECASE | re.DOTALL)
+
+
 class _Reader:
     """Reads and parses each location once; records what it read and what went wrong."""
 
@@ -182,6 +187,11 @@ class _Reader:
             return None
         raw, final = self._read_url(location, root) if is_url(location) else (self._read_file(location), location)
         if raw is None:
+            return None
+        if _HTML_START.match(raw[:512]):
+            moved = f" (redirected from {location})" if final != location else ""
+            self.report(codes.HTML_PAGE, f"this is an HTML page{moved}, not an OpenAPI document or definition: a "
+                        "login or documentation page? Give the URL of the spec's JSON or YAML itself", final)
             return None
         if root:
             self.root_location = final

@@ -12,7 +12,6 @@ import unicodedata
 
 # Shared with the runtime, whose wrappers name upstream tools at run time by the same rule.
 from specbridge_runtime.contract import TOOL_NAME_MAX as TOOL_NAME_MAX
-from specbridge_runtime.contract import disambiguate as disambiguate
 from specbridge_runtime.contract import fit as fit
 from specbridge_runtime.contract import short_hash as short_hash
 
@@ -64,8 +63,95 @@ def operation_slug(operation_id: str, method: str, path: str) -> str:
     return f"{method.lower()}_{words}" if words else f"{method.lower()}_root"
 
 
+def framework_free(operation_id: str, method: str, path: str) -> str:
+    """`operation_id` without the suffix FastAPI appends to a function name to make it unique
+    (`read_flow_flows__id__get` for `GET /flows/{id}` -> `read_flow`): only when the suffix matches exactly."""
+    suffix = f"{_NOT_PYTHON_WORD.sub('_', path)}_{method.lower()}"
+    if operation_id.endswith(suffix) and len(operation_id) > len(suffix):
+        return operation_id[: -len(suffix)]
+    return operation_id
+
+
 def tool_name(connector: str, slug: str) -> str:
-    return fit(f"{connector}_{slug}")
+    return shorten(f"{connector}_{slug}", keep=len(connector) + 1)
+
+
+def path_words(path: str) -> list[str]:
+    """The words of `path`'s literal segments (`/apis/apps/v1/{name}` -> `apis`, `apps`, `v1`)."""
+    segments = [segment for segment in path.split("/") if segment and "{" not in segment]
+    return [word for word in snake_case("_".join(segments)).split("_") if word]
+
+
+def distinguishing_words(paths: list[str]) -> list[list[str]]:
+    """For operations that share an operationId (Kubernetes repeats them per API version), the words of
+    each path that not all of them have (`/apis/autoscaling/v1/...`, `/apis/autoscaling/v2/...` -> `v1`, `v2`)."""
+    words = [path_words(path) for path in paths]
+    common = set.intersection(*(set(item) for item in words)) if words else set()
+    return [[word for word in item if word not in common] for item in words]
+
+
+def shorten(name: str, limit: int = TOOL_NAME_MAX, *, keep: int = 0) -> str:
+    """`name` within `limit` characters, its first `keep` characters (the connector's prefix) unchanged, and
+    still readable: repeated and filler words go first, then long words are abbreviated, then words from the
+    middle; only a name of one or two long words is cut at a word boundary and given a hash of the whole name.
+    Two names shortened alike are told apart by `NameAllocator`."""
+    if len(name) <= limit:
+        return name
+    head, words = name[:keep], [word for word in name[keep:].split("_") if word]
+    seen = set(head.split("_"))
+    for step in (_without_repeats, _without_fillers, _abbreviated):
+        words = step(words, seen)
+        candidate = head + "_".join(words)
+        if len(candidate) <= limit:
+            return candidate
+    # The first words (the verb, the resource) and the last (what sets it apart) say most: drop the middle.
+    while len(words) > 2 and len(candidate) > limit:
+        del words[len(words) // 2]
+        candidate = head + "_".join(words)
+    if len(candidate) <= limit:
+        return candidate
+    return with_hash(candidate, short_hash(name), limit, keep=keep)
+
+
+def with_hash(name: str, suffix: str, limit: int = TOOL_NAME_MAX, *, keep: int = 0) -> str:
+    """`name` cut at a word boundary (never inside its first `keep` characters) to leave room for `_<suffix>`."""
+    room = limit - len(suffix) - 1
+    cut = name[:room]
+    if len(name) > room and name[room] != "_" and cut.rfind("_") > keep:
+        cut = cut[: cut.rfind("_")]  # a whole word, not `…_cr`
+    cut = cut.rstrip("_-")
+    return f"{cut}_{suffix}" if cut else suffix
+
+
+_NOT_PYTHON_WORD = re.compile(r"\W")
+_FILLERS = frozenset({"a", "an", "the", "for", "of", "by", "and", "to", "in", "on", "with", "from", "or", "at"})
+_ABBREVIATIONS = {
+    "administrator": "admin", "application": "app", "applications": "apps", "authenticated": "auth",
+    "authentication": "auth", "authorization": "authz", "configuration": "config", "configurations": "configs",
+    "deployment": "deploy", "deployments": "deploys", "description": "desc", "environment": "env",
+    "environments": "envs", "identifier": "id", "information": "info", "installation": "install",
+    "installations": "installs", "organization": "org", "organizations": "orgs", "permission": "perm",
+    "permissions": "perms", "repository": "repo", "repositories": "repos", "specification": "spec",
+    "subscription": "sub", "subscriptions": "subs", "transaction": "txn", "transactions": "txns",
+}
+
+
+def _without_repeats(words: list[str], seen: set[str]) -> list[str]:
+    kept: list[str] = []
+    seen = set(seen)
+    for word in words:
+        if word not in seen:
+            kept.append(word)
+        seen.add(word)
+    return kept or words[:1]
+
+
+def _without_fillers(words: list[str], seen: set[str]) -> list[str]:
+    return [word for word in words if word not in _FILLERS] or words[:1]
+
+
+def _abbreviated(words: list[str], seen: set[str]) -> list[str]:
+    return [_ABBREVIATIONS.get(word, word) for word in words]
 
 
 def argument_name(wire_name: str) -> str:
@@ -88,8 +174,11 @@ class NameAllocator:
         return name in self._taken
 
     def claim_with_hash(self, name: str, salt: str) -> str:
-        """`name`, or when taken a hashed variant salted with what tells this claimant apart."""
-        return self.claim(name if name not in self._taken else disambiguate(name, salt, self._limit))
+        """`name`, or when taken a variant ending in a hash salted with what tells this claimant apart (cut at
+        a word boundary)."""
+        if name in self._taken:
+            name = with_hash(name, short_hash(f"{name}\0{salt}"), self._limit)
+        return self.claim(name)
 
     def claim(self, name: str, prefix: str = "") -> str:
         candidates = [name]

@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 from specbridge_runtime import __version__ as runtime_version
-from specbridge_runtime.contract import runtime_requirement
+from specbridge_runtime.contract import ConnectorSpec, Operation, effective_security, runtime_requirement
 
 from . import __version__ as generator_version
 from . import codes
@@ -34,6 +34,7 @@ from .models import emit_models
 from .normalize import normalize_rest
 from .options import DEFAULT_NAMESPACE, GenOptions
 from .overlay import apply_overlay
+from .progress import SILENT, Progress
 from .project import Job, find_project, read_project
 from .render import render_package
 from .schemas import input_schemas
@@ -66,6 +67,13 @@ class InspectedConnector:
     name: str
     tools: tuple[RestTool, ...]
     skipped: tuple[SkippedOperation, ...]
+    spec: ConnectorSpec | None = None  # None for a wrapper
+
+    def auth_of(self, tool: RestTool) -> tuple[tuple[str, ...], ...]:
+        """The security alternatives `tool` sends, as the runtime picks them (an empty one: no credentials)."""
+        assert self.spec is not None
+        operation = Operation(tool.name, tool.method, tool.path, "", security=tool.security)
+        return effective_security(self.spec, operation)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,12 +92,14 @@ class _Built:
     diagnostics: tuple[Diagnostic, ...]
 
 
-def generate(source: str | None, options: GenOptions, *, cwd: Path, out: Path | None = None) -> GenerateResult:
+def generate(source: str | None, options: GenOptions, *, cwd: Path, out: Path | None = None,
+             progress: Progress = SILENT) -> GenerateResult:
     """The packages for `source` (relative to `cwd`, or a URL) rendered in memory, or with `source` None those
     of every connector of the project file (`specbridge.yaml`) found from `cwd`.
-    `out`: the output folder (default `generated/<name>`; with `split_by`, the folder of the packages)."""
+    `out`: the output folder (default `generated/<name>`; with `split_by`, the folder of the packages).
+    `progress` hears of each stage done, with counts."""
     if source is not None:
-        return _generate_job(Job(source, options, out), cwd)
+        return _generate_job(Job(source, options, out), cwd, progress)
     project_file = find_project(cwd)
     if project_file is None:
         message = "no SOURCE given and no specbridge.yaml found here or above"
@@ -99,20 +109,25 @@ def generate(source: str | None, options: GenOptions, *, cwd: Path, out: Path | 
     diagnostics = list(project.diagnostics)
     for job in project.jobs:
         job_options = dataclasses.replace(job.options, strict=options.strict, deep=options.deep)
-        result = _generate_job(Job(job.source, job_options, job.out), project.root)
+        result = _generate_job(Job(job.source, job_options, job.out), project.root, progress)
         packages += result.packages
         diagnostics += result.diagnostics
     return GenerateResult(tuple(packages), tuple(diagnostics))
 
 
-def inspect(source: str, options: GenOptions, *, cwd: Path) -> InspectResult:
+def inspect(source: str, options: GenOptions, *, cwd: Path, progress: Progress = SILENT) -> InspectResult:
     """What `generate` would make of `source`, without rendering: tools, skipped operations, diagnostics
     (the models' included)."""
-    built = _build(source, options, cwd)
+    built = _build(source, options, cwd, progress)
     diagnostics = list(built.diagnostics)
+    classes = 0
     for connector in built.connectors:
-        diagnostics += emit_models(connector).diagnostics
-    connectors = [InspectedConnector(c.spec.name, c.tools, c.skipped) for c in built.connectors]
+        emitted = emit_models(connector)
+        diagnostics += emitted.diagnostics
+        classes += len(emitted.input_models)
+    if built.connectors:
+        progress.stage("models", f"{classes} input models")
+    connectors = [InspectedConnector(c.spec.name, c.tools, c.skipped, c.spec) for c in built.connectors]
     connectors += [InspectedConnector(wrapper.name, (), ()) for wrapper in built.wrappers]
     return InspectResult(tuple(connectors), tuple(diagnostics))
 
@@ -121,11 +136,11 @@ def failed_strict(diagnostics: Iterable[Diagnostic]) -> bool:
     return any(d.level is not Level.INFO for d in diagnostics)
 
 
-def _generate_job(job: Job, cwd: Path) -> GenerateResult:
-    built = _build(job.source, job.options, cwd)
+def _generate_job(job: Job, cwd: Path, progress: Progress) -> GenerateResult:
+    built = _build(job.source, job.options, cwd, progress)
     diagnostics = list(built.diagnostics)
     outs = _outs(built.connectors, job, cwd)
-    rest, found = rest_packages(built.connectors, outs, built.digests, cwd,
+    rest, found = rest_packages(built.connectors, outs, built.digests, cwd, progress,
                                 registry_namespace=job.options.registry_namespace)
     diagnostics += found
     packages = (*rest, *(_wrapper_package(wrapper, job, built.digests, cwd) for wrapper in built.wrappers))
@@ -143,14 +158,15 @@ def _generate_job(job: Job, cwd: Path) -> GenerateResult:
 # --- load, validate, normalize ---------------------------------------------------------------------------
 
 
-def _build(source: str, options: GenOptions, cwd: Path) -> _Built:
+def _build(source: str, options: GenOptions, cwd: Path, progress: Progress) -> _Built:
     loaded = load_document(source, cwd=cwd)
+    progress.stage("load", f"{source}: {_files(len(loaded.digests))}")
     diagnostics = list(loaded.diagnostics)
     document = loaded.document
     if document is None:
         return _Built((), (), loaded.digests, tuple(diagnostics))
     if is_openapi_document(document):
-        return _rest(None, loaded, source, options, diagnostics, cwd=cwd)
+        return _rest(None, loaded, source, options, diagnostics, progress, cwd=cwd)
     if "type" not in document:
         diagnostics.append(Diagnostic(
             Level.ERROR, codes.SOURCE_UNKNOWN,
@@ -168,18 +184,23 @@ def _build(source: str, options: GenOptions, cwd: Path) -> _Built:
         wrappers = (wrapped.connector,) if wrapped.connector is not None else ()
         return _Built((), wrappers, loaded.digests, tuple(diagnostics))
     if definition.openapi is None:
-        return _rest(definition, None, source, options, diagnostics, cwd=cwd, digests=loaded.digests)
+        return _rest(definition, None, source, options, diagnostics, progress, cwd=cwd, digests=loaded.digests)
     spec_ref = _relative_to(definition.openapi, source)
     spec = load_document(spec_ref, cwd=cwd)
+    progress.stage("load", f"{spec_ref}: {_files(len(spec.digests))}")
     diagnostics += spec.diagnostics
     if spec.document is None:
         return _Built((), (), loaded.digests + spec.digests, tuple(diagnostics))
-    return _rest(definition, spec, spec_ref, options, diagnostics, cwd=cwd, digests=loaded.digests,
+    return _rest(definition, spec, spec_ref, options, diagnostics, progress, cwd=cwd, digests=loaded.digests,
                  definition_source=source)
 
 
+def _files(count: int) -> str:
+    return f"{count} file{'s' * (count != 1)} read"
+
+
 def _rest(definition: RestDefinition | None, spec: LoadedDocument | None, spec_source: str, options: GenOptions,
-          diagnostics: list[Diagnostic], *, cwd: Path, digests: tuple[tuple[str, str], ...] = (),
+          diagnostics: list[Diagnostic], progress: Progress, *, cwd: Path, digests: tuple[tuple[str, str], ...] = (),
           definition_source: str = "") -> _Built:
     document = spec.document if spec is not None else None
     all_digests = digests + (spec.digests if spec is not None else ())
@@ -189,12 +210,19 @@ def _rest(definition: RestDefinition | None, spec: LoadedDocument | None, spec_s
         diagnostics += overlaid
         if has_errors(overlaid):  # without the fixes asked for (an operation hidden, say), nothing is generated
             return _Built((), (), all_digests, tuple(diagnostics))
-        diagnostics += validate_openapi(document, spec_source)
+        found = validate_openapi(document, spec_source)
         if options.deep:
-            diagnostics += deep_validate(document, spec_source)
+            found += deep_validate(document, spec_source)
+        diagnostics += found
+        progress.stage("validate", f"{len(found)} finding{'s' * (len(found) != 1)}")
     normalized = normalize_rest(definition, document, spec_source, options,
                                 sources=[source for source, _digest in all_digests])
     diagnostics += normalized.diagnostics
+    tools = sum(len(connector.tools) for connector in normalized.connectors)
+    skipped = sum(len(connector.skipped) for connector in normalized.connectors)
+    count = len(normalized.connectors)
+    progress.stage("normalize", f"{tools} tools in {count} connector{'s' * (count != 1)}, {skipped} operations "
+                   "left out")
     return _Built(normalized.connectors, (), all_digests, tuple(diagnostics))
 
 
@@ -262,19 +290,30 @@ def _common_name(names: Sequence[str]) -> str:
 
 
 def rest_packages(connectors: Sequence[RestConnector], outs: Sequence[Path], digests: tuple[tuple[str, str], ...],
-                   cwd: Path, *, registry_namespace: str = DEFAULT_NAMESPACE,
+                   cwd: Path, progress: Progress = SILENT, *, registry_namespace: str = DEFAULT_NAMESPACE,
                    ) -> tuple[list[RenderedPackage], list[Diagnostic]]:
     """Models for every connector, their schemas, the rendered files, all formatted in two batches."""
     diagnostics: list[Diagnostic] = []
     models = [emit_models(connector) for connector in connectors]
     for emitted in models:
         diagnostics += emitted.diagnostics
+    total = sum(len(emitted.input_models) for emitted in models)
+    if models:
+        progress.stage("models", f"{total} input models in {len(models)} module{'s' * (len(models) != 1)}")
     formatted = format_python({f"{index}/{MODELS_FILE}": m.source for index, m in enumerate(models)})
     models = [dataclasses.replace(m, source=formatted[f"{index}/{MODELS_FILE}"]) for index, m in enumerate(models)]
     packages: list[RenderedPackage] = []
     rendered: list[tuple[int, RestConnector, dict[str, str]]] = []
+    done = 0
+
+    def one_more() -> None:
+        nonlocal done
+        done += 1
+        progress.step("schemas", done, total)
+
     for index, (connector, emitted) in enumerate(zip(connectors, models, strict=True)):
-        schemas = input_schemas(emitted, sample_order=_sample_order(connector.tools), source=_first(connector))
+        schemas = input_schemas(emitted, sample_order=_sample_order(connector.tools), source=_first(connector),
+                                on_schema=one_more)
         diagnostics += schemas.diagnostics
         kept = dataclasses.replace(connector, tools=tuple(t for t in connector.tools if t.name in schemas.schemas))
         if not kept.tools:
@@ -282,6 +321,8 @@ def rest_packages(connectors: Sequence[RestConnector], outs: Sequence[Path], dig
         files = render_package(kept, emitted, schemas, generator_version=generator_version,
                                runtime_version=runtime_version, registry_namespace=registry_namespace)
         rendered.append((index, kept, files))
+    if models:
+        progress.stage("schemas", f"{total} input schemas")
     python = {
         f"{index}/{name}": text
         for index, _connector, files in rendered
@@ -297,6 +338,8 @@ def rest_packages(connectors: Sequence[RestConnector], outs: Sequence[Path], dig
                                 runtime_requirement=runtime_requirement(runtime_version))
         packages.append(RenderedPackage(out, files, connector.spec.name, connector.tools, connector.skipped,
                                         connector.tools_mode))
+    if rendered:
+        progress.stage("render", f"{len(packages)} package{'s' * (len(packages) != 1)} rendered and formatted")
     return packages, diagnostics
 
 

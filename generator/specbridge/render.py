@@ -222,6 +222,7 @@ def operation(tool: RestTool, input_model: str) -> contract.Operation:
     return contract.Operation(
         tool=tool.name, method=tool.method, path=tool.path, input_model=input_model, params=tool.params,
         body=tool.body, security=tool.security, idempotent=tool.idempotent, wrap_output=tool.wrap_output,
+        query=tool.query, accept=tool.accept,
     )
 
 
@@ -329,7 +330,9 @@ def _auth_lines(connector: RestConnector, command: str) -> list[Markdown]:
     for scheme in connector.spec.auth:
         if scheme.type == "none":
             continue
-        label = Markdown(f"**{md_inline(scheme.name)}** ({scheme.type})")
+        kind = ("an OAuth2 access token you obtain from the provider yourself: this server cannot run the "
+                "scheme's flow" if scheme.name in connector.token_schemes else scheme.type)
+        label = Markdown(f"**{md_inline(scheme.name)}** ({kind})")
         if scheme.type == "oauth2":
             lines.append(Markdown(f"- {label}: sign in with {md_code(f'{command} login')}."))
         for role, reference in scheme.secrets:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import sys
 import types
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -31,9 +31,10 @@ class InputSchemas:
     sample: tuple[str, dict[str, Any]] | None = None
 
 
-def input_schemas(models: ModelsSource, *, sample_order: Sequence[str] = (), source: str = "") -> InputSchemas:
+def input_schemas(models: ModelsSource, *, sample_order: Sequence[str] = (), source: str = "",
+                  on_schema: Callable[[], None] | None = None) -> InputSchemas:
     """Each tool's inputSchema, from `models.source` executed in an isolated module; and the first tool of
-    `sample_order` that simple arguments satisfy."""
+    `sample_order` that simple arguments satisfy. `on_schema` is called after each tool (progress)."""
     schemas: dict[str, dict[str, Any]] = {}
     failed: list[str] = []
     diagnostics: list[Diagnostic] = []
@@ -47,6 +48,8 @@ def input_schemas(models: ModelsSource, *, sample_order: Sequence[str] = (), sou
                 cause = str(error).splitlines()[0][:200] if str(error) else ""
                 message = f"tool {tool!r} dropped: its input model cannot be built ({type(error).__name__}: {cause})"
                 diagnostics.append(Diagnostic(Level.ERROR, codes.MODEL_UNBUILDABLE, message, "", source))
+            if on_schema is not None:
+                on_schema()
         sample = next(
             ((tool, arguments) for tool in sample_order if tool in schemas
              for arguments in [_simple_arguments(schemas[tool])]

@@ -8,7 +8,8 @@ environment variables, tool names. The generator imports only this module, `spec
 
 Version contract: a package generated with runtime X.Y.Z depends on `specbridge-runtime>=X.Y.Z,<X+1`
 (`runtime_requirement`) and checks it at import (`require_runtime`). Names here change only with a new
-major version. `gateway_main` lets `specbridge gateway` serve wrapper definition files it reads.
+major version. `effective_security` is the auth an operation sends (what `specbridge inspect` shows).
+`gateway_main` lets `specbridge gateway` serve wrapper definition files it reads.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ from ._core.grammar import (
 from ._core.naming import TOOL_NAME_MAX, disambiguate, fit, short_hash
 from ._core.version import __version__, require_runtime
 from ._gateway_cli import gateway_main
+from ._mechanisms.auth import effective_security
 from ._mechanisms.search import OperationText, SearchIndex, build_index
 from ._mechanisms.secrets import check_name, seal_reference
 from ._mechanisms.vault import MASTER_KEY_ENV, Vault, key_id
@@ -116,6 +118,7 @@ __all__ = [
     "base_url_variable",
     "build_index",
     "disambiguate",
+    "effective_security",
     "env_prefix",
     "fallback_env_name",
     "fit",

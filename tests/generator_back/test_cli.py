@@ -97,6 +97,7 @@ def test_a_folder_that_is_not_ours_fails_without_being_touched(project: Path,
     assert run("gen", "specs/pets.json", "-o", "mine") == 1
     err = capsys.readouterr().err
     assert f"error[{codes.OUT_NOT_OURS}]" in err
+    assert "0 packages written, 0 tools; 1 error" in err  # the summary counts the error it printed
     assert files_of(project / "mine") == {"data.txt": b"keep"}
 
 
@@ -170,6 +171,10 @@ def test_the_project_file_generates_and_checks_every_connector(project: Path,
 def test_without_a_project_file_gen_says_what_is_missing(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run("gen") == 1
     assert "no SOURCE given and no specbridge.yaml" in capsys.readouterr().err
+    assert run("gen", "--check") == 1
+    err = capsys.readouterr().err
+    assert "no SOURCE given and no specbridge.yaml" in err
+    assert "nothing checked, no package could be generated; 1 error" in err and "up to date" not in err
 
 
 def test_inspect_shows_tools_and_writes_nothing(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -237,3 +242,49 @@ def test_the_completion_script_completes_subcommands_and_options() -> None:
     completed = subprocess.run([str(Path(sys.executable).parent / "specbridge")], env=env, capture_output=True,
                                text=True, check=False, timeout=60)
     assert "plain,--registry-namespace" in completed.stdout.split()
+def test_inspect_shows_the_auth_each_tool_sends(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = {**PETS, "security": [], "components": {**PETS["components"], "securitySchemes": {
+        "key": {"type": "apiKey", "in": "header", "name": "X-Key"}}}}
+    spec["paths"] = {**PETS["paths"], "/owners/{id}": {"delete": {
+        **PETS["paths"]["/owners/{id}"]["delete"], "security": [{"key": []}, {}]}}}
+    (project / "specs" / "pets.json").write_text(json.dumps(spec))
+    (project / "specs" / "shop.json").write_text(json.dumps({
+        "type": "rest", "name": "pets", "openapi": "pets.json",
+        "auth": {"type": "basic", "username": "admin", "password": "vault:password"},
+        "operations": [{"name": "listPets", "auth": "none"}]}))
+    assert run("inspect", "specs/shop.json") == 0
+    lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()[1:]}
+    assert lines["pets_list_pets"].endswith("auth: none")
+    assert lines["pets_add_pet"].endswith("auth: basic")
+    assert lines["pets_delete_owner"].endswith("auth: key+basic | none")
+    assert run("inspect", "specs/shop.json", "--json") == 0
+    tools = json.loads(capsys.readouterr().out)["connectors"][0]["tools"]
+    assert [tool["auth"] for tool in tools] == [[], [["basic"]], [["key", "basic"], []]]
+
+
+def test_inspect_json_into_a_closed_pipe_is_not_an_internal_error(project: Path) -> None:
+    script = Path(sys.executable).parent / "specbridge"
+    big = {**PETS, "paths": {f"/p{index}": PETS["paths"]["/pets"] for index in range(400)}}
+    (project / "specs" / "big.json").write_text(json.dumps(big))
+    # `head -c 1` as a process that reads one byte and leaves: the rest of the output meets a closed pipe.
+    reader = subprocess.Popen(["head", "-c", "1"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    assert reader.stdin is not None
+    completed = subprocess.run([str(script), "inspect", "specs/big.json", "--json", "--max-operations", "900"],
+                               cwd=project, stdout=reader.stdin, stderr=subprocess.PIPE, text=True, timeout=120,
+                               check=False)
+    reader.stdin.close()
+    reader.wait(timeout=30)
+    assert "internal error" not in completed.stderr and "Traceback" not in completed.stderr, completed.stderr
+    assert completed.returncode == 1
+
+
+def test_split_by_tag_writes_the_packages_that_fit(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = {**PETS, "paths": {**PETS["paths"], **{f"/pets/{index}": {"get": {
+        "operationId": f"pet{index}", "tags": ["pets"], "responses": {"200": {"description": "ok"}}}}
+        for index in range(3)}}}
+    (project / "specs" / "pets.json").write_text(json.dumps(spec))
+    assert run("gen", "specs/pets.json", "--name", "pets", "--split-by", "tag", "--max-operations", "2") == 0
+    err = capsys.readouterr().err
+    assert sorted(p.name for p in (project / "generated" / "pets").iterdir()) == [
+        "pets_owners", "pets_pets", "pets_pets_0_1", "pets_pets_2"]
+    assert "3 packages written" not in err and "4 packages written" in err

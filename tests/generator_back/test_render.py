@@ -4,6 +4,7 @@ escaped; each Python file holds exactly the statements the layout says; formatti
 from __future__ import annotations
 
 import ast
+import dataclasses
 import json
 import re
 import tomllib
@@ -165,3 +166,13 @@ def test_formatting_is_one_batch_and_deterministic() -> None:
     assert formatted == format_python(sources, first_party=["x_mcp"])
     assert formatted["a/src/x_mcp/m.py"] == "import os\nimport sys\n\nfrom x_mcp import y\n\nz = (1, 2)\n"
     assert formatted["b/tests/t.py"] == "import pytest\n\nfrom x_mcp import y\n"
+
+
+def test_readme_says_an_oauth2_scheme_without_a_runnable_flow_takes_a_token_you_bring() -> None:
+    connector = dataclasses.replace(make_connector(make_tool("get_thing", path="/things"), auth=(
+        AuthScheme(name="petstore_auth", type="bearer", secrets=(("token", "vault:petstore_auth_token"),)),)),
+        token_schemes=("petstore_auth",))
+    packages, _diagnostics = rest_packages([connector], [Path("/tmp/out/demo")], (), Path("/tmp"))
+    line = next(line for line in packages[0].files["README.md"].splitlines() if "petstore" in line)
+    assert "OAuth2 access token you obtain from the provider yourself" in line
+    assert "creds set petstore_auth_token" in line and "DEMO_PETSTORE_AUTH_TOKEN" in line

@@ -96,8 +96,34 @@ def test_split_by_tag() -> None:
     ]
     assert result.connectors[0].spec.title == "Test API (orders)"
     too_many = normalize(SHOP, split_by="tag", max_operations=2, name="shop")
-    assert too_many.connectors == ()
-    assert "connector 'shop_orders' would have 3 operations" in messages(too_many.diagnostics, Level.ERROR)[0]
+    # Every package that fits is made; `orders` (all on /orders) cannot be split further and is left out.
+    assert [c.spec.name for c in too_many.connectors] == ["shop_order_admin", "shop_users", "shop_default"]
+    warning = messages(too_many.diagnostics, Level.WARNING)[0]
+    assert "connector 'shop_orders' would have 3 operations" in warning and "not generated" in warning
+    assert not messages(too_many.diagnostics, Level.ERROR)
+
+
+def test_split_by_tag_splits_an_oversized_tag_by_path_segments_and_names_packages_after_tags() -> None:
+    paths: dict[str, Any] = {}
+    for scope in ("orgs", "repos"):
+        for resource in ("runners", "secrets", "variables"):
+            paths[f"/{scope}/{{owner}}/actions/{resource}"] = {
+                "get": op(operationId=f"list-{scope}-{resource}", tags=["actions"]),
+                "post": op(operationId=f"create-{scope}-{resource}", tags=["actions"])}
+    paths["/meta"] = {"get": op(operationId="meta", tags=["meta"])}
+    result = normalize(oas3(paths), split_by="tag", max_operations=4, name="git_hub_s_official_open_api_spec")
+    # All packages share the prefix that lets every name fit; a name still too long is cut at a word.
+    assert [(c.spec.name, len(c.tools), c.spec.title) for c in result.connectors] == [
+        ("git_actions_orgs_runners_secrets", 4, "Test API (actions orgs runners secrets)"),
+        ("git_actions_orgs_variables", 2, "Test API (actions orgs variables)"),
+        ("git_actions_repos_runners", 4, "Test API (actions repos runners secrets)"),
+        ("git_actions_repos_variables", 2, "Test API (actions repos variables)"),
+        ("git_meta", 1, "Test API (meta)")]
+    first = result.connectors[0]
+    assert [t.path for t in first.tools] == [
+        "/orgs/{owner}/actions/runners", "/orgs/{owner}/actions/runners",
+        "/orgs/{owner}/actions/secrets", "/orgs/{owner}/actions/secrets"]
+    assert not [d for d in result.diagnostics if d.code == codes.TOO_MANY_OPERATIONS]
 
 
 def test_hand_written_operations_add_override_and_patch() -> None:
@@ -124,7 +150,7 @@ def test_hand_written_operations_without_a_spec_and_mistakes() -> None:
                                           "parameters": [{"name": "user_id", "location": "path"}]}]}, name=None)
     assert ok.spec.name == "shop_store"
     assert [(t.name, t.title, t.arguments[0].required) for t in ok.tools] == [
-        ("shop_store_get_user", "get_user", True)]
+        ("shop_store_get_user", "Read a user by user id", True)]
     broken = normalize(SHOP, {"type": "rest", "name": "shop", "openapi": "x", "operations": [
         {"name": "missing"}, {"name": "half", "method": "GET"}]})
     assert broken.connectors == ()
@@ -139,7 +165,7 @@ def test_titles_and_descriptions_are_clean_bounded_text() -> None:
     assert first.title == "Summary line"
     assert len(first.description) == 1024 and first.description.endswith("…")
     assert (second.title, second.description) == ("Only summary", "Only summary")
-    assert (third.title, third.description) == ("cOp", "")
+    assert (third.title, third.description) == ("Read c", "GET /c: read c.")  # written from method and path
 
 
 def test_deprecated_kept_webhooks_and_callbacks_reported() -> None:
@@ -193,3 +219,18 @@ def test_refs_to_path_items_request_bodies_and_responses_are_followed() -> None:
     (built,) = connector(document).tools
     assert (built.name, [a.name for a in built.arguments]) == ("test_add_pet", ["name"])
     assert built.output_schema == {"type": "object", "properties": {"id": {}}}
+
+
+
+def test_tool_names_drop_fastapi_suffixes_and_tell_shared_ids_apart_by_path() -> None:
+    document = oas3({
+        "/flows/{id}": {"get": op(operationId="read_flow_flows__id__get"),
+                        "delete": op(operationId="delete_flow_flows__id__delete")},
+        "/a/items/": {"get": op(operationId="read_items_a_items__get")},
+        "/b/items/": {"get": op(operationId="read_items_b_items__get")},  # same function in two routers
+        "/apis/apps/v1/": {"get": op(operationId="getAPIResources")},
+        "/apis/batch/v1/": {"get": op(operationId="getAPIResources")},  # Kubernetes repeats operationIds
+    })
+    names = [t.name for t in connector(document).tools]
+    assert names == ["test_read_flow", "test_delete_flow", "test_read_items_a_items_get", "test_read_items_b_items_get",
+                     "test_get_api_resources", "test_get_api_resources_batch"]

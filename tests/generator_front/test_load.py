@@ -233,3 +233,18 @@ def test_hostile_file_refs_are_refused_not_raised(tmp_path: Path) -> None:
     assert loaded.document is not None
     assert sorted(d.code for d in loaded.diagnostics) == [codes.UNREADABLE] + [codes.REF_REFUSED] * 4
     assert [d.code for d in load_document("a\u0000b", cwd=tmp_path).diagnostics] == [codes.UNREADABLE]
+
+
+def test_a_spec_url_that_redirects_to_an_html_page_says_so(spec_server: SpecServer, tmp_path: Path) -> None:
+    spec_server.files["/login"] = (b"\n<!DOCTYPE html>\n<html><head><title>Sign in</title></head>\n"
+                                   + b"<body>" + b"<p>please sign in</p>\n" * 100 + b"</body></html>")
+    spec_server.redirects["/api/openapi.yaml"] = "/login"
+    loaded = load_document(f"{spec_server.url}/api/openapi.yaml", cwd=tmp_path)
+    assert loaded.document is None
+    assert [(d.code, d.source) for d in loaded.diagnostics] == [(codes.HTML_PAGE, f"{spec_server.url}/login")]
+    assert f"redirected from {spec_server.url}/api/openapi.yaml" in loaded.diagnostics[0].message
+    page = tmp_path / "saved.yaml"
+    page.write_bytes(b"\xef\xbb\xbf<!-- saved --><html lang=en><body>docs</body></html>")
+    assert [d.code for d in load_document(str(page), cwd=tmp_path).diagnostics] == [codes.HTML_PAGE]
+    page.write_text("openapi: 3.0.0\ninfo: {title: '<html>', version: '1'}\npaths: {}\n")
+    assert load_document(str(page), cwd=tmp_path).diagnostics == ()

@@ -8,6 +8,8 @@ from specbridge.naming import (
     NameAllocator,
     argument_name,
     connector_name,
+    distinguishing_words,
+    framework_free,
     operation_slug,
     snake_case,
     tool_name,
@@ -43,14 +45,34 @@ def test_tool_names_are_always_valid(operation_id: str) -> None:
     assert name.startswith("shop_")
 
 
-def test_long_tool_names_are_cut_deterministically_with_a_hash() -> None:
+def test_long_tool_names_keep_their_meaning() -> None:
     long_id = "reposListForAuthenticatedUserWithAVeryLongNameThatGoesOnAndOnForever"
     name = tool_name("github", snake_case(long_id))
-    assert len(name) == 64
+    # Fillers go, long words are abbreviated, then middle words: the first and last words stay, no hash.
+    assert name == "github_repos_list_auth_user_very_long_name_that_goes_forever"
     assert name == tool_name("github", snake_case(long_id))
-    assert name[:57] == "github_repos_list_for_authenticated_user_with_a_very_long_"[:57]
-    other = tool_name("github", snake_case(long_id + "Two"))
-    assert other != name and other[:-7] == name[:-7]
+    shortened = tool_name("shop", "droplets_destroy_with_associated_resources_selective_and_everything_else_too_x")
+    assert shortened == "shop_droplets_destroy_associated_resources_everything_else_too_x"
+
+
+def test_a_name_of_few_long_words_is_cut_at_a_word_boundary_with_a_hash() -> None:
+    name = tool_name("github", "a" * 40 + "_" + "b" * 30)
+    assert name.startswith("github_" + "a" * 40 + "_") and len(name) == 54
+    assert TOOL_NAME.match(name) and name != tool_name("github", "a" * 40 + "_" + "b" * 31)
+
+
+@pytest.mark.parametrize(("operation_id", "method", "path", "cleaned"), [
+    ("read_flow_flows__id__get", "GET", "/flows/{id}", "read_flow"),
+    ("create_deployment_deployments__post", "POST", "/deployments/", "create_deployment"),
+    ("read_items_api_v1_items_get", "GET", "/api/v1/items", "read_items"),
+    ("read_flow_flows__id__get", "POST", "/flows/{id}", "read_flow_flows__id__get"),  # another method: kept
+    ("read_flow_flows__id__get", "GET", "/v2/flows/{id}", "read_flow_flows__id__get"),  # another path: kept
+    ("_flows__id__get", "GET", "/flows/{id}", "_flows__id__get"),  # nothing would be left
+    ("listPets", "GET", "/pets", "listPets"),
+])
+def test_fastapi_operation_ids_lose_their_generated_suffix(operation_id: str, method: str, path: str,
+                                                           cleaned: str) -> None:
+    assert framework_free(operation_id, method, path) == cleaned
 
 
 def test_allocator_first_claimant_keeps_the_name() -> None:
@@ -85,3 +107,17 @@ def test_argument_names(wire: str, argument: str | None) -> None:
 ])
 def test_connector_names(text: str, name: str) -> None:
     assert connector_name(text) == name
+
+
+def test_operations_sharing_an_operation_id_are_told_apart_by_the_words_only_their_paths_have() -> None:
+    assert distinguishing_words(["/apis/autoscaling/v1/namespaces/{namespace}/horizontalpodautoscalers",
+                                 "/apis/autoscaling/v2/namespaces/{namespace}/horizontalpodautoscalers"]) == [
+        ["v1"], ["v2"]]
+
+
+def test_a_taken_name_gets_its_hash_after_a_whole_word() -> None:
+    names = NameAllocator()
+    first = names.claim_with_hash("shop_actions_get_limit_enterprise_cache_storage_and_more_words_here", "a")
+    second = names.claim_with_hash("shop_actions_get_limit_enterprise_cache_storage_and_more_words_here", "b")
+    assert first != second and len(second) <= 64
+    assert second.rsplit("_", 1)[0] == "shop_actions_get_limit_enterprise_cache_storage_and_more"

@@ -133,3 +133,45 @@ def test_unknown_location_skips_only_when_required() -> None:
     assert [t.path for t in built.tools] == ["/a"]
     assert [(s.method, s.path) for s in built.skipped] == [("GET", "/b")]
     assert any(d.code == codes.OPERATION_SKIPPED and "GET /b" in d.message for d in result.diagnostics)
+
+
+def test_a_path_key_with_a_query_or_fragment_suffix_is_its_plain_path_with_fixed_query_pairs() -> None:
+    document = oas3({
+        "/#Action=CreateGroup&Version=2010-05-08": {"post": op(operationId="CreateGroup", parameters=[
+            p("Action", "query", required=True, schema={"type": "string", "enum": ["CreateGroup"]}),
+            p("GroupName", "query", required=True)])},
+        "/?Action=DeleteGroup": {"get": op(operationId="DeleteGroup")},
+        "/GetComponent#componentArn": {"get": op(operationId="GetComponent", parameters=[
+            p("componentArn", "query", required=True)])},
+    })
+    create, delete, component = (tool(document, name) for name in (
+        "test_create_group", "test_delete_group", "test_get_component"))
+    assert (create.path, create.query) == ("/", (("Action", "CreateGroup"), ("Version", "2010-05-08")))
+    assert [a.name for a in create.arguments] == ["GroupName"]  # the key fixes Action: no argument for it
+    assert (delete.path, delete.query) == ("/", (("Action", "DeleteGroup"),))
+    assert (component.path, component.query) == ("/GetComponent", ())  # a bare name only told keys apart
+    assert [a.name for a in component.arguments] == ["componentArn"]
+    assert create.location == "#/paths/~1#Action=CreateGroup&Version=2010-05-08/post"
+    anonymous = normalize(oas3({"/?Action=ListGroups": {"get": op()}, "/?Action=ListUsers": {"get": op()}}))
+    assert [t.name for t in anonymous.connectors[0].tools] == ["test_get_list_groups", "test_get_list_users"]
+
+
+def test_accept_lists_the_documented_success_media_types() -> None:
+    def content(*types: str) -> dict[str, object]:
+        return {"description": "ok", "content": {media_type: {"schema": {"type": "object"}} for media_type in types}}
+
+    document = oas3({
+        "/a": {"get": op(responses={"200": content("application/vnd.github+json", "application/json"),
+                                    "206": content("application/json"), "404": content("application/problem+json")})},
+        "/b": {"get": op(responses={"default": content("text/csv")})},
+        "/c": {"get": op(responses={"200": content("*/*")})},
+        "/d": {"delete": op(responses={"204": {"description": "gone"}})},
+    })
+    assert [t.accept for t in normalize(document).connectors[0].tools] == [
+        "application/vnd.github+json, application/json", "text/csv", "", ""]
+    swagger = swagger2({"/a": {"get": op()}, "/b": {"get": op(produces=["application/xml"])}},
+                       produces=["application/json"])
+    assert [t.accept for t in normalize(swagger).connectors[0].tools] == ["application/json", "application/xml"]
+    unstated = swagger2({"/a": {"get": op(responses={"200": {"description": "ok", "schema": {"type": "object"}}})},
+                         "/b": {"get": op()}})
+    assert [t.accept for t in normalize(unstated).connectors[0].tools] == ["application/json", ""]

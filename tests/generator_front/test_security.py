@@ -139,3 +139,67 @@ def test_more_than_five_spec_schemes_keeps_five_with_a_warning() -> None:
     assert [scheme.name for scheme in built.spec.auth] == ["k0", "k1", "k2", "k3", "k4"]
     assert [t.security for t in built.tools][-2:] == [(), ()]
     assert any(d.level is Level.WARNING and "k5, k6 are left out" in d.message for d in result.diagnostics)
+
+
+BASIC_DEFINITION = {"type": "rest", "name": "shop", "openapi": "x",
+                    "auth": {"type": "basic", "username": "admin", "password": "vault:password"}}
+
+
+def test_definition_auth_holds_where_the_spec_requires_nothing_or_unknown_schemes() -> None:
+    document = oas3({"/open": {"get": op(security=[])}, "/ghost": {"post": op(security=[{"ghost": []}])},
+                     "/plain": {"put": op()}}, security=[])
+    result = normalize(document, BASIC_DEFINITION)
+    built = result.connectors[0]
+    assert built.spec.auth == (AuthScheme("basic", "basic", (("username", "admin"), ("password", "vault:password"))),)
+    assert built.spec.security == (("basic",),)
+    assert [t.security for t in built.tools] == [(("basic",),), (("basic",),), None]  # None: the connector's
+    notes = [d for d in result.diagnostics if d.code == codes.AUTH and "definition's auth is sent" in d.message]
+    assert len(notes) == 1 and notes[0].level is Level.INFO and "(2 places; first here)" in notes[0].message
+
+
+def test_definition_auth_replacing_a_spec_scheme_holds_and_anonymous_stays_optional() -> None:
+    document = oas3({"/a": {"get": op(security=[])}, "/b": {"get": op(security=[{"basic": []}, {}])}},
+                    components={"securitySchemes": {"basic": SCHEMES["basic"]}}, security=[{"basic": []}])
+    definition = {**BASIC_DEFINITION, "auth": {**BASIC_DEFINITION["auth"], "name": "basic"}}
+    a, b = connector(document, definition).tools
+    assert (a.security, b.security) == ((("basic",),), (("basic",), ()))
+
+
+def test_an_operation_entry_chooses_its_auth() -> None:
+    document = oas3({"/health": {"get": op(operationId="health", security=[])},
+                     "/spec": {"get": op(operationId="follow", security=[])},
+                     "/key": {"get": op(operationId="keyed")}},
+                    components={"securitySchemes": {"k": SCHEMES["ApiKey"]}}, security=[{"k": []}])
+    definition = {**BASIC_DEFINITION, "operations": [
+        {"name": "health", "auth": "none"}, {"name": "follow", "auth": "spec"}, {"name": "keyed", "auth": ["basic"]}]}
+    health, follow, keyed = connector(document, definition).tools
+    assert (health.security, follow.security, keyed.security) == ((), (), (("basic",),))
+
+
+def test_an_operation_entry_naming_an_unknown_auth_is_an_error_at_its_entry() -> None:
+    definition = {**BASIC_DEFINITION, "operations": [{"name": "a", "auth": ["nope"]}]}
+    result = normalize(oas3({"/a": {"get": op(operationId="a")}}), definition)
+    assert result.connectors == ()
+    errors = [d for d in result.diagnostics if d.level is Level.ERROR]
+    assert [(d.code, d.location, d.source) for d in errors] == [
+        (codes.DEFINITION_MISMATCH, "#/operations/0/auth", "definition.json")]
+    assert "'nope'" in errors[0].message and "basic" in errors[0].message
+
+
+def test_implicit_only_oauth2_takes_an_access_token_like_bearer() -> None:
+    implicit = {"type": "oauth2", "flows": {"implicit": {"authorizationUrl": "https://auth.example.com/a",
+                                                         "scopes": {"read": "r"}}}}
+    result = normalize(secured([{"petstore_auth": ["read"]}], schemes={"petstore_auth": implicit}))
+    built = result.connectors[0]
+    assert built.spec.auth == (AuthScheme("petstore_auth", "bearer", (("token", "vault:petstore_auth_token"),)),)
+    assert built.spec.security == (("petstore_auth",),)
+    assert built.token_schemes == ("petstore_auth",)  # the README says the token is the user's to obtain
+    assert any("access token you obtain yourself" in d.message for d in result.diagnostics)
+
+
+def test_a_requirement_of_several_token_schemes_sends_one_token() -> None:
+    schemes = {"a": SCHEMES["oauth"], "b": {"type": "oauth2", "flows": {"implicit": {
+        "authorizationUrl": "https://auth.example.com/a", "scopes": {}}}}, "k": SCHEMES["ApiKey"]}
+    result = normalize(secured([{"a": [], "b": [], "k": []}], schemes=schemes))
+    assert result.connectors[0].spec.security == (("a", "k"),)
+    assert any("one Authorization header carries one token" in d.message for d in result.diagnostics)

@@ -172,3 +172,24 @@ def test_text_and_octet_stream_bodies():
     assert request.headers["Content-Type"] == "application/octet-stream"
     assert request.content == b"\x00\xffdata"
     assert _request(binary, {"data": base64.urlsafe_b64encode(b"\xfb\xff").decode()}).content == b"\xfb\xff"
+
+
+def test_fixed_query_pairs_go_before_the_arguments_and_are_encoded():
+    operation = Operation(tool="t_create_group", method="POST", path="/", input_model="M",
+                          params=(Param(arg="GroupName", name="GroupName", location="query"),),
+                          query=(("Action", "CreateGroup"), ("Version", "2010-05-08"), ("odd key", "a&b=c")))
+    request = _request(operation, {"GroupName": "admins"})
+    assert request.url.raw_path.decode() == (
+        "/v1/?Action=CreateGroup&Version=2010-05-08&odd%20key=a%26b%3Dc&GroupName=admins")
+    assert request.url.fragment == ""
+    assert _request(operation, {}).url.params.multi_items() == [
+        ("Action", "CreateGroup"), ("Version", "2010-05-08"), ("odd key", "a&b=c")]
+
+
+def test_accept_comes_from_the_documented_response_types_unless_a_static_header_sets_it():
+    operation = Operation(tool="t", method="GET", path="/a", input_model="M",
+                          accept="application/vnd.github+json, application/json")
+    assert _request(operation, {}).headers["Accept"] == "application/vnd.github+json, application/json"
+    overridden = _request(operation, {}, static_headers=[("accept", "text/csv")])
+    assert overridden.headers.get_list("Accept") == ["text/csv"]
+    assert _request(ITEM, {"id": "1"}).headers.get("Accept") is None

@@ -14,6 +14,7 @@ import click
 
 from .. import __version__
 from ..diagnostics import Diagnostic, Level
+from ..progress import SILENT, Progress, TerminalProgress
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # nothing usable was generated, --strict found warnings, --check found drift
@@ -39,3 +40,8 @@ def count_levels(diagnostics: Iterable[Diagnostic]) -> str:
     errors = sum(d.level is Level.ERROR for d in found)
     warnings = sum(d.level is Level.WARNING for d in found)
     return f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"
+
+
+def progress(command: str) -> Progress:
+    """Stage lines and a progress bar on stderr when it is a terminal; nothing in a pipe or a log."""
+    return TerminalProgress(sys.stderr, prefix=f"specbridge {command}") if sys.stderr.isatty() else SILENT

@@ -16,7 +16,7 @@ from ..diagnostics import Level, has_errors
 from ..options import DEFAULT_NAMESPACE, GenOptions
 from ..pipeline import GenerateResult, RenderedPackage, generate
 from ..write import check_package, write_package
-from . import EXIT_FAILED, EXIT_OK, F, count_levels, print_diagnostics, version_option
+from . import EXIT_FAILED, EXIT_OK, F, count_levels, print_diagnostics, progress, version_option
 
 # Options that shape one SOURCE's package; a project file gives them per connector.
 _SOURCE_OPTIONS = ("out", "name", "base_url", "include", "exclude", "max_operations", "split_by", "overlay", "tools",
@@ -91,16 +91,19 @@ def gen_command(source: str | None, out: str | None, check: bool, **options: Any
                  if (out if option == "out" else options[option])]
         if given:
             raise click.UsageError(f"{', '.join(given)} need a SOURCE (specbridge.yaml sets them per connector)")
-    result = generate(source, options_from(options), cwd=Path.cwd(), out=Path(out) if out else None)
+    result = generate(source, options_from(options), cwd=Path.cwd(), out=Path(out) if out else None,
+                      progress=progress("gen"))
     # Warnings were read when the output was generated; a drift check repeats only what fails it.
     print_diagnostics(d for d in result.diagnostics if not check or d.level is Level.ERROR)
     failed = any(d.code == codes.NOTHING_GENERATED for d in result.diagnostics)
     if check:
         return _check(result, failed)
     written = []
+    reported = list(result.diagnostics)  # the summary counts every diagnostic printed, writing's too
     for package in result.packages:
         problems = write_package(package.out, package.files)
         print_diagnostics(problems)
+        reported += problems
         if has_errors(problems):
             failed = True
             continue
@@ -108,7 +111,7 @@ def gen_command(source: str | None, out: str | None, check: bool, **options: Any
         print(f"{shown(package.out)}: {_size(package)}")
     tools = sum(_listed(package) for package in written)
     print(f"specbridge gen: {len(written)} package{'s' * (len(written) != 1)} written, {tools} tools; "
-          f"{count_levels(result.diagnostics)}", file=sys.stderr)
+          f"{count_levels(reported)}", file=sys.stderr)
     return EXIT_FAILED if failed or not written else EXIT_OK
 
 
@@ -120,10 +123,17 @@ def _check(result: GenerateResult, failed: bool) -> int:
     ]
     for path in drift:
         print(f"{path} differs from what specbridge gen would write")
+    errors = sum(d.level is Level.ERROR for d in result.diagnostics)
+    warnings = sum(d.level is Level.WARNING for d in result.diagnostics)
+    unrepeated = f", {warnings} warning{'s' * (warnings != 1)} not repeated (`specbridge gen` shows them)"
+    counts = f"{errors} error{'s' * (errors != 1)}" + (unrepeated if warnings else "")
+    if not result.packages:
+        print(f"specbridge gen --check: nothing checked, no package could be generated; {counts}", file=sys.stderr)
+        return EXIT_FAILED
     state = f"{len(drift)} file{'s' * (len(drift) != 1)} differ" if drift else "up to date"
     print(f"specbridge gen --check: {len(result.packages)} package{'s' * (len(result.packages) != 1)}, {state}; "
-          f"{count_levels(result.diagnostics)}", file=sys.stderr)
-    return EXIT_FAILED if failed or drift or not result.packages else EXIT_OK
+          f"{counts}", file=sys.stderr)
+    return EXIT_FAILED if failed or drift else EXIT_OK
 
 
 def _listed(package: RenderedPackage) -> int:

@@ -14,7 +14,7 @@ import click
 from ..diagnostics import Diagnostic
 from ..pipeline import InspectResult, failed_strict, inspect
 from ..render import tool_annotations
-from . import EXIT_FAILED, EXIT_OK, count_levels, print_diagnostics, version_option
+from . import EXIT_FAILED, EXIT_OK, count_levels, print_diagnostics, progress, version_option
 from .gen import options_from, source_options
 
 
@@ -25,7 +25,7 @@ from .gen import options_from, source_options
 @version_option
 def inspect_command(source: str, as_json: bool, **options: Any) -> int:
     """Show the tools SOURCE would give, what is left out and why; writes nothing."""
-    result = inspect(source, options_from(options), cwd=Path.cwd())
+    result = inspect(source, options_from(options), cwd=Path.cwd(), progress=progress("inspect"))
     if as_json:
         print(json.dumps(_as_json(result), indent=2, ensure_ascii=False))
     else:
@@ -49,7 +49,8 @@ def _print_text(result: InspectResult) -> None:
         width = max((len(tool.name) for tool in connector.tools), default=0)
         for tool in connector.tools:
             hints = ", ".join(key.removesuffix("Hint") for key, on in tool_annotations(tool).items() if on)
-            print(f"  {tool.name:<{width}}  {tool.method:<7} {tool.path}  [{hints}]")
+            print(f"  {tool.name:<{width}}  {tool.method:<7} {tool.path}  [{hints}]  "
+                  f"auth: {_auth_text(connector.auth_of(tool))}")
         if connector.skipped:
             print(f"  left out ({len(connector.skipped)}):")
         for skipped in connector.skipped:
@@ -63,7 +64,8 @@ def _as_json(result: InspectResult) -> dict[str, Any]:
                 "name": connector.name,
                 "tools": [
                     {"name": tool.name, "method": tool.method, "path": tool.path, "title": tool.title,
-                     "annotations": tool_annotations(tool), "listed": tool.listed}
+                     "annotations": tool_annotations(tool), "listed": tool.listed,
+                     "auth": [list(names) for names in connector.auth_of(tool)]}
                     for tool in connector.tools
                 ],
                 "skipped": [asdict(skipped) for skipped in connector.skipped],
@@ -72,6 +74,11 @@ def _as_json(result: InspectResult) -> dict[str, Any]:
         ],
         "diagnostics": [_diagnostic(d) for d in result.diagnostics],
     }
+
+
+def _auth_text(alternatives: tuple[tuple[str, ...], ...]) -> str:
+    """`basic`, `key+tenant` (together), `a | b` (the first whose credentials are stored), `| none` (optional)."""
+    return " | ".join("+".join(names) if names else "none" for names in alternatives) or "none"
 
 
 def _diagnostic(diagnostic: Diagnostic) -> dict[str, str]:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from fnmatch import fnmatchcase
 from pathlib import PurePosixPath
@@ -16,11 +17,12 @@ from specbridge.definition import LimitsConfig, RestDefinition
 from specbridge.diagnostics import Diagnostic, Level, has_errors, pointer
 from specbridge.ir import RestConnector, RestTool, SkippedOperation
 from specbridge.naming import (
-    CONNECTOR_NAME_MAX,
     NameAllocator,
     connector_name,
-    fit,
+    distinguishing_words,
+    framework_free,
     operation_slug,
+    path_words,
     snake_case,
     tool_name,
 )
@@ -32,13 +34,13 @@ from specbridge.normalize.schemas import SchemaNormalizer
 from specbridge.normalize.security import AuthSetup, auth_setup, drop_schemes, limit_schemes
 from specbridge.normalize.servers import base_url
 from specbridge.normalize.spec_operations import Drafted, spec_operations
+from specbridge.normalize.split import group_key, split_by_tag
 from specbridge.normalize.text import clean_text, one_line
 from specbridge.normalize.tools import ToolBuilder, with_security
 from specbridge.options import GenOptions
 from specbridge.validate import detect_version
 
 CONNECTOR_DESCRIPTION_MAX = 4000
-UNTAGGED = "default"
 Listed = frozenset[tuple[str, str]]  # (method, path) of the operations listed as tools
 
 
@@ -66,19 +68,17 @@ def normalize_rest(definition: RestDefinition | None, document: dict[str, Any] |
         _no_operations(spec, definition, skipped, report)
     if has_errors(report.diagnostics):
         return NormalizeResult((), report.finish())
-    groups = _groups(drafts, name, options)
-    for group_name, group in groups.items():
-        # The limit is on what a client lists: in dynamic mode, the operations also served as direct tools.
-        count = len(group) if mode == "direct" else sum(_key(draft) in listed for draft in group)
-        if count > options.max_operations:
-            report.add(Level.ERROR, codes.TOO_MANY_OPERATIONS, _too_many(group_name, count, options, mode), "#/paths")
-    if has_errors(report.diagnostics):
+    # The limit is on what a client lists: in dynamic mode, the operations also served as direct tools.
+    weight = (lambda _draft: 1) if mode == "direct" else (lambda draft: int(_key(draft) in listed))
+    groups, keys, by_tag = _groups(drafts, name, options, mode, weight, report)
+    if has_errors(report.diagnostics) or not groups:
         return NormalizeResult((), report.finish())
     assembler = _Assembler(definition, spec, name, source, options, report, tuple(sources) or (source,),
                            mode, listed)
-    connectors = tuple(assembler.connector(group_name, group) for group_name, group in groups.items())
+    connectors = tuple(assembler.connector(group_name, group, keys.get(group_name, ""))
+                       for group_name, group in groups.items())
     assembler.report_unmatched()
-    connectors = _with_skipped(connectors, skipped, name, options)
+    connectors = _with_skipped(connectors, skipped, name, by_tag)
     if has_errors(report.diagnostics):
         return NormalizeResult((), report.finish())
     return NormalizeResult(connectors, report.finish())
@@ -160,7 +160,7 @@ def _with_hand_written(drafts: list[OperationDraft], definition: RestDefinition,
             report.add(Level.ERROR, codes.DEFINITION_MISMATCH, f"operation {config.name!r} has no method and path "
                        "and no imported operation has that operationId", where)
         else:
-            result[match] = patched(result[match], config)
+            result[match] = patched(result[match], config, index)
     return result
 
 
@@ -177,21 +177,26 @@ def _excluded(draft: OperationDraft, definition: RestDefinition | None, options:
                                                           *options.exclude) for key in keys)
 
 
-def _group_key(tags: tuple[str, ...]) -> str:
-    return (snake_case(tags[0]) or UNTAGGED) if tags else UNTAGGED
-
-
-def _groups(drafts: list[OperationDraft], name: str, options: GenOptions) -> dict[str, list[OperationDraft]]:
-    """Connector name -> its operations: one connector, or one per first tag (`<name>_<tag>`)."""
-    groups: dict[str, list[OperationDraft]] = {}
-    for draft in drafts:
-        key = _split_name(name, _group_key(draft.tags)) if options.split_by == "tag" else name
-        groups.setdefault(key, []).append(draft)
-    return groups
-
-
-def _split_name(name: str, group: str) -> str:
-    return fit(f"{name}_{group}", CONNECTOR_NAME_MAX)
+def _groups(drafts: list[OperationDraft], name: str, options: GenOptions, mode: str,
+            weight: Callable[[OperationDraft], int], report: Reporter
+            ) -> tuple[dict[str, list[OperationDraft]], dict[str, str], dict[str, str]]:
+    """Connector name -> its operations (one connector, or with --split-by tag one per tag or part of a
+    tag), connector name -> its split key, and which connector each tag's skipped operations go to. The limit
+    is on the `weight`s of a package's operations (what a client lists). A split package over the limit is
+    left out with a warning; the others are generated."""
+    if options.split_by != "tag":
+        count = sum(map(weight, drafts))
+        if count > options.max_operations:
+            report.add(Level.ERROR, codes.TOO_MANY_OPERATIONS, _too_many(name, count, options, mode), "#/paths")
+        return {name: drafts}, {}, {}
+    split = split_by_tag(drafts, name, options.max_operations, weight)
+    for group_name, count in split.oversized:
+        report.add(Level.WARNING, codes.TOO_MANY_OPERATIONS, _too_many(group_name, count, options, mode)
+                   + "; its operations share one path, so it is not split further and not generated", "#/paths")
+        del split.groups[group_name]
+    if not split.groups:
+        report.add(Level.ERROR, codes.TOO_MANY_OPERATIONS, "no package fits the limit", "#/paths")
+    return split.groups, split.keys, split.by_tag
 
 
 def _too_many(group: str, count: int, options: GenOptions, mode: str) -> str:
@@ -221,16 +226,27 @@ def _no_operations(spec: SpecDocument, definition: RestDefinition | None, skippe
     report.add(Level.ERROR, codes.NO_OPERATIONS, message, "#/paths")
 
 
+def _slugs(drafts: list[OperationDraft]) -> list[str]:
+    """Each operation's part of its tool name: the operationId without a framework's suffix, unless two
+    operations would then share it (FastAPI functions of the same name in two routers)."""
+    # Without an operationId, the path's words name it; a path key's fixed query (`/?Action=ListGroups`) too.
+    paths = ["/".join((d.path, *(value for _name, value in d.query))) for d in drafts]
+    cleaned = [operation_slug(framework_free(d.operation_id, d.method, d.path), d.method, path)
+               for d, path in zip(drafts, paths, strict=True)]
+    counts = Counter(cleaned)
+    return [slug if counts[slug] == 1 else operation_slug(draft.operation_id, draft.method, path)
+            for slug, draft, path in zip(cleaned, drafts, paths, strict=True)]
+
+
 def _with_skipped(connectors: tuple[RestConnector, ...], skipped: list[tuple[SkippedOperation, tuple[str, ...]]],
-                  name: str, options: GenOptions) -> tuple[RestConnector, ...]:
+                  name: str, by_tag: dict[str, str]) -> tuple[RestConnector, ...]:
     """Skipped operations go to the connector their tag would have put them in (else the first)."""
     if not skipped:
         return connectors
     positions = {connector.spec.name: index for index, connector in enumerate(connectors)}
     routed: list[list[SkippedOperation]] = [[] for _ in connectors]
     for item, tags in skipped:
-        key = _split_name(name, _group_key(tags)) if options.split_by == "tag" else name
-        routed[positions.get(key, 0)].append(item)
+        routed[positions.get(by_tag.get(group_key(tags), name), 0)].append(item)
     return tuple(
         connector if not extra else replace(connector, skipped=(*connector.skipped, *extra))
         for connector, extra in zip(connectors, routed, strict=True)
@@ -258,7 +274,7 @@ class _Assembler:
         self.output_schemas = options.output_schemas or (definition.output_schemas if definition else None) or "loose"
         self._matched: set[tuple[str, str]] = set()  # (definition field, key) that named an operation
 
-    def connector(self, name: str, drafts: list[OperationDraft]) -> RestConnector:
+    def connector(self, name: str, drafts: list[OperationDraft], key: str = "") -> RestConnector:
         names = self._tool_names(name, drafts)
         built = [self.builder.build(draft, tool) for draft, tool in zip(drafts, names, strict=True)]
         tools = [item.tool for item in built]
@@ -271,7 +287,7 @@ class _Assembler:
         security = drop_schemes(self.auth.security, dropped) or ()
         tools = [with_security(tool, drop_schemes(tool.security, dropped)) for tool in tools]
         spec = ConnectorSpec(
-            name=name, title=self._title(name), version=self._version(),
+            name=name, title=self._title(key), version=self._version(),
             description=self._description(), base_url=self.base_url, server_variables=self.server_variables,
             headers=tuple((header.name, header.value) for header in self.definition.headers) if self.definition
             else (),
@@ -279,7 +295,8 @@ class _Assembler:
             audit_arguments=self.definition.audit_arguments if self.definition else False,
         )
         components = self.schemas.closure(name for item in built for name in item.refs)
-        return RestConnector(spec, tuple(tools), components, (), self.sources, self.mode)
+        tokens = tuple(scheme.name for scheme in schemes if scheme.name in self.auth.token_schemes)
+        return RestConnector(spec, tuple(tools), components, (), self.sources, self.mode, tokens)
 
     def report_unmatched(self) -> None:
         """Definition entries that named no operation in any connector."""
@@ -316,13 +333,28 @@ class _Assembler:
                                 "the name of another tool; the generated name is used", draft.where)
             else:
                 chosen[index] = allocator.claim(draft.tool_name)
+        slugs = _slugs(drafts)
+        bases = [tool_name(connector, slug) for slug in slugs]
+        sharing: dict[str, list[int]] = {}
+        for index, slug in enumerate(slugs):
+            sharing.setdefault(slug, []).append(index)
+        # Operations that would share a name (Kubernetes repeats operationIds per API version): the words of
+        # their paths that tell them apart.
+        apart: dict[int, list[str]] = {}
+        for indices in sharing.values():
+            if len(indices) > 1:
+                apart.update(zip(indices, distinguishing_words([drafts[i].path for i in indices]), strict=True))
         names = []
-        for draft, override in zip(drafts, chosen, strict=True):
+        for index, (draft, override, slug) in enumerate(zip(drafts, chosen, slugs, strict=True)):
             if override is not None:
                 names.append(override)
                 continue
-            slug = operation_slug(draft.operation_id, draft.method, draft.path)
-            names.append(allocator.claim_with_hash(tool_name(connector, slug), f"{draft.method} {draft.path}"))
+            name = bases[index]
+            if name in allocator:  # its path's words tell it apart: those only it has, else those not in its name
+                have = set(slug.split("_"))
+                words = apart.get(index) or [word for word in path_words(draft.path) if word not in have]
+                name = tool_name(connector, "_".join((slug, *words))) if words else name
+            names.append(allocator.claim_with_hash(name, f"{draft.method} {draft.path}"))
         return names
 
     def _used_schemes(self, tools: list[RestTool]) -> set[str]:
@@ -331,11 +363,12 @@ class _Assembler:
             used.update(name for alternative in tool.security or () for name in alternative)
         return used
 
-    def _title(self, name: str) -> str:
+    def _title(self, key: str) -> str:
+        """The API's title, with the part of the API a split package holds (`GitHub (actions orgs)`)."""
         info = self.spec.data.get("info")
         title = one_line(self.definition.title if self.definition and self.definition.title else
                          info.get("title") if isinstance(info, Mapping) else None) or self.base_name
-        return title if name == self.base_name else f"{title} ({name[len(self.base_name) + 1:] or name})"
+        return f"{title} ({key.replace('_', ' ')})" if key else title
 
     def _version(self) -> str:
         info = self.spec.data.get("info")

@@ -11,6 +11,8 @@ from typing import Any
 
 from specbridge_runtime.contract import HttpMethod, ParamLocation, ParamStyle
 
+from specbridge.definition import OperationAuth
+
 EXTENSION_TOOL_NAME = "x-specbridge-tool-name"  # an operation's own tool name (the whole name, like tool_names)
 
 
@@ -56,6 +58,10 @@ class OperationDraft:
     where: str = ""
     hand_written: bool = False
     tool_name: str | None = None  # the operation's `x-specbridge-tool-name`, when it is a valid tool name
+    auth: OperationAuth = None  # the definition's per-operation auth choice (see `OperationConfig.auth`)
+    query: tuple[tuple[str, str], ...] = ()  # fixed query pairs from the path key's suffix
+    accept: str = ""  # the Accept header: documented success media types
+    auth_where: str = ""  # where that choice is written in the definition
 
     @property
     def label(self) -> str:

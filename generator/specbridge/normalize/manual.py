@@ -22,11 +22,12 @@ def manual_operation(config: OperationConfig, index: int) -> OperationDraft:
         parameters=tuple(_parameter(parameter, f"{where}/parameters/{number}")
                          for number, parameter in enumerate(config.parameters)),
         body=body, response=config.response_schema, security=None, deprecated=config.deprecated,
-        idempotent=config.idempotent, where=where, hand_written=True,
+        idempotent=config.idempotent, where=where, hand_written=True, auth=config.auth_override,
+        auth_where=f"{where}/auth",
     )
 
 
-def patched(draft: OperationDraft, config: OperationConfig) -> OperationDraft:
+def patched(draft: OperationDraft, config: OperationConfig, index: int) -> OperationDraft:
     """An imported operation with what a method-less, path-less operation entry of the same name sets."""
     given = config.model_fields_set
     changes: dict[str, Any] = {}
@@ -42,6 +43,9 @@ def patched(draft: OperationDraft, config: OperationConfig) -> OperationDraft:
         changes["deprecated"] = config.deprecated
     if "response_schema" in given:
         changes["response"] = config.response_schema
+    if "auth" in given:
+        changes["auth"] = config.auth_override
+        changes["auth_where"] = pointer("operations", index, "auth")
     return replace(draft, **changes)
 
 

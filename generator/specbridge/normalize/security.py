@@ -5,6 +5,10 @@ Spec schemes get secret references `vault:<scheme>_<role>`; the runtime reads th
 the environment variable `<CONNECTOR>_<SCHEME>_<ROLE>` as fallback. A definition's auth entry replaces
 the spec scheme of the same `name` (or, unnamed, the only spec scheme of its kind); other entries are
 added and apply together with every requirement. At most five schemes per connector.
+
+A definition's auth holds: an operation whose spec requires nothing (`security: []`), or only schemes that
+do not exist or are not supported, sends the definition's auth all the same, unless the definition's
+operation entry says otherwise (`"auth": "spec"`, `"none"` or a list of auth names).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from typing import Any
 from specbridge_runtime.contract import AuthScheme, OAuthFlow
 
 from specbridge import codes
-from specbridge.definition import ApiKeyAuth, AuthConfig, NoAuth, OAuth2Auth
+from specbridge.definition import ApiKeyAuth, AuthConfig, NoAuth, OAuth2Auth, OperationAuth
 from specbridge.diagnostics import Level, pointer
 from specbridge.naming import snake_case
 from specbridge.normalize.document import SpecDocument
@@ -37,10 +41,15 @@ class AuthSetup:
     unsupported: frozenset[str] = frozenset()  # spec schemes left out (their requirements are dropped)
     disabled: bool = False  # the definition says `none`: no auth anywhere
     from_definition: bool = False
+    # What an operation sends when its spec requirement would send nothing: the definition's schemes (each
+    # one replacing a spec scheme is an alternative, together with the added ones). Empty without a definition.
+    definition_default: Requirements = ()
+    # OAuth2 schemes whose flows the runtime cannot run, sent as bearer tokens the user obtains (for the README).
+    token_schemes: frozenset[str] = frozenset()
 
 
 def auth_setup(document: SpecDocument, configured: Sequence[AuthConfig], report: Reporter) -> AuthSetup:
-    spec_schemes, unsupported = _spec_schemes(document, report)
+    spec_schemes, unsupported, oauth2_tokens = _spec_schemes(document, report)
     if any(isinstance(config, NoAuth) for config in configured):
         if len(configured) > 1:
             report.add(Level.WARNING, codes.AUTH, "auth `none` is combined with other methods; none wins", "#/auth")
@@ -64,19 +73,53 @@ def auth_setup(document: SpecDocument, configured: Sequence[AuthConfig], report:
             report.add(Level.INFO, codes.AUTH, "the spec declares auth schemes but requires none; any one of "
                        f"{', '.join(spec_schemes)} is used", "#/security")
             global_security = tuple((name,) for name in spec_schemes)
+    replaced = [name for name in schemes if name in overridden]
+    default = tuple((name, *extra) for name in replaced) or ((tuple(extra),) if extra else ())
+    tokens = frozenset(name for name in spec_schemes if name in oauth2_tokens and name not in overridden)
     setup = AuthSetup(tuple(schemes.values()), global_security, tuple(extra), frozenset(unsupported),
-                      from_definition=bool(configured))
-    if extra:
-        setup = replace(setup, security=with_extra(global_security, setup) or (tuple(extra),))
-    return setup
+                      from_definition=bool(configured), definition_default=default, token_schemes=tokens)
+    return replace(setup, security=holding(with_extra(global_security, setup), setup))
 
 
-def operation_security(raw: Any, setup: AuthSetup, where: str, report: Reporter) -> Requirements | None:
-    """An operation's own requirement (None: the connector's default)."""
-    if setup.disabled or raw is None:
+def operation_security(raw: Any, setup: AuthSetup, where: str, report: Reporter,
+                       override: OperationAuth = None) -> Requirements | None:
+    """An operation's own requirement (None: the connector's default). `override` is what the definition's
+    operation entry says: "spec" (the spec's requirement as it is), "none", or auth names applied together."""
+    if setup.disabled:
+        return None
+    if override == "none":
+        return ()
+    if isinstance(override, tuple):
+        return _named(override, setup, where, report)
+    if raw is None:
         return None
     found = _requirements(raw, {scheme.name: scheme for scheme in setup.schemes}, setup.unsupported, where, report)
-    return None if found is None else with_extra(found, setup)
+    if found is None:
+        return None
+    found = with_extra(found, setup)
+    held = found if override == "spec" else holding(found, setup)
+    if held != found:
+        report.repeated(Level.INFO, codes.AUTH, "the spec requires no credentials here (or only schemes it does not "
+                        "define); the definition's auth is sent all the same (an operation entry with "
+                        '`"auth": "spec"` follows the spec instead)', where)
+    return held
+
+
+def holding(requirements: Requirements, setup: AuthSetup) -> Requirements:
+    """`requirements`, or the definition's auth where they would send no credentials at all."""
+    if any(requirements) or not setup.definition_default:
+        return requirements
+    return setup.definition_default
+
+
+def _named(names: tuple[str, ...], setup: AuthSetup, where: str, report: Reporter) -> Requirements | None:
+    known = {scheme.name for scheme in setup.schemes}
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        report.add(Level.ERROR, codes.DEFINITION_MISMATCH, f"`auth` names {', '.join(map(repr, unknown))}, which "
+                   f"the connector does not define (it has {', '.join(sorted(known)) or 'no auth'})", where)
+        return None
+    return (names,)
 
 
 def with_extra(requirements: Requirements, setup: AuthSetup) -> Requirements:
@@ -137,6 +180,7 @@ def _requirements(raw: Any, known: Mapping[str, AuthScheme], unsupported: frozen
             continue
         if any(name in unsupported for name in names):
             continue
+        names = _one_token(names, known, where, report)
         if names not in alternatives:
             alternatives.append(names)
     if raw and not alternatives:
@@ -146,7 +190,20 @@ def _requirements(raw: Any, known: Mapping[str, AuthScheme], unsupported: frozen
     return tuple(sorted(alternatives, key=lambda alternative: not alternative))
 
 
-def _spec_schemes(document: SpecDocument, report: Reporter) -> tuple[dict[str, AuthScheme], set[str]]:
+def _one_token(names: tuple[str, ...], known: Mapping[str, AuthScheme], where: str, report: Reporter
+               ) -> tuple[str, ...]:
+    """A requirement naming several OAuth2 (or bearer) schemes together: one `Authorization: Bearer` header
+    carries one token, so the first of them is used (a token granted for it must cover the others)."""
+    bearers = [name for name in names if known[name].type in ("oauth2", "bearer")]
+    if len(bearers) < 2:
+        return names
+    report.repeated(Level.INFO, codes.AUTH, f"the requirement names the token schemes {', '.join(bearers)} together; "
+                    f"one Authorization header carries one token, so {bearers[0]!r}'s is sent", where)
+    return tuple(name for name in names if name not in bearers[1:])
+
+
+def _spec_schemes(document: SpecDocument, report: Reporter) -> tuple[dict[str, AuthScheme], set[str], set[str]]:
+    """The spec's schemes by name, the names of those left out, and of the OAuth2 ones sent as bearer tokens."""
     base: tuple[str, ...]
     if document.swagger:
         raw, base = document.data.get("securityDefinitions"), ("securityDefinitions",)
@@ -156,8 +213,9 @@ def _spec_schemes(document: SpecDocument, report: Reporter) -> tuple[dict[str, A
         base = ("components", "securitySchemes")
     schemes: dict[str, AuthScheme] = {}
     unsupported: set[str] = set()
+    tokens: set[str] = set()
     if not isinstance(raw, Mapping):
-        return schemes, unsupported
+        return schemes, unsupported, tokens
     for name, entry in raw.items():
         name = str(name)
         where = pointer(*base, name)
@@ -169,7 +227,9 @@ def _spec_schemes(document: SpecDocument, report: Reporter) -> tuple[dict[str, A
             unsupported.add(name)
         else:
             schemes[name] = scheme
-    return schemes, unsupported
+            if scheme.type == "bearer" and entry.get("type") == "oauth2":
+                tokens.add(name)
+    return schemes, unsupported, tokens
 
 
 def _spec_scheme(name: str, entry: Mapping[str, Any]) -> tuple[AuthScheme | None, str]:
@@ -187,8 +247,14 @@ def _spec_scheme(name: str, entry: Mapping[str, Any]) -> tuple[AuthScheme | None
     if kind == "oauth2":
         flows, skipped = _flows(entry)
         problem = f"{' and '.join(skipped)} flow{'s' if len(skipped) > 1 else ''} not supported" if skipped else ""
+        if not flows and skipped:
+            # The runtime cannot run these flows (they need a browser or a password), but a token obtained
+            # elsewhere still works: the user supplies it, as for bearer.
+            return AuthScheme(name, "bearer", _secrets(name, "token")), (
+                f"{problem}: calls send an access token you obtain yourself, stored like a bearer token "
+                f"(vault:{snake_case(name) or 'auth'}_token)")
         if not flows:
-            return None, (problem or "no flows") + "; left out"
+            return None, "no flows; left out"
         scheme = AuthScheme(name, "oauth2", _secrets(name, "client_id", "client_secret"), flows=flows)
         return scheme, (problem + "; the others are used") if problem else ""
     if kind == "openIdConnect":

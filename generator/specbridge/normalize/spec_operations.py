@@ -8,7 +8,9 @@ parameters become a request body, `collectionFormat` becomes a style.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from typing import Any, cast
+from urllib.parse import parse_qsl
 
 from specbridge_runtime.contract import HttpMethod, ParamLocation, ParamStyle
 
@@ -47,23 +49,38 @@ def spec_operations(document: SpecDocument, report: Reporter) -> Iterator[tuple[
     if not isinstance(paths, Mapping):
         return
     for raw_path, raw_item in paths.items():
-        path = str(raw_path)
-        item, _ = document.deref(raw_item, pointer("paths", path))
+        key = str(raw_path)
+        path, query = split_path_key(key)
+        item, _ = document.deref(raw_item, pointer("paths", key))
         if not isinstance(item, Mapping):
-            yield _skip(report, "*", path, "the path item is not an object", pointer("paths", path)), ()
+            yield _skip(report, "*", key, "the path item is not an object", pointer("paths", key)), ()
             continue
         for method, operation in item.items():
             if method not in HTTP_METHODS:
                 continue
-            where = pointer("paths", path, method)
+            where = pointer("paths", key, method)
             if not isinstance(operation, Mapping):
                 yield _skip(report, method.upper(), path, "the operation is not an object", where), ()
                 continue
             raw_tags = operation.get("tags")
             tags = tuple(str(tag) for tag in raw_tags if isinstance(tag, str | int)) if isinstance(
                 raw_tags, list) else ()
-            yield _operation(document, path, cast(HttpMethod, method.upper()), item, operation, tags, where,
-                             report), tags
+            drafted = _operation(document, path, cast(HttpMethod, method.upper()), item, operation, tags, where,
+                                 report)
+            yield (replace(drafted, query=query) if query and isinstance(drafted, OperationDraft) else drafted), tags
+
+
+def split_path_key(key: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """A path key with a query or fragment suffix, as cloud-provider specs write them to keep keys unique
+    (`/?Action=CreateGroup&Version=2010-05-08`, `/#Action=CreateGroup`, `/GetComponent#componentArn`): the
+    plain path, and the `name=value` pairs of the suffix, which are sent as query parameters on every call
+    (a bare name only told keys apart)."""
+    cut = min((index for index in (key.find("?"), key.find("#")) if index >= 0), default=-1)
+    if cut < 0:
+        return key, ()
+    suffix = key[cut + 1:].lstrip("?#")
+    pairs = tuple(parse_qsl("&".join(part for part in suffix.replace("#", "&").split("&") if "=" in part)))
+    return key[:cut] or "/", pairs
 
 
 def _report_not_generated(document: SpecDocument, report: Reporter) -> None:
@@ -112,6 +129,7 @@ def _operation(document: SpecDocument, path: str, method: HttpMethod, item: Mapp
         response=_response_schema(document, operation, where),
         security=operation.get("security"), deprecated=operation.get("deprecated") is True, where=where,
         tool_name=_tool_name(operation, where, report),
+        accept=_accept(document, operation, where),
     )
 
 
@@ -274,6 +292,29 @@ def _response_schema(document: SpecDocument, operation: Mapping[str, Any], where
         if found is not None:
             return found
     return None
+
+
+def _accept(document: SpecDocument, operation: Mapping[str, Any], where: str) -> str:
+    """The Accept header: the media types the operation documents for success (else for `default`)."""
+    if document.swagger:
+        produces = operation.get("produces") or document.data.get("produces")
+        types = [value for value in produces if isinstance(value, str)] if isinstance(produces, list) else []
+        if not types and _response_schema(document, operation, where) is not None:
+            types = ["application/json"]  # a schema without `produces`: read (and asked for) as JSON
+    else:
+        responses = operation.get("responses")
+        by_status = {str(status): raw for status, raw in responses.items()} if isinstance(responses, Mapping) else {}
+        types = []
+        for status in sorted(s for s in by_status if s[:1] == "2") or [s for s in by_status if s == "default"]:
+            response, _ = document.deref(by_status[status], f"{where}/responses/{status}")
+            content = response.get("content") if isinstance(response, Mapping) else None
+            types += [str(media_type) for media_type in content] if isinstance(content, Mapping) else []
+    kept = [media_type.strip() for media_type in dict.fromkeys(types) if _header_safe(media_type)]
+    return "" if not kept or "*/*" in kept else ", ".join(kept)
+
+
+def _header_safe(media_type: str) -> bool:
+    return "/" in media_type and all(32 <= ord(char) < 127 and char != "," for char in media_type.strip())
 
 
 def _json_schema_of(document: SpecDocument, operation: Mapping[str, Any], response: Mapping[str, Any]) -> Any:

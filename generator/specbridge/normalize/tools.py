@@ -13,6 +13,7 @@ from specbridge.diagnostics import Level
 from specbridge.ir import Argument, RestTool
 from specbridge.naming import NameAllocator, argument_name
 from specbridge.normalize.body import build_body
+from specbridge.normalize.describe import synthesized_description, synthesized_title
 from specbridge.normalize.drafts import OperationDraft, ParameterDraft
 from specbridge.normalize.output import output_schema
 from specbridge.normalize.report import Reporter
@@ -55,22 +56,31 @@ class ToolBuilder:
         output, wrap = (None, False) if draft.response is None else output_schema(draft.response, self.schemas)
         tool = RestTool(
             name=name, operation_id=draft.operation_id, method=draft.method, path=draft.path,
-            # Without a summary, a short first sentence of the description reads better than an identifier.
-            title=one_line(draft.summary) or first_sentence(draft.description) or one_line(draft.operation_id)
-            or draft.label,
-            description=clean_text(draft.description) or clean_text(draft.summary),
+            # Without a summary, a short first sentence of the description reads better than an identifier;
+            # without either, what the method does to the path says more than the operationId.
+            title=one_line(draft.summary) or first_sentence(draft.description)
+            or synthesized_title(draft.method, draft.path),
+            description=clean_text(draft.description) or clean_text(draft.summary)
+            or synthesized_description(draft.method, draft.path, arguments),
             arguments=tuple(arguments), params=tuple(params), body=body, output_schema=output, wrap_output=wrap,
-            tags=draft.tags, security=operation_security(draft.security, self.auth, f"{draft.where}/security",
-                                                         self.report),
+            tags=draft.tags, security=self._security(draft),
             idempotent=draft.idempotent, deprecated=draft.deprecated, location=draft.where,
+            query=draft.query, accept=draft.accept,
         )
         return BuiltTool(tool, frozenset(refs))
+
+    def _security(self, draft: OperationDraft) -> tuple[tuple[str, ...], ...] | None:
+        where = draft.auth_where if draft.auth is not None else f"{draft.where}/security"
+        return operation_security(draft.security, self.auth, where, self.report, draft.auth)
 
     def _parameters(self, draft: OperationDraft) -> list[ParameterDraft]:
         """Parameters in argument order (path, query, header, cookie), the path template made whole."""
         in_template = list(dict.fromkeys(_TEMPLATE.findall(draft.path)))
+        fixed = {name for name, _value in draft.query}
         kept: list[ParameterDraft] = []
         for parameter in draft.parameters:
+            if parameter.location == "query" and parameter.name in fixed:
+                continue  # the path key fixes its value (`/?Action=CreateGroup`)
             if parameter.location == "header" and parameter.name.lower() in IGNORED_HEADERS:
                 self.report.repeated(Level.INFO, codes.IGNORED_HEADER, f"header parameter {parameter.name!r} is "
                                      "ignored (OpenAPI: set by the HTTP layer)", parameter.where)

@@ -76,6 +76,11 @@ class Operation:
     idempotent: bool | None = None
     # The documented JSON response is not an object, so structured output is {"result": <value>}.
     wrap_output: bool = False
+    # Query pairs sent with every call, from a path key's suffix (`/?Action=CreateGroup&Version=2010-05-08`,
+    # `/#Action=CreateGroup`): `path` is then the plain path.
+    query: tuple[tuple[str, str], ...] = ()
+    # The Accept header: the operation's documented response media types ("": none documented, none sent).
+    accept: str = ""
 
     @property
     def is_idempotent(self) -> bool:

@@ -60,7 +60,9 @@ def build_request(operation: Operation, arguments: Mapping[str, Any], *, base_ur
     """The request for one call. `arguments` is the input model's dump (keys are argument names)."""
     # A header whose value is a secret reference is a credential: `UpstreamAuth` resolves and adds it.
     headers: list[tuple[str, str]] = [(name, value) for name, value in static_headers if not is_reference(value)]
-    query: list[str] = []
+    if operation.accept and not any(name.lower() == "accept" for name, _ in headers):
+        headers.append(("Accept", operation.accept))
+    query: list[str] = [f"{encode_strict(name)}={encode_strict(value)}" for name, value in operation.query]
     cookies: list[str] = []
     path_values: dict[str, str] = {}
     for param in operation.params:

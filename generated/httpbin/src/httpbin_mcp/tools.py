@@ -9,19 +9,57 @@ OPERATIONS: tuple[Operation, ...] = (
         path="/absolute-redirect/{n}",
         input_model="GetAbsoluteRedirectNInput",
         params=(Param(arg="n", name="n", location="path"),),
+        accept="text/html",
     ),
-    Operation(tool="httpbin_delete_anything", method="DELETE", path="/anything", input_model="DeleteAnythingInput"),
-    Operation(tool="httpbin_get_anything", method="GET", path="/anything", input_model="GetAnythingInput"),
-    Operation(tool="httpbin_patch_anything", method="PATCH", path="/anything", input_model="PatchAnythingInput"),
-    Operation(tool="httpbin_post_anything", method="POST", path="/anything", input_model="PostAnythingInput"),
-    Operation(tool="httpbin_put_anything", method="PUT", path="/anything", input_model="PutAnythingInput"),
-    Operation(tool="httpbin_trace_anything", method="TRACE", path="/anything", input_model="TraceAnythingInput"),
+    Operation(
+        tool="httpbin_delete_anything",
+        method="DELETE",
+        path="/anything",
+        input_model="DeleteAnythingInput",
+        accept="application/json",
+    ),
+    Operation(
+        tool="httpbin_get_anything",
+        method="GET",
+        path="/anything",
+        input_model="GetAnythingInput",
+        accept="application/json",
+    ),
+    Operation(
+        tool="httpbin_patch_anything",
+        method="PATCH",
+        path="/anything",
+        input_model="PatchAnythingInput",
+        accept="application/json",
+    ),
+    Operation(
+        tool="httpbin_post_anything",
+        method="POST",
+        path="/anything",
+        input_model="PostAnythingInput",
+        accept="application/json",
+    ),
+    Operation(
+        tool="httpbin_put_anything",
+        method="PUT",
+        path="/anything",
+        input_model="PutAnythingInput",
+        accept="application/json",
+    ),
+    Operation(
+        tool="httpbin_trace_anything",
+        method="TRACE",
+        path="/anything",
+        input_model="TraceAnythingInput",
+        accept="application/json",
+    ),
     Operation(
         tool="httpbin_delete_anything_anything",
         method="DELETE",
         path="/anything/{anything}",
         input_model="DeleteAnythingAnythingInput",
         params=(Param(arg="anything", name="anything", location="path"),),
+        accept="application/json",
     ),
     Operation(
         tool="httpbin_get_anything_anything",
@@ -29,6 +67,7 @@ OPERATIONS: tuple[Operation, ...] = (
         path="/anything/{anything}",
         input_model="GetAnythingAnythingInput",
         params=(Param(arg="anything", name="anything", location="path"),),
+        accept="application/json",
     ),
     Operation(
         tool="httpbin_patch_anything_anything",
@@ -36,6 +75,7 @@ OPERATIONS: tuple[Operation, ...] = (
         path="/anything/{anything}",
         input_model="PatchAnythingAnythingInput",
         params=(Param(arg="anything", name="anything", location="path"),),
+        accept="application/json",
     ),
     Operation(
         tool="httpbin_post_anything_anything",
@@ -43,6 +83,7 @@ OPERATIONS: tuple[Operation, ...] = (
         path="/anything/{anything}",
         input_model="PostAnythingAnythingInput",
         params=(Param(arg="anything", name="anything", location="path"),),
+        accept="application/json",
     ),
     Operation(
         tool="httpbin_put_anything_anything",
@@ -50,6 +91,7 @@ OPERATIONS: tuple[Operation, ...] = (
         path="/anything/{anything}",
         input_model="PutAnythingAnythingInput",
         params=(Param(arg="anything", name="anything", location="path"),),
+        accept="application/json",
     ),
     Operation(
         tool="httpbin_trace_anything_anything",
@@ -57,6 +99,7 @@ OPERATIONS: tuple[Operation, ...] = (
         path="/anything/{anything}",
         input_model="TraceAnythingAnythingInput",
         params=(Param(arg="anything", name="anything", location="path"),),
+        accept="application/json",
     ),
     Operation(
         tool="httpbin_get_base64_value",
@@ -64,6 +107,7 @@ OPERATIONS: tuple[Operation, ...] = (
         path="/base64/{value}",
         input_model="GetBase64ValueInput",
         params=(Param(arg="value", name="value", location="path"),),
+        accept="text/html",
     ),
     Operation(
         tool="httpbin_get_basic_auth_user_passwd",
@@ -71,15 +115,21 @@ OPERATIONS: tuple[Operation, ...] = (
         path="/basic-auth/{user}/{passwd}",
         input_model="GetBasicAuthUserPasswdInput",
         params=(Param(arg="user", name="user", location="path"), Param(arg="passwd", name="passwd", location="path")),
+        accept="application/json",
     ),
-    Operation(tool="httpbin_get_bearer", method="GET", path="/bearer", input_model="GetBearerInput"),
-    Operation(tool="httpbin_get_brotli", method="GET", path="/brotli", input_model="GetBrotliInput"),
+    Operation(
+        tool="httpbin_get_bearer", method="GET", path="/bearer", input_model="GetBearerInput", accept="application/json"
+    ),
+    Operation(
+        tool="httpbin_get_brotli", method="GET", path="/brotli", input_model="GetBrotliInput", accept="application/json"
+    ),
     Operation(
         tool="httpbin_get_bytes_n",
         method="GET",
         path="/bytes/{n}",
         input_model="GetBytesNInput",
         params=(Param(arg="n", name="n", location="path"),),
+        accept="application/octet-stream",
     ),
     Operation(
         tool="httpbin_get_cache",
@@ -90,6 +140,7 @@ OPERATIONS: tuple[Operation, ...] = (
             Param(arg="If-Modified-Since", name="If-Modified-Since", location="header"),
             Param(arg="If-None-Match", name="If-None-Match", location="header"),
         ),
+        accept="application/json",
     ),
     Operation(
         tool="httpbin_get_cache_value",
@@ -97,14 +148,22 @@ OPERATIONS: tuple[Operation, ...] = (
         path="/cache/{value}",
         input_model="GetCacheValueInput",
         params=(Param(arg="value", name="value", location="path"),),
+        accept="application/json",
     ),
-    Operation(tool="httpbin_get_cookies", method="GET", path="/cookies", input_model="GetCookiesInput"),
+    Operation(
+        tool="httpbin_get_cookies",
+        method="GET",
+        path="/cookies",
+        input_model="GetCookiesInput",
+        accept="application/json",
+    ),
     Operation(
         tool="httpbin_get_cookies_delete",
         method="GET",
         path="/cookies/delete",
         input_model="GetCookiesDeleteInput",
         params=(Param(arg="freeform", name="freeform", location="query"),),
+        accept="text/plain",
     ),
     Operation(
         tool="httpbin_get_cookies_set",
@@ -112,6 +171,7 @@ OPERATIONS: tuple[Operation, ...] = (
         path="/cookies/set",
         input_model="GetCookiesSetInput",
         params=(Param(arg="freeform", name="freeform", location="query"),),
+        accept="text/plain",
     ),
     Operation(
         tool="httpbin_get_cookies_set_name_value",
@@ -119,14 +179,22 @@ OPERATIONS: tuple[Operation, ...] = (
         path="/cookies/set/{name}/{value}",
         input_model="GetCookiesSetNameValueInput",
         params=(Param(arg="name", name="name", location="path"), Param(arg="value", name="value", location="path")),
+        accept="text/plain",
     ),
-    Operation(tool="httpbin_get_deflate", method="GET", path="/deflate", input_model="GetDeflateInput"),
+    Operation(
+        tool="httpbin_get_deflate",
+        method="GET",
+        path="/deflate",
+        input_model="GetDeflateInput",
+        accept="application/json",
+    ),
     Operation(
         tool="httpbin_delete_delay_delay",
         method="DELETE",
         path="/delay/{delay}",
         input_model="DeleteDelayDelayInput",
         params=(Param(arg="delay", name="delay", location="path"),),
+        accept="application/json",
     ),
     Operation(
         tool="httpbin_get_delay_delay",
@@ -134,6 +202,7 @@ OPERATIONS: tuple[Operation, ...] = (
         path="/delay/{delay}",
         input_model="GetDelayDelayInput",
         params=(Param(arg="delay", name="delay", location="path"),),
+        accept="application/json",
     ),
     Operation(
         tool="httpbin_patch_delay_delay",
@@ -141,6 +210,7 @@ OPERATIONS: tuple[Operation, ...] = (
         path="/delay/{delay}",
         input_model="PatchDelayDelayInput",
         params=(Param(arg="delay", name="delay", location="path"),),
+        accept="application/json",
     ),
     Operation(
         tool="httpbin_post_delay_delay",
@@ -148,6 +218,7 @@ OPERATIONS: tuple[Operation, ...] = (
         path="/delay/{delay}",
         input_model="PostDelayDelayInput",
         params=(Param(arg="delay", name="delay", location="path"),),
+        accept="application/json",
     ),
     Operation(
         tool="httpbin_put_delay_delay",
@@ -155,6 +226,7 @@ OPERATIONS: tuple[Operation, ...] = (
         path="/delay/{delay}",
         input_model="PutDelayDelayInput",
         params=(Param(arg="delay", name="delay", location="path"),),
+        accept="application/json",
     ),
     Operation(
         tool="httpbin_trace_delay_delay",
@@ -162,9 +234,16 @@ OPERATIONS: tuple[Operation, ...] = (
         path="/delay/{delay}",
         input_model="TraceDelayDelayInput",
         params=(Param(arg="delay", name="delay", location="path"),),
+        accept="application/json",
     ),
-    Operation(tool="httpbin_delete_delete", method="DELETE", path="/delete", input_model="DeleteDeleteInput"),
-    Operation(tool="httpbin_get_deny", method="GET", path="/deny", input_model="GetDenyInput"),
+    Operation(
+        tool="httpbin_delete_delete",
+        method="DELETE",
+        path="/delete",
+        input_model="DeleteDeleteInput",
+        accept="application/json",
+    ),
+    Operation(tool="httpbin_get_deny", method="GET", path="/deny", input_model="GetDenyInput", accept="text/plain"),
     Operation(
         tool="httpbin_get_digest_auth_qop_user_passwd",
         method="GET",
@@ -175,6 +254,7 @@ OPERATIONS: tuple[Operation, ...] = (
             Param(arg="user", name="user", location="path"),
             Param(arg="passwd", name="passwd", location="path"),
         ),
+        accept="application/json",
     ),
     Operation(
         tool="httpbin_get_digest_auth_qop_user_passwd_algorithm",
@@ -187,6 +267,7 @@ OPERATIONS: tuple[Operation, ...] = (
             Param(arg="passwd", name="passwd", location="path"),
             Param(arg="algorithm", name="algorithm", location="path"),
         ),
+        accept="application/json",
     ),
     Operation(
         tool="httpbin_get_digest_auth_qop_user_passwd_algorithm_stale_after",
@@ -200,6 +281,7 @@ OPERATIONS: tuple[Operation, ...] = (
             Param(arg="algorithm", name="algorithm", location="path"),
             Param(arg="stale_after", name="stale_after", location="path"),
         ),
+        accept="application/json",
     ),
     Operation(
         tool="httpbin_get_drip",
@@ -212,9 +294,14 @@ OPERATIONS: tuple[Operation, ...] = (
             Param(arg="code", name="code", location="query"),
             Param(arg="delay", name="delay", location="query"),
         ),
+        accept="application/octet-stream",
     ),
     Operation(
-        tool="httpbin_get_encoding_utf8", method="GET", path="/encoding/utf8", input_model="GetEncodingUtf8Input"
+        tool="httpbin_get_encoding_utf8",
+        method="GET",
+        path="/encoding/utf8",
+        input_model="GetEncodingUtf8Input",
+        accept="text/html",
     ),
     Operation(
         tool="httpbin_get_etag_etag",
@@ -226,44 +313,100 @@ OPERATIONS: tuple[Operation, ...] = (
             Param(arg="If-None-Match", name="If-None-Match", location="header"),
             Param(arg="If-Match", name="If-Match", location="header"),
         ),
+        accept="application/json",
     ),
-    Operation(tool="httpbin_get_get", method="GET", path="/get", input_model="GetGetInput"),
-    Operation(tool="httpbin_get_gzip", method="GET", path="/gzip", input_model="GetGzipInput"),
-    Operation(tool="httpbin_get_headers", method="GET", path="/headers", input_model="GetHeadersInput"),
+    Operation(tool="httpbin_get_get", method="GET", path="/get", input_model="GetGetInput", accept="application/json"),
+    Operation(
+        tool="httpbin_get_gzip", method="GET", path="/gzip", input_model="GetGzipInput", accept="application/json"
+    ),
+    Operation(
+        tool="httpbin_get_headers",
+        method="GET",
+        path="/headers",
+        input_model="GetHeadersInput",
+        accept="application/json",
+    ),
     Operation(
         tool="httpbin_get_hidden_basic_auth_user_passwd",
         method="GET",
         path="/hidden-basic-auth/{user}/{passwd}",
         input_model="GetHiddenBasicAuthUserPasswdInput",
         params=(Param(arg="user", name="user", location="path"), Param(arg="passwd", name="passwd", location="path")),
+        accept="application/json",
     ),
-    Operation(tool="httpbin_get_html", method="GET", path="/html", input_model="GetHtmlInput"),
-    Operation(tool="httpbin_get_image", method="GET", path="/image", input_model="GetImageInput"),
-    Operation(tool="httpbin_get_image_jpeg", method="GET", path="/image/jpeg", input_model="GetImageJpegInput"),
-    Operation(tool="httpbin_get_image_png", method="GET", path="/image/png", input_model="GetImagePngInput"),
-    Operation(tool="httpbin_get_image_svg", method="GET", path="/image/svg", input_model="GetImageSvgInput"),
-    Operation(tool="httpbin_get_image_webp", method="GET", path="/image/webp", input_model="GetImageWebpInput"),
-    Operation(tool="httpbin_get_ip", method="GET", path="/ip", input_model="GetIpInput"),
-    Operation(tool="httpbin_get_json", method="GET", path="/json", input_model="GetJsonInput"),
+    Operation(tool="httpbin_get_html", method="GET", path="/html", input_model="GetHtmlInput", accept="text/html"),
+    Operation(
+        tool="httpbin_get_image",
+        method="GET",
+        path="/image",
+        input_model="GetImageInput",
+        accept="image/webp, image/svg+xml, image/jpeg, image/png, image/*",
+    ),
+    Operation(
+        tool="httpbin_get_image_jpeg",
+        method="GET",
+        path="/image/jpeg",
+        input_model="GetImageJpegInput",
+        accept="image/jpeg",
+    ),
+    Operation(
+        tool="httpbin_get_image_png",
+        method="GET",
+        path="/image/png",
+        input_model="GetImagePngInput",
+        accept="image/png",
+    ),
+    Operation(
+        tool="httpbin_get_image_svg",
+        method="GET",
+        path="/image/svg",
+        input_model="GetImageSvgInput",
+        accept="image/svg+xml",
+    ),
+    Operation(
+        tool="httpbin_get_image_webp",
+        method="GET",
+        path="/image/webp",
+        input_model="GetImageWebpInput",
+        accept="image/webp",
+    ),
+    Operation(tool="httpbin_get_ip", method="GET", path="/ip", input_model="GetIpInput", accept="application/json"),
+    Operation(
+        tool="httpbin_get_json", method="GET", path="/json", input_model="GetJsonInput", accept="application/json"
+    ),
     Operation(
         tool="httpbin_get_links_n_offset",
         method="GET",
         path="/links/{n}/{offset}",
         input_model="GetLinksNOffsetInput",
         params=(Param(arg="n", name="n", location="path"), Param(arg="offset", name="offset", location="path")),
+        accept="text/html",
     ),
-    Operation(tool="httpbin_patch_patch", method="PATCH", path="/patch", input_model="PatchPatchInput"),
-    Operation(tool="httpbin_post_post", method="POST", path="/post", input_model="PostPostInput"),
-    Operation(tool="httpbin_put_put", method="PUT", path="/put", input_model="PutPutInput"),
+    Operation(
+        tool="httpbin_patch_patch",
+        method="PATCH",
+        path="/patch",
+        input_model="PatchPatchInput",
+        accept="application/json",
+    ),
+    Operation(
+        tool="httpbin_post_post", method="POST", path="/post", input_model="PostPostInput", accept="application/json"
+    ),
+    Operation(tool="httpbin_put_put", method="PUT", path="/put", input_model="PutPutInput", accept="application/json"),
     Operation(
         tool="httpbin_get_range_numbytes",
         method="GET",
         path="/range/{numbytes}",
         input_model="GetRangeNumbytesInput",
         params=(Param(arg="numbytes", name="numbytes", location="path"),),
+        accept="application/octet-stream",
     ),
     Operation(
-        tool="httpbin_delete_redirect_to", method="DELETE", path="/redirect-to", input_model="DeleteRedirectToInput"
+        tool="httpbin_delete_redirect_to",
+        method="DELETE",
+        path="/redirect-to",
+        input_model="DeleteRedirectToInput",
+        accept="text/html",
     ),
     Operation(
         tool="httpbin_get_redirect_to",
@@ -274,9 +417,14 @@ OPERATIONS: tuple[Operation, ...] = (
             Param(arg="url", name="url", location="query"),
             Param(arg="status_code", name="status_code", location="query"),
         ),
+        accept="text/html",
     ),
     Operation(
-        tool="httpbin_patch_redirect_to", method="PATCH", path="/redirect-to", input_model="PatchRedirectToInput"
+        tool="httpbin_patch_redirect_to",
+        method="PATCH",
+        path="/redirect-to",
+        input_model="PatchRedirectToInput",
+        accept="text/html",
     ),
     Operation(
         tool="httpbin_post_redirect_to",
@@ -288,6 +436,7 @@ OPERATIONS: tuple[Operation, ...] = (
             fields=(("url", "url"), ("status_code", "status_code")),
             required=True,
         ),
+        accept="text/html",
     ),
     Operation(
         tool="httpbin_put_redirect_to",
@@ -299,9 +448,14 @@ OPERATIONS: tuple[Operation, ...] = (
             fields=(("url", "url"), ("status_code", "status_code")),
             required=True,
         ),
+        accept="text/html",
     ),
     Operation(
-        tool="httpbin_trace_redirect_to", method="TRACE", path="/redirect-to", input_model="TraceRedirectToInput"
+        tool="httpbin_trace_redirect_to",
+        method="TRACE",
+        path="/redirect-to",
+        input_model="TraceRedirectToInput",
+        accept="text/html",
     ),
     Operation(
         tool="httpbin_get_redirect_n",
@@ -309,6 +463,7 @@ OPERATIONS: tuple[Operation, ...] = (
         path="/redirect/{n}",
         input_model="GetRedirectNInput",
         params=(Param(arg="n", name="n", location="path"),),
+        accept="text/html",
     ),
     Operation(
         tool="httpbin_get_relative_redirect_n",
@@ -316,6 +471,7 @@ OPERATIONS: tuple[Operation, ...] = (
         path="/relative-redirect/{n}",
         input_model="GetRelativeRedirectNInput",
         params=(Param(arg="n", name="n", location="path"),),
+        accept="text/html",
     ),
     Operation(
         tool="httpbin_get_response_headers",
@@ -323,6 +479,7 @@ OPERATIONS: tuple[Operation, ...] = (
         path="/response-headers",
         input_model="GetResponseHeadersInput",
         params=(Param(arg="freeform", name="freeform", location="query"),),
+        accept="application/json",
     ),
     Operation(
         tool="httpbin_post_response_headers",
@@ -330,14 +487,22 @@ OPERATIONS: tuple[Operation, ...] = (
         path="/response-headers",
         input_model="PostResponseHeadersInput",
         params=(Param(arg="freeform", name="freeform", location="query"),),
+        accept="application/json",
     ),
-    Operation(tool="httpbin_get_robots_txt", method="GET", path="/robots.txt", input_model="GetRobotsTxtInput"),
+    Operation(
+        tool="httpbin_get_robots_txt",
+        method="GET",
+        path="/robots.txt",
+        input_model="GetRobotsTxtInput",
+        accept="text/plain",
+    ),
     Operation(
         tool="httpbin_delete_status_codes",
         method="DELETE",
         path="/status/{codes}",
         input_model="DeleteStatusCodesInput",
         params=(Param(arg="codes", name="codes", location="path"),),
+        accept="text/plain",
     ),
     Operation(
         tool="httpbin_get_status_codes",
@@ -345,6 +510,7 @@ OPERATIONS: tuple[Operation, ...] = (
         path="/status/{codes}",
         input_model="GetStatusCodesInput",
         params=(Param(arg="codes", name="codes", location="path"),),
+        accept="text/plain",
     ),
     Operation(
         tool="httpbin_patch_status_codes",
@@ -352,6 +518,7 @@ OPERATIONS: tuple[Operation, ...] = (
         path="/status/{codes}",
         input_model="PatchStatusCodesInput",
         params=(Param(arg="codes", name="codes", location="path"),),
+        accept="text/plain",
     ),
     Operation(
         tool="httpbin_post_status_codes",
@@ -359,6 +526,7 @@ OPERATIONS: tuple[Operation, ...] = (
         path="/status/{codes}",
         input_model="PostStatusCodesInput",
         params=(Param(arg="codes", name="codes", location="path"),),
+        accept="text/plain",
     ),
     Operation(
         tool="httpbin_put_status_codes",
@@ -366,6 +534,7 @@ OPERATIONS: tuple[Operation, ...] = (
         path="/status/{codes}",
         input_model="PutStatusCodesInput",
         params=(Param(arg="codes", name="codes", location="path"),),
+        accept="text/plain",
     ),
     Operation(
         tool="httpbin_trace_status_codes",
@@ -373,6 +542,7 @@ OPERATIONS: tuple[Operation, ...] = (
         path="/status/{codes}",
         input_model="TraceStatusCodesInput",
         params=(Param(arg="codes", name="codes", location="path"),),
+        accept="text/plain",
     ),
     Operation(
         tool="httpbin_get_stream_bytes_n",
@@ -380,6 +550,7 @@ OPERATIONS: tuple[Operation, ...] = (
         path="/stream-bytes/{n}",
         input_model="GetStreamBytesNInput",
         params=(Param(arg="n", name="n", location="path"),),
+        accept="application/octet-stream",
     ),
     Operation(
         tool="httpbin_get_stream_n",
@@ -387,10 +558,19 @@ OPERATIONS: tuple[Operation, ...] = (
         path="/stream/{n}",
         input_model="GetStreamNInput",
         params=(Param(arg="n", name="n", location="path"),),
+        accept="application/json",
     ),
-    Operation(tool="httpbin_get_user_agent", method="GET", path="/user-agent", input_model="GetUserAgentInput"),
-    Operation(tool="httpbin_get_uuid", method="GET", path="/uuid", input_model="GetUuidInput"),
-    Operation(tool="httpbin_get_xml", method="GET", path="/xml", input_model="GetXmlInput"),
+    Operation(
+        tool="httpbin_get_user_agent",
+        method="GET",
+        path="/user-agent",
+        input_model="GetUserAgentInput",
+        accept="application/json",
+    ),
+    Operation(
+        tool="httpbin_get_uuid", method="GET", path="/uuid", input_model="GetUuidInput", accept="application/json"
+    ),
+    Operation(tool="httpbin_get_xml", method="GET", path="/xml", input_model="GetXmlInput", accept="application/xml"),
     Operation(
         tool="httpbin_echo_json",
         method="POST",

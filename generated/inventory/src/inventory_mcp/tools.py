@@ -15,6 +15,7 @@ OPERATIONS: tuple[Operation, ...] = (
             Param(arg="in_stock", name="in_stock", location="query"),
         ),
         wrap_output=True,
+        accept="application/json",
     ),
     Operation(
         tool="inventory_create_item",
@@ -32,6 +33,7 @@ OPERATIONS: tuple[Operation, ...] = (
             ),
             required=True,
         ),
+        accept="application/json",
     ),
     Operation(
         tool="inventory_get_item",
@@ -39,6 +41,7 @@ OPERATIONS: tuple[Operation, ...] = (
         path="/items/{sku}",
         input_model="GetItemInput",
         params=(Param(arg="sku", name="sku", location="path"),),
+        accept="application/json",
     ),
     Operation(
         tool="inventory_delete_item",
@@ -46,6 +49,7 @@ OPERATIONS: tuple[Operation, ...] = (
         path="/items/{sku}",
         input_model="DeleteItemInput",
         params=(Param(arg="sku", name="sku", location="path"),),
+        accept="application/json",
     ),
     Operation(
         tool="inventory_upload_photo",
@@ -59,6 +63,7 @@ OPERATIONS: tuple[Operation, ...] = (
             required=True,
             files=("photo",),
         ),
+        accept="application/json",
     ),
     Operation(
         tool="inventory_get_photo",
@@ -66,6 +71,7 @@ OPERATIONS: tuple[Operation, ...] = (
         path="/items/{sku}/photo",
         input_model="GetPhotoInput",
         params=(Param(arg="sku", name="sku", location="path"),),
+        accept="image/jpeg",
     ),
     Operation(
         tool="inventory_adjust_stock",
@@ -77,5 +83,6 @@ OPERATIONS: tuple[Operation, ...] = (
             media_type="application/x-www-form-urlencoded", fields=(("sku", "sku"), ("delta", "delta")), required=True
         ),
         wrap_output=True,
+        accept="application/json",
     ),
 )

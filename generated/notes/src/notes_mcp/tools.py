@@ -15,6 +15,7 @@ OPERATIONS: tuple[Operation, ...] = (
             Param(arg="X-Request-Id", name="X-Request-Id", location="header"),
         ),
         wrap_output=True,
+        accept="application/json",
     ),
     Operation(
         tool="notes_create_note",
@@ -33,6 +34,7 @@ OPERATIONS: tuple[Operation, ...] = (
             ),
             required=True,
         ),
+        accept="application/json",
     ),
     Operation(
         tool="notes_get_note",
@@ -40,6 +42,7 @@ OPERATIONS: tuple[Operation, ...] = (
         path="/notes/{noteId}",
         input_model="GetNoteInput",
         params=(Param(arg="noteId", name="noteId", location="path"),),
+        accept="application/json",
     ),
     Operation(
         tool="notes_replace_note",
@@ -59,6 +62,7 @@ OPERATIONS: tuple[Operation, ...] = (
             ),
             required=True,
         ),
+        accept="application/json",
     ),
     Operation(
         tool="notes_delete_note",
@@ -79,6 +83,7 @@ OPERATIONS: tuple[Operation, ...] = (
             required=True,
             files=("file",),
         ),
+        accept="application/json",
     ),
     Operation(
         tool="notes_preview_note",
@@ -86,6 +91,7 @@ OPERATIONS: tuple[Operation, ...] = (
         path="/notes/{noteId}/preview",
         input_model="PreviewNoteInput",
         params=(Param(arg="noteId", name="noteId", location="path"),),
+        accept="image/png",
     ),
     Operation(
         tool="notes_search_notes",
@@ -97,6 +103,7 @@ OPERATIONS: tuple[Operation, ...] = (
             Param(arg="filter", name="filter", location="query", style="deepObject", explode=True),
             Param(arg="ids", name="ids", location="query", style="pipeDelimited", explode=False),
         ),
+        accept="application/json",
     ),
     Operation(
         tool="notes_create_folder_tree",
@@ -104,6 +111,7 @@ OPERATIONS: tuple[Operation, ...] = (
         path="/folders",
         input_model="CreateFolderTreeInput",
         body=Body(media_type="application/json", fields=(("name", "name"), ("children", "children")), required=True),
+        accept="application/json",
     ),
     Operation(
         tool="notes_start_session",
@@ -116,5 +124,6 @@ OPERATIONS: tuple[Operation, ...] = (
             required=True,
         ),
         security=(),
+        accept="text/plain",
     ),
 )
