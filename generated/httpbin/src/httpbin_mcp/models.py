@@ -4,8 +4,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 from specbridge_runtime.modeling import CLOSED as _CLOSED
-from specbridge_runtime.modeling import is_none as _is_none
-from specbridge_runtime.modeling import not_null as _not_null
+from specbridge_runtime.modeling import Omittable as _Omittable
 
 
 class GetAbsoluteRedirectNInput(BaseModel):
@@ -317,7 +316,7 @@ class GetRedirectToInput(BaseModel):
     model_config = _CLOSED
 
     url: str
-    status_code: int | None = Field(default=None, exclude_if=_is_none, json_schema_extra=_not_null)
+    status_code: _Omittable[int] = None
 
 
 class PatchRedirectToInput(BaseModel):
@@ -328,14 +327,14 @@ class PostRedirectToInput(BaseModel):
     model_config = _CLOSED
 
     url: str
-    status_code: int | None = Field(default=None, exclude_if=_is_none, json_schema_extra=_not_null)
+    status_code: _Omittable[int] = None
 
 
 class PutRedirectToInput(BaseModel):
     model_config = _CLOSED
 
     url: str
-    status_code: int | None = Field(default=None, exclude_if=_is_none, json_schema_extra=_not_null)
+    status_code: _Omittable[int] = None
 
 
 class TraceRedirectToInput(BaseModel):
@@ -433,19 +432,10 @@ class GetXmlInput(BaseModel):
 class EchoJsonInput(BaseModel):
     model_config = _CLOSED
 
-    trace: str | None = Field(
-        default=None,
-        description="A query value echoed back under args",
-        exclude_if=_is_none,
-        json_schema_extra=_not_null,
-    )
-    x_trace_id: str | None = Field(
-        default=None,
-        alias="X-Trace-Id",
-        description="A header echoed back under headers",
-        exclude_if=_is_none,
-        json_schema_extra=_not_null,
+    trace: _Omittable[str] = Field(default=None, description="A query value echoed back under args")
+    x_trace_id: _Omittable[str] = Field(
+        default=None, alias="X-Trace-Id", description="A header echoed back under headers"
     )
     item: str
-    quantity: Annotated[int, Field(ge=1)] | None = Field(default=None, exclude_if=_is_none, json_schema_extra=_not_null)
-    tags: list[str] | None = Field(default=None, exclude_if=_is_none, json_schema_extra=_not_null)
+    quantity: _Omittable[Annotated[int, Field(ge=1)]] = None
+    tags: _Omittable[list[str]] = None

@@ -5,24 +5,23 @@ from typing import Annotated
 from pydantic import BaseModel, Field
 from specbridge_runtime.modeling import CLOSED as _CLOSED
 from specbridge_runtime.modeling import OPEN as _OPEN
-from specbridge_runtime.modeling import is_none as _is_none
-from specbridge_runtime.modeling import not_null as _not_null
+from specbridge_runtime.modeling import Omittable as _Omittable
 
 
 class ListItemsInput(BaseModel):
     model_config = _CLOSED
 
-    skus: list[str] | None = Field(default=None, exclude_if=_is_none, json_schema_extra=_not_null)
-    aisles: list[str] | None = Field(default=None, exclude_if=_is_none, json_schema_extra=_not_null)
-    tag: list[str] | None = Field(default=None, exclude_if=_is_none, json_schema_extra=_not_null)
-    in_stock: bool | None = Field(default=None, exclude_if=_is_none, json_schema_extra=_not_null)
+    skus: _Omittable[list[str]] = None
+    aisles: _Omittable[list[str]] = None
+    tag: _Omittable[list[str]] = None
+    in_stock: _Omittable[bool] = None
 
 
 class Location(BaseModel):
     model_config = _OPEN
 
-    aisle: str | None = Field(default=None, exclude_if=_is_none, json_schema_extra=_not_null)
-    shelf: int | None = Field(default=None, exclude_if=_is_none, json_schema_extra=_not_null)
+    aisle: _Omittable[str] = None
+    shelf: _Omittable[int] = None
 
 
 class CreateItemInput(BaseModel):
@@ -32,7 +31,7 @@ class CreateItemInput(BaseModel):
     name: str
     quantity: Annotated[int, Field(ge=0)] = 0
     price: Annotated[float, Field(json_schema_extra={"format": "double"})] | None = None
-    location: Location | None = Field(default=None, exclude_if=_is_none, json_schema_extra=_not_null)
+    location: _Omittable[Location] = None
 
 
 class GetItemInput(BaseModel):
@@ -54,7 +53,7 @@ class UploadPhotoInput(BaseModel):
     photo: Annotated[str, Field(json_schema_extra={"contentEncoding": "base64"})] = Field(
         description="File content, base64-encoded"
     )
-    caption: str | None = Field(default=None, exclude_if=_is_none, json_schema_extra=_not_null)
+    caption: _Omittable[str] = None
 
 
 class GetPhotoInput(BaseModel):
@@ -66,8 +65,6 @@ class GetPhotoInput(BaseModel):
 class AdjustStockInput(BaseModel):
     model_config = _CLOSED
 
-    x_idempotency_key: str | None = Field(
-        default=None, alias="X-Idempotency-Key", exclude_if=_is_none, json_schema_extra=_not_null
-    )
+    x_idempotency_key: _Omittable[str] = Field(default=None, alias="X-Idempotency-Key")
     sku: str
     delta: int

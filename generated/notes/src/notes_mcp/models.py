@@ -5,21 +5,16 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field
 from specbridge_runtime.modeling import CLOSED as _CLOSED
 from specbridge_runtime.modeling import OPEN as _OPEN
-from specbridge_runtime.modeling import is_none as _is_none
-from specbridge_runtime.modeling import not_null as _not_null
+from specbridge_runtime.modeling import Omittable as _Omittable
 
 
 class ListNotesInput(BaseModel):
     model_config = _CLOSED
 
-    tag: list[str] | None = Field(default=None, exclude_if=_is_none, json_schema_extra=_not_null)
-    status: Literal["draft", "published", "archived"] | None = Field(
-        default=None, exclude_if=_is_none, json_schema_extra=_not_null
-    )
+    tag: _Omittable[list[str]] = None
+    status: _Omittable[Literal["draft", "published", "archived"]] = None
     limit: Annotated[int, Field(ge=1, le=100)] = 20
-    x_request_id: str | None = Field(
-        default=None, alias="X-Request-Id", exclude_if=_is_none, json_schema_extra=_not_null
-    )
+    x_request_id: _Omittable[str] = Field(default=None, alias="X-Request-Id")
 
 
 class CreateNoteReminderOption1(BaseModel):
@@ -38,19 +33,12 @@ class CreateNoteInput(BaseModel):
     model_config = _CLOSED
 
     title: Annotated[str, Field(min_length=1, max_length=200)] = Field(description="The note's title")
-    body: str | None = Field(
-        default=None, description="Markdown text", exclude_if=_is_none, json_schema_extra=_not_null
-    )
-    tags: Annotated[list[Annotated[str, Field(pattern="^[a-z0-9-]+$")]], Field(max_length=10)] | None = Field(
-        default=None, exclude_if=_is_none, json_schema_extra=_not_null
-    )
+    body: _Omittable[str] = Field(default=None, description="Markdown text")
+    tags: _Omittable[Annotated[list[Annotated[str, Field(pattern="^[a-z0-9-]+$")]], Field(max_length=10)]] = None
     priority: Annotated[int, Field(ge=1, le=5)] | None = None
     status: Literal["draft", "published", "archived"] = "draft"
-    reminder: CreateNoteReminderOption1 | CreateNoteReminderOption2 | None = Field(
-        default=None,
-        description="When to remind, either at a time or after a delay",
-        exclude_if=_is_none,
-        json_schema_extra=_not_null,
+    reminder: _Omittable[CreateNoteReminderOption1 | CreateNoteReminderOption2] = Field(
+        default=None, description="When to remind, either at a time or after a delay"
     )
 
 
@@ -65,19 +53,12 @@ class ReplaceNoteInput(BaseModel):
 
     note_id: Annotated[str, Field(pattern="^[A-Za-z0-9_-]+$")] = Field(alias="noteId")
     title: Annotated[str, Field(min_length=1, max_length=200)] = Field(description="The note's title")
-    body: str | None = Field(
-        default=None, description="Markdown text", exclude_if=_is_none, json_schema_extra=_not_null
-    )
-    tags: Annotated[list[Annotated[str, Field(pattern="^[a-z0-9-]+$")]], Field(max_length=10)] | None = Field(
-        default=None, exclude_if=_is_none, json_schema_extra=_not_null
-    )
+    body: _Omittable[str] = Field(default=None, description="Markdown text")
+    tags: _Omittable[Annotated[list[Annotated[str, Field(pattern="^[a-z0-9-]+$")]], Field(max_length=10)]] = None
     priority: Annotated[int, Field(ge=1, le=5)] | None = None
     status: Literal["draft", "published", "archived"] = "draft"
-    reminder: CreateNoteReminderOption1 | CreateNoteReminderOption2 | None = Field(
-        default=None,
-        description="When to remind, either at a time or after a delay",
-        exclude_if=_is_none,
-        json_schema_extra=_not_null,
+    reminder: _Omittable[CreateNoteReminderOption1 | CreateNoteReminderOption2] = Field(
+        default=None, description="When to remind, either at a time or after a delay"
     )
 
 
@@ -94,7 +75,7 @@ class AttachFileInput(BaseModel):
     file: Annotated[
         str, Field(json_schema_extra={"contentEncoding": "base64", "contentMediaType": "application/octet-stream"})
     ] = Field(description="File content, base64-encoded")
-    caption: str | None = Field(default=None, exclude_if=_is_none, json_schema_extra=_not_null)
+    caption: _Omittable[str] = None
 
 
 class PreviewNoteInput(BaseModel):
@@ -106,36 +87,34 @@ class PreviewNoteInput(BaseModel):
 class SearchNotesFilter(BaseModel):
     model_config = _OPEN
 
-    owner: str | None = Field(default=None, exclude_if=_is_none, json_schema_extra=_not_null)
-    after: Annotated[str, Field(json_schema_extra={"format": "date"})] | None = Field(
-        default=None, exclude_if=_is_none, json_schema_extra=_not_null
-    )
+    owner: _Omittable[str] = None
+    after: _Omittable[Annotated[str, Field(json_schema_extra={"format": "date"})]] = None
 
 
 class SearchNotesInput(BaseModel):
     model_config = _CLOSED
 
     q: Annotated[str, Field(min_length=2)]
-    filter: SearchNotesFilter | None = Field(default=None, exclude_if=_is_none, json_schema_extra=_not_null)
-    ids: list[str] | None = Field(default=None, exclude_if=_is_none, json_schema_extra=_not_null)
+    filter: _Omittable[SearchNotesFilter] = None
+    ids: _Omittable[list[str]] = None
 
 
 class Folder(BaseModel):
     model_config = _OPEN
 
     name: str
-    children: "list[Folder] | None" = Field(default=None, exclude_if=_is_none, json_schema_extra=_not_null)
+    children: "_Omittable[list[Folder]]" = None
 
 
 class CreateFolderTreeInput(BaseModel):
     model_config = _CLOSED
 
     name: str
-    children: list[Folder] | None = Field(default=None, exclude_if=_is_none, json_schema_extra=_not_null)
+    children: _Omittable[list[Folder]] = None
 
 
 class StartSessionInput(BaseModel):
     model_config = _CLOSED
 
     username: str
-    remember: bool | None = Field(default=None, exclude_if=_is_none, json_schema_extra=_not_null)
+    remember: _Omittable[bool] = None

@@ -5,25 +5,17 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field
 from specbridge_runtime.modeling import CLOSED as _CLOSED
 from specbridge_runtime.modeling import OPEN as _OPEN
-from specbridge_runtime.modeling import is_none as _is_none
-from specbridge_runtime.modeling import not_null as _not_null
+from specbridge_runtime.modeling import Omittable as _Omittable
 
 
 class ListOrdersInput(BaseModel):
     model_config = _CLOSED
 
-    status: Literal["open", "closed", "cancelled", "any"] | None = Field(
-        default=None, description="Filter by order status", exclude_if=_is_none, json_schema_extra=_not_null
+    status: _Omittable[Literal["open", "closed", "cancelled", "any"]] = Field(
+        default=None, description="Filter by order status"
     )
-    limit: int | None = Field(
-        default=None,
-        description="Maximum number of orders to return (1-250)",
-        exclude_if=_is_none,
-        json_schema_extra=_not_null,
-    )
-    fields: list[str] | None = Field(
-        default=None, description="Only return these fields", exclude_if=_is_none, json_schema_extra=_not_null
-    )
+    limit: _Omittable[int] = Field(default=None, description="Maximum number of orders to return (1-250)")
+    fields: _Omittable[list[str]] = Field(default=None, description="Only return these fields")
 
 
 class GetOrderInput(BaseModel):
@@ -35,26 +27,24 @@ class GetOrderInput(BaseModel):
 class CreateOrderLineItemsItem(BaseModel):
     model_config = _OPEN
 
-    variant_id: int | None = Field(default=None, exclude_if=_is_none, json_schema_extra=_not_null)
-    quantity: Annotated[int, Field(ge=1)] | None = Field(default=None, exclude_if=_is_none, json_schema_extra=_not_null)
+    variant_id: _Omittable[int] = None
+    quantity: _Omittable[Annotated[int, Field(ge=1)]] = None
 
 
 class CreateOrderInput(BaseModel):
     model_config = _CLOSED
 
     email: str = Field(description="Customer email")
-    line_items: list[CreateOrderLineItemsItem] | None = Field(
-        default=None, exclude_if=_is_none, json_schema_extra=_not_null
-    )
-    note: str | None = Field(default=None, exclude_if=_is_none, json_schema_extra=_not_null)
+    line_items: _Omittable[list[CreateOrderLineItemsItem]] = None
+    note: _Omittable[str] = None
 
 
 class UpdateOrderInput(BaseModel):
     model_config = _CLOSED
 
     order_id: str
-    note: str | None = Field(default=None, exclude_if=_is_none, json_schema_extra=_not_null)
-    email: str | None = Field(default=None, exclude_if=_is_none, json_schema_extra=_not_null)
+    note: _Omittable[str] = None
+    email: _Omittable[str] = None
 
 
 class CancelOrderInput(BaseModel):

@@ -1,0 +1,435 @@
+"""Normalized input schemas -> the typed model IR (`model_ir`): one input class per tool, one field per
+argument, plus a class for every component schema reachable from the inputs and for every inline object (the
+same inline object is one class, whoever uses it).
+
+Hostile or pathological schemas are bounded: past `MAX_DEPTH` nested levels or `MAX_CLASSES` classes a part
+becomes any value / any object, with a diagnostic; reference chains are followed without recursion.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Annotated, Any
+
+from pydantic import Field, TypeAdapter
+
+from specbridge import codes
+from specbridge.diagnostics import Diagnostic, Level, pointer
+from specbridge.escape import Identifier, is_literal_value, to_class_name, to_identifier
+from specbridge.ir import RestConnector, RestTool
+from specbridge.normalize.model_ir import (
+    ANY,
+    NONE,
+    Constrained,
+    ConstraintName,
+    Default,
+    DictOf,
+    ListOf,
+    LiteralOf,
+    ModelClass,
+    ModelField,
+    ModelSet,
+    Reference,
+    Scalar,
+    TypeNode,
+    accepts_null,
+    nullable,
+    union,
+)
+from specbridge.normalize.schema_shapes import (
+    Shapes,
+    component_name,
+    is_annotation_only,
+    is_null_only,
+    is_number,
+    json_types,
+    substantive,
+)
+from specbridge.normalize.schema_shapes import accepts_null as schema_accepts_null
+
+MAX_DEPTH = 24  # nested inline levels (objects, arrays, unions, inlined references) below a field
+MAX_CLASSES = 20_000
+MAX_ENUM = 2_000
+# Kept in the advertised schema though not validated: how to write the value (file content is base64).
+_ADVERTISED_KEYWORDS = ("contentEncoding", "contentMediaType")
+
+
+def build_models(connector: RestConnector) -> ModelSet:
+    """The model IR of a REST connector's tool inputs."""
+    return _Builder(connector).build()
+
+
+@cache
+def pattern_compiles(pattern: str) -> bool:
+    """True when both Python's `re` and pydantic's (Rust) regex engine accept `pattern`."""
+    try:
+        re.compile(pattern)
+        TypeAdapter(Annotated[str, Field(pattern=pattern)])
+    except Exception:  # any failure to compile means: drop the pattern
+        return False
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class _At:
+    """Where a schema is: a JSON pointer (exact for components, the operation's for arguments) and a path
+    of names for messages."""
+
+    pointer: str
+    path: tuple[str, ...]
+    exact: bool
+
+    def child(self, *parts: str) -> _At:
+        location = self.pointer + "".join("/" + p.replace("~", "~0").replace("/", "~1") for p in parts)
+        return _At(location if self.exact else self.pointer, (*self.path, *parts), self.exact)
+
+    @property
+    def label(self) -> str:
+        return ".".join(self.path)
+
+
+class _FieldNames:
+    """The attribute names of one class's fields. An attribute never equals the wire name of another field:
+    the models accept attribute names too (`populate_by_name`), and one input key must not fill two fields.
+    One set holds both the wire names and the names taken, so naming a field costs the same for any width."""
+
+    def __init__(self, wire_names: Iterable[str]) -> None:
+        self.avoid: set[str] = set(wire_names)
+        self.taken: set[str] = set()
+
+    def attribute(self, wire_name: str) -> Identifier:
+        own = wire_name in self.avoid and wire_name not in self.taken
+        if own:
+            self.avoid.discard(wire_name)  # a field may keep its own wire name
+        name = to_identifier(wire_name, used=self.avoid)
+        self.taken.add(name)
+        if own:
+            self.avoid.add(wire_name)
+        return name
+
+
+def _canonical(schema: Mapping[str, Any]) -> str:
+    return json.dumps(schema, sort_keys=True, default=lambda o: dict(o) if isinstance(o, Mapping) else list(o))
+
+
+def _count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _valid_constraint(name: str, value: object) -> bool:
+    if name in ("min_length", "max_length"):
+        return _count(value)
+    if name == "pattern":
+        return isinstance(value, str)
+    return is_number(value)
+
+
+class _Builder:
+    def __init__(self, connector: RestConnector) -> None:
+        self.connector = connector
+        self.shapes = Shapes(connector.components)
+        self.source = connector.sources[0] if connector.sources else ""
+        self.class_names: set[str] = set()
+        self.classes: list[ModelClass] = []
+        self.component_classes: dict[str, Identifier] = {}
+        self.component_queue: deque[str] = deque()
+        self.inline_classes: dict[str, Identifier] = {}
+        self.inlining: set[str] = set()  # non-object components being inlined, to stop reference cycles
+        self.diagnostics: list[Diagnostic] = []
+
+    def build(self) -> ModelSet:
+        prefix = f"{self.connector.spec.name}_"
+        input_names = {
+            tool.name: to_class_name(tool.name.removeprefix(prefix), used=self.class_names, suffix="Input")
+            for tool in self.connector.tools
+        }
+        for tool in self.connector.tools:
+            self._input_class(tool, input_names[tool.name])
+            self._drain_components()
+        return ModelSet(tuple(self.classes), input_names, tuple(self.diagnostics))
+
+    def _warn(self, code: str, at: _At, message: str, level: Level = Level.WARNING) -> None:
+        where = f"{at.label}: " if at.path else ""
+        self.diagnostics.append(Diagnostic(level, code, where + message, at.pointer, self.source))
+
+    # --- classes ------------------------------------------------------------------------------------
+
+    def _input_class(self, tool: RestTool, name: Identifier) -> None:
+        at = _At(tool.location, (tool.name,), exact=False)
+        hint = name.removesuffix("Input")
+        names = _FieldNames(argument.name for argument in tool.arguments)
+        fields = [self._field(argument.name, argument.schema, argument.required, argument.description, hint,
+                              at.child(argument.name), names)
+                  for argument in tool.arguments]
+        self.classes.append(ModelClass(name, tuple(fields), closed=True))
+
+    def _object_class(self, schema: Mapping[str, Any], hint: str, at: _At, depth: int) -> TypeNode:
+        """The class of an inline object schema: the same schema always gives the same class."""
+        key = _canonical(schema)
+        if key in self.inline_classes:
+            return Reference(self.inline_classes[key])
+        if len(self.class_names) >= MAX_CLASSES:
+            self._warn(codes.TOO_MANY_MODELS, at,
+                       f"more than {MAX_CLASSES} model classes; this object is accepted as any object")
+            return DictOf(ANY)
+        name = to_class_name(hint, used=self.class_names)
+        self.inline_classes[key] = name
+        self._class_from_schema(name, schema, hint=name, at=at, depth=depth, description=None)
+        return Reference(name)
+
+    def _class_from_schema(self, name: Identifier, schema: Mapping[str, Any], *, hint: str, at: _At, depth: int,
+                           description: str | None) -> None:
+        properties = schema.get("properties")
+        properties = properties if isinstance(properties, Mapping) else {}
+        required = schema.get("required")
+        required_names = set(required) if isinstance(required, list) else set()
+        names = _FieldNames(str(prop) for prop in properties)
+        fields = [
+            self._field(str(prop), prop_schema, prop in required_names, "", hint,
+                        at.child("properties", str(prop)), names, depth)
+            for prop, prop_schema in properties.items()
+            # readOnly: sent by the server only; an input never carries it
+            if not (isinstance(prop_schema, Mapping) and prop_schema.get("readOnly") is True)
+        ]
+        closed = schema.get("additionalProperties") is False
+        self.classes.append(ModelClass(name, tuple(fields), closed, description))
+
+    def _component(self, component: str, at: _At, depth: int) -> TypeNode:
+        schema = self.connector.components.get(component)
+        if not isinstance(schema, Mapping):
+            self._warn(codes.MODEL_REF, at, f"reference to an unknown schema {component!r}; any value is accepted")
+            return ANY
+        if component not in self.component_classes:
+            if self.shapes.object_schema(schema) is None:
+                return self._inlined_component(component, schema, at, depth)
+            self.component_classes[component] = to_class_name(component, used=self.class_names)
+            self.component_queue.append(component)
+        found = Reference(self.component_classes[component])
+        return nullable(found) if schema_accepts_null(schema) else found
+
+    def _inlined_component(self, component: str, schema: Mapping[str, Any], at: _At, depth: int) -> TypeNode:
+        """A component that is not an object (a string enum, an array, a union) is written where it is used."""
+        if component in self.inlining:
+            self._warn(codes.MODEL_CYCLE, at, f"schema {component!r} refers to itself without an object in between; "
+                                    "the inner value is accepted as any value")
+            return ANY
+        self.inlining.add(component)
+        try:
+            return self._type(schema, to_class_name(component, used=set()), at, depth + 1)
+        finally:
+            self.inlining.discard(component)
+
+    def _drain_components(self) -> None:
+        """The classes of referenced components, iteratively (a long chain of references must not recurse)."""
+        while self.component_queue:
+            component = self.component_queue.popleft()
+            name = self.component_classes[component]
+            schema = self.connector.components[component]
+            at = _At(pointer("components", "schemas", component), (component,), exact=True)
+            merged = self.shapes.object_schema(schema) or schema
+            description = merged.get("description") or schema.get("description")
+            self._class_from_schema(name, merged, hint=name, at=at, depth=0,
+                                    description=description if isinstance(description, str) else None)
+
+    # --- fields -------------------------------------------------------------------------------------
+
+    def _field(self, name: str, schema: object, required: bool, description: str, hint: str, at: _At,
+               names: _FieldNames, depth: int = 0) -> ModelField:
+        ident = names.attribute(name)
+        field_type = self._type(schema, f"{hint}{to_class_name(name, used=set())}", at, depth + 1)
+        text = description or (schema.get("description") if isinstance(schema, Mapping) else None)
+        default = None
+        if not required and isinstance(schema, Mapping) and "default" in schema:
+            default = self._default(schema, schema["default"], at)
+        return ModelField(ident, name, field_type, required, default, text if isinstance(text, str) and text else None)
+
+    def _default(self, schema: Mapping[str, Any], value: object, at: _At) -> Default | None:
+        """A spec default is kept only when it is a literal JSON value of a type the schema names."""
+        if value is None:
+            return None
+        if is_literal_value(value) and self._default_fits(schema, value):
+            return Default(value)
+        self._warn(codes.DEFAULT_DROPPED, at, f"default {value!r:.60} does not fit the schema; not advertised",
+                   Level.INFO)
+        return None
+
+    def _default_fits(self, schema: Mapping[str, Any], value: object) -> bool:
+        enum = schema.get("enum")
+        if isinstance(enum, list) and value not in enum:
+            return False
+        checks: dict[str, type | tuple[type, ...]] = {
+            "string": str, "integer": int, "number": (int, float), "boolean": bool, "array": list, "object": dict,
+        }
+        types = json_types(schema)
+        if not types:
+            return "$ref" not in schema
+        if isinstance(value, bool):
+            return "boolean" in types
+        return any(isinstance(value, checks[t]) for t in types if t in checks)
+
+    # --- types --------------------------------------------------------------------------------------
+
+    def _type(self, schema: object, hint: str, at: _At, depth: int) -> TypeNode:
+        """The type accepting what `schema` accepts."""
+        if not isinstance(schema, Mapping):
+            return ANY
+        if depth > MAX_DEPTH:
+            self._warn(codes.TOO_DEEP, at, f"schema nested deeper than {MAX_DEPTH} levels; the inner value is accepted "
+                                    "as any value")
+            return ANY
+        found = self._base(schema, hint, at, depth)
+        if found != ANY and schema_accepts_null(schema) and not accepts_null(found):
+            return nullable(found)
+        return found
+
+    def _base(self, schema: Mapping[str, Any], hint: str, at: _At, depth: int) -> TypeNode:
+        ref = schema.get("$ref")
+        if isinstance(ref, str):
+            return self._ref(ref, at, depth)
+        if "enum" in schema:
+            literal = self._enum(schema["enum"], at)
+            if literal is not None:
+                return literal
+        if "const" in schema and is_literal_value(schema["const"]):
+            literal = self._enum([schema["const"]], at)
+            if literal is not None:
+                return literal
+        if "allOf" in schema:
+            return self._all_of(schema, hint, at, depth)
+        if ("oneOf" in schema or "anyOf" in schema) and "properties" not in schema:
+            return self._one_of(schema, hint, at, depth)
+        types = [t for t in json_types(schema) if t != "null"]
+        if not types:
+            return NONE if is_null_only(schema) else ANY
+        return union(self._typed(schema, t, hint, at, depth) for t in types)
+
+    def _ref(self, ref: str, at: _At, depth: int) -> TypeNode:
+        component = component_name(ref)
+        if component is None:
+            self._warn(codes.MODEL_REF, at,
+                       f"reference {ref!r:.80} is not to a component schema; any value is accepted")
+            return ANY
+        return self._component(component, at, depth)
+
+    def _enum(self, values: object, at: _At) -> TypeNode | None:
+        if not isinstance(values, list) or not values:
+            return None
+        members = [v for v in values if v is not None]
+        if len(members) > MAX_ENUM or not all(isinstance(v, str | int) for v in members):
+            self._warn(codes.ENUM_NOT_CHECKED, at,
+                       f"enum values other than strings, integers and booleans (or over {MAX_ENUM}) are not checked")
+            return None
+        if not members:
+            return NONE
+        unique: list[str | int] = []
+        for value in members:
+            if not any(type(value) is type(seen) and value == seen for seen in unique):
+                unique.append(value)
+        literal = LiteralOf(tuple(unique))
+        return nullable(literal) if len(members) < len(values) else literal
+
+    def _one_of(self, schema: Mapping[str, Any], hint: str, at: _At, depth: int) -> TypeNode:
+        members: list[tuple[str, int, object]] = [
+            (keyword, index, member)
+            for keyword in ("oneOf", "anyOf")
+            if isinstance(schema.get(keyword), list)
+            for index, member in enumerate(schema[keyword])
+        ]
+        if not members:
+            return ANY
+        return union(
+            NONE if is_null_only(member)
+            else self._type(member, f"{hint}Option{position + 1}", at.child(keyword, str(index)), depth + 1)
+            for position, (keyword, index, member) in enumerate(members)
+        )
+
+    def _all_of(self, schema: Mapping[str, Any], hint: str, at: _At, depth: int) -> TypeNode:
+        merged = self.shapes.object_schema(schema)
+        if merged is not None:
+            return self._object_class(merged, hint, at, depth)
+        members = substantive(schema.get("allOf"))
+        if len(members) == 1:
+            return self._type(members[0], hint, at.child("allOf", "0"), depth + 1)
+        if not members:
+            return ANY
+        constraints = self.shapes.merged_constraints(schema)
+        if constraints is not None:
+            return self._type(constraints, hint, at, depth + 1)
+        self._warn(codes.ALL_OF_NOT_MERGED, at,
+                   "allOf of schemas of different types cannot be merged; only the first is checked")
+        return self._type(members[0], hint, at.child("allOf", "0"), depth + 1)
+
+    def _typed(self, schema: Mapping[str, Any], json_type: str, hint: str, at: _At, depth: int) -> TypeNode:
+        if json_type == "string":
+            return self._constrained(Scalar("str"), schema, at)
+        if json_type in ("integer", "number"):
+            return self._constrained(Scalar("int" if json_type == "integer" else "float"), schema, at)
+        if json_type == "boolean":
+            return Scalar("bool")
+        if json_type == "array":
+            items = schema.get("items")
+            item = self._type(items, f"{hint}Item", at.child("items"), depth + 1) if isinstance(items, Mapping) \
+                else ANY
+            return self._constrained(ListOf(item), schema, at)
+        if json_type == "object":
+            object_schema = self.shapes.object_schema(schema)
+            if object_schema is not None:
+                return self._object_class(object_schema, hint, at, depth)
+            values = schema.get("additionalProperties")
+            if isinstance(values, Mapping) and not is_annotation_only(values):
+                return DictOf(self._type(values, f"{hint}Value", at.child("additionalProperties"), depth + 1))
+            return DictOf(ANY)
+        return ANY
+
+    def _constrained(self, base: Scalar | ListOf, schema: Mapping[str, Any], at: _At) -> TypeNode:
+        """`base` with the schema's constraints and format."""
+        constraints: list[tuple[ConstraintName, object]] = []
+        if base == Scalar("str"):
+            constraints += [("min_length", schema.get("minLength")), ("max_length", schema.get("maxLength"))]
+            pattern = schema.get("pattern")
+            if isinstance(pattern, str):
+                if pattern_compiles(pattern):
+                    constraints.append(("pattern", pattern))
+                else:
+                    self._warn(codes.PATTERN_DROPPED, at,
+                               f"pattern {pattern!r:.80} does not compile in Python's and Rust's regex; not checked")
+        elif isinstance(base, Scalar):
+            constraints += _bounds(schema)
+        else:
+            constraints += [("min_length", schema.get("minItems")), ("max_length", schema.get("maxItems"))]
+        kept = tuple((name, value) for name, value in constraints
+                     if _valid_constraint(name, value) and isinstance(value, int | float | str))
+        text_format = schema.get("format")
+        text_format = text_format if isinstance(text_format, str) and text_format and isinstance(base, Scalar) \
+            else None
+        advertised = tuple((key, schema[key]) for key in _ADVERTISED_KEYWORDS
+                           if base == Scalar("str") and isinstance(schema.get(key), str) and schema[key])
+        if not (kept or text_format or advertised):
+            return base
+        return Constrained(base, kept, text_format, advertised)
+
+
+# (inclusive keyword, exclusive keyword, inclusive constraint, exclusive constraint)
+_BOUNDS: tuple[tuple[str, str, ConstraintName, ConstraintName], ...] = (
+    ("minimum", "exclusiveMinimum", "ge", "gt"), ("maximum", "exclusiveMaximum", "le", "lt"))
+
+
+def _bounds(schema: Mapping[str, Any]) -> Sequence[tuple[ConstraintName, object]]:
+    bounds: list[tuple[ConstraintName, object]] = []
+    for keyword, exclusive_keyword, inclusive, exclusive in _BOUNDS:
+        flag = schema.get(exclusive_keyword)
+        if flag is True:  # OpenAPI 3.0: a flag on minimum/maximum
+            bounds.append((exclusive, schema.get(keyword)))
+        else:
+            bounds.append((inclusive, schema.get(keyword)))
+            if is_number(flag):
+                bounds.append((exclusive, flag))
+    multiple = schema.get("multipleOf")
+    if isinstance(multiple, int | float) and not isinstance(multiple, bool) and multiple > 0:
+        bounds.append(("multiple_of", multiple))
+    return bounds
