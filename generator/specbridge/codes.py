@@ -60,6 +60,9 @@ DEFAULT_DROPPED = "SB506"
 MODEL_REF = "SB507"
 MODEL_CYCLE = "SB508"
 MODEL_UNBUILDABLE = "SB510"
+UNION_NOT_CHECKED = "SB511"
+CONSTRAINT_NOT_CHECKED = "SB512"
+INPUT_SCHEMA_BUDGET = "SB513"
 
 # project file, output folder and the generate command (SB6xx)
 PROJECT_INVALID = "SB601"
@@ -132,6 +135,9 @@ CODES: dict[str, str] = {
     MODEL_REF: "a schema reference the models cannot follow: any value is accepted there",
     MODEL_CYCLE: "a schema refers to itself without an object in between: the inner value is accepted as any value",
     MODEL_UNBUILDABLE: "a tool's input model cannot be built, so the tool was left out",
+    UNION_NOT_CHECKED: "a oneOf/anyOf has more members than the models check: any value is accepted there",
+    CONSTRAINT_NOT_CHECKED: "a schema constraint the models cannot check is not checked before sending",
+    INPUT_SCHEMA_BUDGET: "a tool's input schema is over its budget: its deepest objects are accepted as open objects",
     PROJECT_INVALID: "specbridge.yaml does not have the expected shape",
     OUT_NOT_OURS: "the output folder has files but no specbridge.lock, so it is not overwritten",
     OUT_UNSAFE: "a path would leave the output folder, or the output folder holds a symlink",

@@ -154,7 +154,9 @@ def _definition_order(classes: Sequence[ModelClass]) -> list[tuple[ModelClass, f
     chains can be long), each with the names defined before it. Annotations are evaluated when a class is
     defined, so only references to classes not yet defined (cycles) need to be written as strings."""
     by_name: dict[str, ModelClass] = {model.name: model for model in classes}
-    uses: dict[str, list[str]] = {model.name: sorted(set().union(*(references(f.type) for f in model.fields))) for model in classes}
+    uses: dict[str, list[str]] = {
+        model.name: sorted(set().union(*(references(f.type) for f in model.fields))) for model in classes
+    }
     order: list[ModelClass] = []
     state: dict[str, bool] = {}  # False: being visited, True: placed
     for root in classes:

@@ -55,6 +55,9 @@ from specbridge.normalize.schema_shapes import accepts_null as schema_accepts_nu
 MAX_DEPTH = 24  # nested inline levels (objects, arrays, unions, inlined references) below a field
 MAX_CLASSES = 20_000
 MAX_ENUM = 2_000
+# Members of one oneOf/anyOf: pydantic validates a union by recursing through its members, so thousands of
+# them exhaust the stack of a call (and a `|` chain that long, Python's compiler).
+MAX_UNION = 256
 # Kept in the advertised schema though not validated: how to write the value (file content is base64).
 _ADVERTISED_KEYWORDS = ("contentEncoding", "contentMediaType")
 
@@ -341,6 +344,10 @@ class _Builder:
             for index, member in enumerate(schema[keyword])
         ]
         if not members:
+            return ANY
+        if len(members) > MAX_UNION:
+            self._warn(codes.UNION_NOT_CHECKED, at, f"{len(members)} oneOf/anyOf members, over the {MAX_UNION} the "
+                       "models check; any value is accepted")
             return ANY
         return union(
             NONE if is_null_only(member)

@@ -7,6 +7,7 @@ References to component schemas are followed iteratively (chains can be long) an
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -55,7 +56,9 @@ def component_name(ref: str) -> str | None:
 
 
 def is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and value == value
+    """A finite number (JSON's 1e400 and YAML's .inf read as infinity; no constraint can be written of it)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and (
+        isinstance(value, int) or math.isfinite(value))
 
 
 def _is_object_part(schema: Mapping[str, Any]) -> bool:

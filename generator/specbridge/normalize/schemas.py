@@ -16,8 +16,9 @@ Component schemas are normalized once and memoized; circular schemas stay circul
 from __future__ import annotations
 
 import functools
+import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from specbridge import codes
@@ -174,12 +175,12 @@ class SchemaNormalizer:
                 if _is_number(value) and (key != "multipleOf" or value > 0):
                     out[key] = value
                 else:
-                    self._invalid(f"`{key}` is not a number; dropped", where)
+                    self._invalid(f"`{key}` is not a finite number; dropped", where)
             elif key in _COUNTS:
                 if _is_count(value):
                     out[key] = int(value)
                 else:
-                    self._invalid(f"`{key}` is not a non-negative integer; dropped", where)
+                    self._invalid(f"`{key}` is not a non-negative integer below 2**63; dropped", where)
             elif key == "pattern":
                 if isinstance(value, str) and _compiles(value):
                     out[key] = value
@@ -221,7 +222,7 @@ class SchemaNormalizer:
             out["required"] = [name for name in out["required"] if name not in read_only]
         if "example" in node and "examples" not in node:
             out["examples"] = [node["example"]]
-        _exclusive_bounds(node, out)
+        _exclusive_bounds(node, out, lambda message: self._invalid(message, where))
         if binary or _is_raw_binary(out):
             out["contentEncoding"] = BASE64
             if "type" not in out:
@@ -321,13 +322,15 @@ def _nullable(schema: Any) -> Any:
     return {"anyOf": [core, {"type": "null"}], **annotations}
 
 
-def _exclusive_bounds(node: Mapping[str, Any], out: dict[str, Any]) -> None:
+def _exclusive_bounds(node: Mapping[str, Any], out: dict[str, Any], report: Callable[[str], None]) -> None:
     for exclusive, bound in (("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")):
         value = node.get(exclusive)
         if value is True and bound in out:
             out[exclusive] = out.pop(bound)
         elif _is_number(value):
             out[exclusive] = value
+        elif value is not None and not isinstance(value, bool):
+            report(f"`{exclusive}` is not a finite number; dropped")
 
 
 # Type names real specs write by mistake (httpbin says `int`), read as what they obviously mean.
@@ -361,11 +364,16 @@ def is_binary(schema: Any) -> bool:
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    """A usable numeric constraint: JSON allows 1e400 and YAML `.inf`, which read as infinity."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and (
+        isinstance(value, int) or math.isfinite(value))
+
+
+_MAX_COUNT = 2**63  # pydantic's length constraints are 64-bit
 
 
 def _is_count(value: Any) -> bool:
-    return _is_number(value) and value >= 0 and float(value).is_integer()
+    return _is_number(value) and 0 <= value < _MAX_COUNT and (isinstance(value, int) or value.is_integer())
 
 
 @functools.lru_cache(maxsize=4096)

@@ -1,0 +1,158 @@
+"""Hostile specs against the models, as a user meets them: `specbridge gen` on a spec file, then the generated
+package's tools called through an MCP client. Each case is a diagnostic or simply works, and never loses the
+rest of the spec."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from specbridge import cli, codes
+from specbridge.normalize.model_build import MAX_UNION
+from specbridge_runtime.testing import MockUpstream, connect, provider_for
+
+
+def operation(operation_id: str, *, parameters: list[dict[str, Any]] | None = None,
+              body: dict[str, Any] | None = None) -> dict[str, Any]:
+    found: dict[str, Any] = {"operationId": operation_id, "responses": {"200": {"description": "ok"}}}
+    if parameters:
+        found["parameters"] = parameters
+    if body is not None:
+        found["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+    return found
+
+
+def spec(title: str, paths: dict[str, Any]) -> dict[str, Any]:
+    return {"openapi": "3.0.3", "info": {"title": title, "version": "1"},
+            "servers": [{"url": "https://api.example.com"}], "paths": paths}
+
+
+def query(name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "in": "query", "schema": schema}
+
+
+class Generated:
+    """A package generated from a spec file by `specbridge gen`, importable, with what gen printed."""
+
+    def __init__(self, name: str, printed: str, exit_code: int) -> None:
+        self.name = name
+        self.printed = printed
+        self.exit_code = exit_code
+
+    @property
+    def package(self) -> Any:
+        return importlib.import_module(f"{self.name}_mcp.connector").PACKAGE
+
+    async def call(self, tool: str, arguments: dict[str, Any]) -> tuple[Any, MockUpstream]:
+        upstream = MockUpstream()
+        upstream.route("GET", "/{any}", json={"ok": True})
+        upstream.route("POST", "/{any}", json={"ok": True})
+        async with connect(provider_for(self.package, upstream)) as client:
+            result = await client.call_tool(f"{self.name}_{tool}", arguments)
+        return result, upstream
+
+
+@pytest.fixture
+def gen(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """Writes a spec (a dict, or text with a suffix), runs `specbridge gen` on it and imports the result."""
+    names: list[str] = []
+
+    def run(document: dict[str, Any] | str, suffix: str = ".json") -> Generated:
+        name = f"hostile{len(names)}"
+        path = tmp_path / f"{name}{suffix}"
+        path.write_text(document if isinstance(document, str) else json.dumps(document), encoding="utf-8")
+        out = tmp_path / name
+        exit_code = cli.main(["gen", str(path), "--name", name, "-o", str(out)])
+        printed = capsys.readouterr()
+        monkeypatch.syspath_prepend(str(out / "src"))
+        importlib.invalidate_caches()
+        names.append(name)
+        return Generated(name, printed.out + printed.err, exit_code)
+
+    yield run
+    for module in [m for m in sys.modules if any(m.startswith(f"{name}_mcp") for name in names)]:
+        del sys.modules[module]
+
+
+async def test_a_union_of_thousands_of_members_accepts_any_value_with_a_diagnostic(gen: Any) -> None:
+    members = [{"type": "string", "enum": [f"v{index}"]} for index in range(3_000)]
+    checked = [{"type": "string", "enum": [f"v{index}"]} for index in range(MAX_UNION)]
+    generated = gen(spec("Unions", {
+        "/huge": {"get": operation("huge", parameters=[query("choice", {"oneOf": members})])},
+        "/checked": {"get": operation("checked", parameters=[query("choice", {"anyOf": checked})])},
+    }))
+    assert generated.exit_code == 0, generated.printed
+    assert codes.UNION_NOT_CHECKED in generated.printed and "3000 oneOf/anyOf members" in generated.printed
+    result, upstream = await generated.call("huge", {"choice": "anything at all"})
+    assert not result.is_error, result
+    assert upstream.requests[0].url.params["choice"] == "anything at all"
+    # A union within the limit is checked, on every call, deep in the server's stack.
+    result, upstream = await generated.call("checked", {"choice": f"v{MAX_UNION - 1}"})
+    assert not result.is_error, result
+    assert upstream.requests[0].url.params["choice"] == f"v{MAX_UNION - 1}"
+    result, upstream = await generated.call("checked", {"choice": "v-unknown"})
+    assert result.is_error and upstream.requests == []
+
+
+NON_FINITE_JSON = """{"openapi": "3.0.3", "info": {"title": "Bounds", "version": "1"},
+ "servers": [{"url": "https://api.example.com"}],
+ "paths": {
+  "/big": {"get": {"operationId": "big", "responses": {"200": {"description": "ok"}}, "parameters": [
+    {"name": "n", "in": "query", "schema": {"type": "number", "minimum": 0, "maximum": 1e400}},
+    {"name": "m", "in": "query", "schema": {"type": "integer", "exclusiveMinimum": -1e999, "multipleOf": 1e400}},
+    {"name": "s", "in": "query", "schema": {"type": "string", "maxLength": 1e400}}]}},
+  "/other": {"get": {"operationId": "other", "responses": {"200": {"description": "ok"}}}}}}
+"""
+
+NON_FINITE_YAML = """openapi: 3.0.3
+info: {title: Bounds, version: "1"}
+servers: [{url: "https://api.example.com"}]
+paths:
+  /big:
+    get:
+      operationId: big
+      responses: {"200": {description: ok}}
+      parameters:
+        - {name: n, in: query, schema: {type: number, minimum: 0, maximum: .inf}}
+        - {name: m, in: query, schema: {type: integer, exclusiveMinimum: -.inf, multipleOf: .nan}}
+        - {name: s, in: query, schema: {type: string, maxLength: .inf}}
+  /other:
+    get: {operationId: other, responses: {"200": {description: ok}}}
+"""
+
+
+@pytest.mark.parametrize(("document", "suffix"), [(NON_FINITE_JSON, ".json"), (NON_FINITE_YAML, ".yaml")])
+async def test_a_numeric_constraint_that_is_not_finite_is_dropped_with_a_diagnostic(
+        gen: Any, document: str, suffix: str) -> None:
+    generated = gen(document, suffix)
+    assert generated.exit_code == 0, generated.printed
+    assert codes.INVALID_SCHEMA in generated.printed and "is not a finite number" in generated.printed
+    tools = [tool["name"] for tool in generated.package.definitions()]
+    assert tools == [f"{generated.name}_big", f"{generated.name}_other"]  # nothing of the spec is lost
+    result, upstream = await generated.call("big", {"n": 1e300, "m": 7, "s": "x" * 10})
+    assert not result.is_error, result
+    assert upstream.requests[0].url.params["m"] == "7"
+    result, upstream = await generated.call("big", {"n": -1})  # the finite bound is still checked
+    assert result.is_error and upstream.requests == []
+
+
+@pytest.mark.timeout(240)  # generation used to grow with the square of the width (over 300 s at 50,000)
+async def test_an_object_with_tens_of_thousands_of_properties_generates_and_validates(gen: Any) -> None:
+    width = 30_000
+    properties = {f"field{index}": {"type": "string"} for index in range(width)}
+    properties["field-0"] = {"type": "integer"}  # wants the attribute name of `field0`'s neighbour
+    generated = gen(spec("Wide", {"/things": {"post": operation("create", body={
+        "type": "object", "properties": {"payload": {"type": "object", "properties": properties,
+                                                     "required": ["field-0"]}}})}}))
+    assert generated.exit_code == 0, generated.printed
+    payload = {"field0": "a", "field-0": 3, f"field{width - 1}": "z"}
+    result, upstream = await generated.call("create", {"payload": payload})
+    assert not result.is_error, result
+    assert json.loads(upstream.requests[0].content) == {"payload": payload}
+    result, upstream = await generated.call("create", {"payload": {"field0": "a"}})
+    assert result.is_error and "field-0" in str(result.content) and upstream.requests == []
