@@ -3,6 +3,8 @@ depend on the front's parsing; and helpers to run what the generator emits."""
 
 from __future__ import annotations
 
+import importlib
+import json
 import subprocess
 import sys
 import types
@@ -11,10 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from specbridge import cli
 from specbridge.ir import Argument, RestConnector, RestTool
 from specbridge.models import ModelsSource, emit_models
 from specbridge.schemas import _loaded
 from specbridge_runtime import Body, ConnectorSpec, Param
+from specbridge_runtime.testing import MockUpstream, connect, provider_for
 
 
 def make_tool(name: str, *arguments: Argument, method: str = "POST", path: str = "/things",
@@ -66,3 +70,65 @@ def run_tool(tool: str, *arguments: str, cwd: Path, timeout: float = 300) -> sub
     """A tool of this interpreter's environment (`python -m <tool>`), as CI runs it."""
     return subprocess.run([sys.executable, "-m", tool, *arguments], cwd=cwd, capture_output=True, text=True,
                           timeout=timeout, check=False)
+
+
+def operation(operation_id: str, *, parameters: list[dict[str, Any]] | None = None,
+              body: dict[str, Any] | None = None) -> dict[str, Any]:
+    found: dict[str, Any] = {"operationId": operation_id, "responses": {"200": {"description": "ok"}}}
+    if parameters:
+        found["parameters"] = parameters
+    if body is not None:
+        found["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+    return found
+
+
+def spec(title: str, paths: dict[str, Any]) -> dict[str, Any]:
+    return {"openapi": "3.0.3", "info": {"title": title, "version": "1"},
+            "servers": [{"url": "https://api.example.com"}], "paths": paths}
+
+
+def query(name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "in": "query", "schema": schema}
+
+
+class Generated:
+    """A package generated from a spec file by `specbridge gen`, importable, with what gen printed."""
+
+    def __init__(self, name: str, printed: str, exit_code: int) -> None:
+        self.name = name
+        self.printed = printed
+        self.exit_code = exit_code
+
+    @property
+    def package(self) -> Any:
+        return importlib.import_module(f"{self.name}_mcp.connector").PACKAGE
+
+    async def call(self, tool: str, arguments: dict[str, Any]) -> tuple[Any, MockUpstream]:
+        upstream = MockUpstream()
+        upstream.route("GET", "/{any}", json={"ok": True})
+        upstream.route("POST", "/{any}", json={"ok": True})
+        async with connect(provider_for(self.package, upstream)) as client:
+            result = await client.call_tool(f"{self.name}_{tool}", arguments)
+        return result, upstream
+
+
+@pytest.fixture
+def gen(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """Writes a spec (a dict, or text with a suffix), runs `specbridge gen` on it and imports the result."""
+    names: list[str] = []
+
+    def run(document: dict[str, Any] | str, suffix: str = ".json") -> Generated:
+        name = f"gen{len(names)}"
+        path = tmp_path / f"{name}{suffix}"
+        path.write_text(document if isinstance(document, str) else json.dumps(document), encoding="utf-8")
+        out = tmp_path / name
+        exit_code = cli.main(["gen", str(path), "--name", name, "-o", str(out)])
+        printed = capsys.readouterr()
+        monkeypatch.syspath_prepend(str(out / "src"))
+        importlib.invalidate_caches()
+        names.append(name)
+        return Generated(name, printed.out + printed.err, exit_code)
+
+    yield run
+    for module in [m for m in sys.modules if any(m.startswith(f"{name}_mcp") for name in names)]:
+        del sys.modules[module]

@@ -37,6 +37,7 @@ from specbridge.normalize.model_ir import (
     Reference,
     Scalar,
     TypeNode,
+    UnionOf,
     accepts_null,
     nullable,
     union,
@@ -60,6 +61,8 @@ MAX_ENUM = 2_000
 MAX_UNION = 256
 # Kept in the advertised schema though not validated: how to write the value (file content is base64).
 _ADVERTISED_KEYWORDS = ("contentEncoding", "contentMediaType")
+# Constraints normalize keeps that no model type can check: reported (SB512), never dropped silently.
+_UNCHECKED = ("not", "patternProperties", "prefixItems", "uniqueItems")
 
 
 def build_models(connector: RestConnector) -> ModelSet:
@@ -118,6 +121,12 @@ class _FieldNames:
 
 def _canonical(schema: Mapping[str, Any]) -> str:
     return json.dumps(schema, sort_keys=True, default=lambda o: dict(o) if isinstance(o, Mapping) else list(o))
+
+
+def _names_a_class(node: TypeNode) -> bool:
+    """A class, or a class or null."""
+    members = node.members if isinstance(node, UnionOf) else (node,)
+    return isinstance(members[0], Reference) and members[1:] in ((), (NONE,))
 
 
 def _count(value: object) -> bool:
@@ -199,8 +208,12 @@ class _Builder:
             # readOnly: sent by the server only; an input never carries it
             if not (isinstance(prop_schema, Mapping) and prop_schema.get("readOnly") is True)
         ]
-        closed = schema.get("additionalProperties") is False
-        self.classes.append(ModelClass(name, tuple(fields), closed, description))
+        additional = schema.get("additionalProperties")
+        # An open class takes any extra key as it is, so what the schema says of extra values is not checked.
+        values = ("additionalProperties",) if isinstance(additional, Mapping) and not is_annotation_only(additional) \
+            else ()
+        self._unchecked(schema, (*_UNCHECKED, "minProperties", "maxProperties", *values), at)
+        self.classes.append(ModelClass(name, tuple(fields), additional is False, description))
 
     def _component(self, component: str, at: _At, depth: int) -> TypeNode:
         schema = self.connector.components.get(component)
@@ -239,6 +252,12 @@ class _Builder:
             self._class_from_schema(name, merged, hint=name, at=at, depth=0,
                                     description=description if isinstance(description, str) else None)
 
+    def _unchecked(self, schema: Mapping[str, Any], keywords: Sequence[str], at: _At) -> None:
+        found = [key for key in keywords if schema.get(key) not in (None, False)]
+        if found:
+            self._warn(codes.CONSTRAINT_NOT_CHECKED, at,
+                       f"{', '.join(found)} not checked before sending (left to the API)")
+
     # --- fields -------------------------------------------------------------------------------------
 
     def _field(self, name: str, schema: object, required: bool, description: str, hint: str, at: _At,
@@ -261,7 +280,12 @@ class _Builder:
                    Level.INFO)
         return None
 
-    def _default_fits(self, schema: Mapping[str, Any], value: object) -> bool:
+    def _default_fits(self, schema: Mapping[str, Any], value: object, hops: int = 0) -> bool:
+        members = substantive(schema.get("allOf"))
+        if "$ref" in schema or (len(members) == 1 and not json_types(schema)):
+            # `{$ref: Status, default: open}`: the default is checked against what the reference names
+            found = self.shapes.resolved(schema if "$ref" in schema else members[0])
+            return found is not None and hops < MAX_DEPTH and self._default_fits(found[0], value, hops + 1)
         enum = schema.get("enum")
         if isinstance(enum, list) and value not in enum:
             return False
@@ -270,7 +294,7 @@ class _Builder:
         }
         types = json_types(schema)
         if not types:
-            return "$ref" not in schema
+            return True
         if isinstance(value, bool):
             return "boolean" in types
         return any(isinstance(value, checks[t]) for t in types if t in checks)
@@ -286,6 +310,8 @@ class _Builder:
                                     "as any value")
             return ANY
         found = self._base(schema, hint, at, depth)
+        if found != ANY and not _names_a_class(found):  # a class reports its own (`_class_from_schema`)
+            self._unchecked(schema, _UNCHECKED, at)
         if found != ANY and schema_accepts_null(schema) and not accepts_null(found):
             return nullable(found)
         return found
@@ -389,11 +415,12 @@ class _Builder:
                 return self._object_class(object_schema, hint, at, depth)
             values = schema.get("additionalProperties")
             if isinstance(values, Mapping) and not is_annotation_only(values):
-                return DictOf(self._type(values, f"{hint}Value", at.child("additionalProperties"), depth + 1))
-            return DictOf(ANY)
+                value = self._type(values, f"{hint}Value", at.child("additionalProperties"), depth + 1)
+                return self._constrained(DictOf(value), schema, at)
+            return self._constrained(DictOf(ANY), schema, at)
         return ANY
 
-    def _constrained(self, base: Scalar | ListOf, schema: Mapping[str, Any], at: _At) -> TypeNode:
+    def _constrained(self, base: Scalar | ListOf | DictOf, schema: Mapping[str, Any], at: _At) -> TypeNode:
         """`base` with the schema's constraints and format."""
         constraints: list[tuple[ConstraintName, object]] = []
         if base == Scalar("str"):
@@ -407,8 +434,10 @@ class _Builder:
                                f"pattern {pattern!r:.80} does not compile in Python's and Rust's regex; not checked")
         elif isinstance(base, Scalar):
             constraints += _bounds(schema)
-        else:
+        elif isinstance(base, ListOf):
             constraints += [("min_length", schema.get("minItems")), ("max_length", schema.get("maxItems"))]
+        else:
+            constraints += [("min_length", schema.get("minProperties")), ("max_length", schema.get("maxProperties"))]
         kept = tuple((name, value) for name, value in constraints
                      if _valid_constraint(name, value) and isinstance(value, int | float | str))
         text_format = schema.get("format")

@@ -5,6 +5,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field
 from specbridge_runtime.modeling import CLOSED as _CLOSED
 from specbridge_runtime.modeling import OPEN as _OPEN
+from specbridge_runtime.modeling import Format as _Format
 from specbridge_runtime.modeling import Omittable as _Omittable
 
 
@@ -30,7 +31,7 @@ class CreateItemInput(BaseModel):
     sku: str = Field(description="Stock keeping unit")
     name: str
     quantity: Annotated[int, Field(ge=0)] = 0
-    price: Annotated[float, Field(json_schema_extra={"format": "double"})] | None = None
+    price: Annotated[float, _Format("double")] | None = None
     location: _Omittable[Location] = None
 
 

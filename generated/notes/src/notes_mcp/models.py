@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field
 from specbridge_runtime.modeling import CLOSED as _CLOSED
 from specbridge_runtime.modeling import OPEN as _OPEN
+from specbridge_runtime.modeling import Format as _Format
 from specbridge_runtime.modeling import Omittable as _Omittable
 
 
@@ -20,7 +21,7 @@ class ListNotesInput(BaseModel):
 class CreateNoteReminderOption1(BaseModel):
     model_config = _CLOSED
 
-    at: Annotated[str, Field(json_schema_extra={"format": "date-time"})]
+    at: Annotated[str, _Format("date-time")]
 
 
 class CreateNoteReminderOption2(BaseModel):
@@ -88,7 +89,7 @@ class SearchNotesFilter(BaseModel):
     model_config = _OPEN
 
     owner: _Omittable[str] = None
-    after: _Omittable[Annotated[str, Field(json_schema_extra={"format": "date"})]] = None
+    after: _Omittable[Annotated[str, _Format("date")]] = None
 
 
 class SearchNotesInput(BaseModel):
