@@ -42,6 +42,7 @@ from specbridge_runtime.contract import (
 
 from specbridge import codes
 from specbridge.diagnostics import Diagnostic, Level, pointer
+from specbridge.ir import INPUT_SCHEMA_BUDGET
 from specbridge.naming import TOOL_NAME, connector_name
 from specbridge.parse import parse_text
 
@@ -317,6 +318,10 @@ class RestDefinition(_Model):
         "operations (`include` then names operations also served as direct tools)"))
     output_schemas: Literal["loose", "none"] | None = Field(default=None, description=(
         "loose: a lenient outputSchema per tool from the documented response (default); none: no outputSchema"))
+    input_schema_budget: int = Field(
+        default=INPUT_SCHEMA_BUDGET, ge=1024,
+        description="Largest inputSchema of a tool, in bytes of compact JSON; past it, the deepest nested objects "
+                    "are accepted as open objects (with their description)")
 
     @model_validator(mode="after")
     def _needs_operations(self) -> RestDefinition:

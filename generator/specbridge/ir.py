@@ -17,6 +17,8 @@ from typing import Any, Literal
 from specbridge_runtime.contract import Body, ConnectorSpec, HttpMethod, Limits, Param
 
 JsonSchema = Mapping[str, Any]
+# Bytes of a tool's advertised inputSchema (compact JSON) past which its deepest objects are left open.
+INPUT_SCHEMA_BUDGET = 16 * 1024
 ArgumentSource = Literal["path", "query", "header", "cookie", "body"]
 
 
@@ -85,6 +87,7 @@ class RestConnector:
     tools_mode: Literal["direct", "dynamic"] = "direct"  # dynamic: search, describe and call tools
     # Bearer schemes that are OAuth2 schemes the runtime cannot run a flow for: the user brings the token.
     token_schemes: tuple[str, ...] = ()
+    input_schema_budget: int = INPUT_SCHEMA_BUDGET
 
     @property
     def listed_tools(self) -> tuple[RestTool, ...]:

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from .diagnostics import Diagnostic
 from .escape import py_literal
 from .ir import RestConnector
-from .normalize.model_build import MAX_DEPTH, build_models, pattern_compiles
+from .normalize.model_build import MAX_DEPTH, build_models
+from .normalize.model_constraints import pattern_compiles
 from .normalize.model_ir import (
     ANY,
     Constrained,
@@ -52,9 +53,9 @@ class ModelsSource:
     diagnostics: tuple[Diagnostic, ...] = ()
 
 
-def emit_models(connector: RestConnector) -> ModelsSource:
-    """The `models.py` source of a REST connector's tools."""
-    built = build_models(connector)
+def emit_models(connector: RestConnector, object_levels: Mapping[str, int] | None = None) -> ModelsSource:
+    """The `models.py` source of a REST connector's tools (`object_levels`: see `build_models`)."""
+    built = build_models(connector, object_levels)
     return ModelsSource(_module(built.classes), built.input_models, built.diagnostics)
 
 

@@ -24,20 +24,19 @@ from specbridge_runtime.contract import ConnectorSpec, Operation, effective_secu
 
 from . import __version__ as generator_version
 from . import codes
+from .budget import models_within_budget
 from .deep import deep_validate
 from .definition import RestDefinition, definition_from_data
 from .diagnostics import Diagnostic, Level, has_errors, pointer
 from .format import format_python
 from .ir import RestConnector, RestTool, SkippedOperation, WrapperConnector
 from .load import LoadedDocument, confined, is_url, load_document
-from .models import emit_models
 from .normalize import normalize_rest
 from .options import DEFAULT_NAMESPACE, GenOptions
 from .overlay import apply_overlay
 from .progress import SILENT, Progress
 from .project import Job, find_project, read_project
 from .render import render_package
-from .schemas import input_schemas
 from .validate import is_openapi_document, validate_openapi
 from .wrapper import wrapper_connector
 from .wrapper_render import wrapper_files
@@ -122,8 +121,8 @@ def inspect(source: str, options: GenOptions, *, cwd: Path, progress: Progress =
     diagnostics = list(built.diagnostics)
     classes = 0
     for connector in built.connectors:
-        emitted = emit_models(connector)
-        diagnostics += emitted.diagnostics
+        emitted, schemas = models_within_budget(connector, source=_first(connector))
+        diagnostics += (*emitted.diagnostics, *schemas.diagnostics)
         classes += len(emitted.input_models)
     if built.connectors:
         progress.stage("models", f"{classes} input models")
@@ -294,16 +293,7 @@ def rest_packages(connectors: Sequence[RestConnector], outs: Sequence[Path], dig
                    ) -> tuple[list[RenderedPackage], list[Diagnostic]]:
     """Models for every connector, their schemas, the rendered files, all formatted in two batches."""
     diagnostics: list[Diagnostic] = []
-    models = [emit_models(connector) for connector in connectors]
-    for emitted in models:
-        diagnostics += emitted.diagnostics
-    total = sum(len(emitted.input_models) for emitted in models)
-    if models:
-        progress.stage("models", f"{total} input models in {len(models)} module{'s' * (len(models) != 1)}")
-    formatted = format_python({f"{index}/{MODELS_FILE}": m.source for index, m in enumerate(models)})
-    models = [dataclasses.replace(m, source=formatted[f"{index}/{MODELS_FILE}"]) for index, m in enumerate(models)]
-    packages: list[RenderedPackage] = []
-    rendered: list[tuple[int, RestConnector, dict[str, str]]] = []
+    total = sum(len(connector.tools) for connector in connectors)
     done = 0
 
     def one_more() -> None:
@@ -311,10 +301,20 @@ def rest_packages(connectors: Sequence[RestConnector], outs: Sequence[Path], dig
         done += 1
         progress.step("schemas", done, total)
 
-    for index, (connector, emitted) in enumerate(zip(connectors, models, strict=True)):
-        schemas = input_schemas(emitted, sample_order=_sample_order(connector.tools), source=_first(connector),
-                                on_schema=one_more)
-        diagnostics += schemas.diagnostics
+    # The schemas are the same before formatting: computed once, with the input budgets applied.
+    built = [models_within_budget(connector, sample_order=_sample_order(connector.tools), source=_first(connector),
+                                  on_schema=one_more)
+             for connector in connectors]
+    for emitted, schemas in built:
+        diagnostics += (*emitted.diagnostics, *schemas.diagnostics)
+    if built:
+        classes = sum(len(emitted.input_models) for emitted, _schemas in built)
+        progress.stage("models", f"{classes} input models in {len(built)} module{'s' * (len(built) != 1)}")
+    formatted = format_python({f"{index}/{MODELS_FILE}": m.source for index, (m, _s) in enumerate(built)})
+    packages: list[RenderedPackage] = []
+    rendered: list[tuple[int, RestConnector, dict[str, str]]] = []
+    for index, (connector, (models, schemas)) in enumerate(zip(connectors, built, strict=True)):
+        emitted = dataclasses.replace(models, source=formatted[f"{index}/{MODELS_FILE}"])
         kept = dataclasses.replace(connector, tools=tuple(t for t in connector.tools if t.name in schemas.schemas))
         if not kept.tools:
             continue

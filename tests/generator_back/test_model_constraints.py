@@ -4,6 +4,8 @@ a diagnostic, never dropped silently."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -119,3 +121,44 @@ def test_a_default_outside_a_referenced_enum_is_dropped_with_a_diagnostic() -> N
     emitted = emit_models(one_tool_connector(arg("status", {"$ref": "#/components/schemas/Status",
                                                             "default": "archived"}), components=components))
     assert [d.code for d in emitted.diagnostics] == [codes.DEFAULT_DROPPED]
+
+
+def tree(depth: int, prefix: str = "n") -> dict[str, Any]:
+    """An object nesting `depth` levels of distinct inline objects, four children each, ten strings a level."""
+    properties: dict[str, Any] = {f"{prefix}_text{i}": {"type": "string", "description": f"text {i} of {prefix}"}
+                                  for i in range(10)}
+    if depth:
+        properties |= {f"{prefix}_child{i}": tree(depth - 1, f"{prefix}{i}") for i in range(4)}
+    return {"type": "object", "description": f"node {prefix}", "properties": properties}
+
+
+TREE_SPEC = spec("Tree", {"/trees": {"post": operation("plant", body={
+    "type": "object", "required": ["root"], "properties": {"root": tree(3)}})}})
+DEEP_WRONG = {"n_child0": {"n0_child0": {"n00_text1": 5}}}  # a number where a string belongs, 3 levels down
+SHALLOW_WRONG = ({"n_text0": 5}, {"n_child0": {"n0_text0": 5}})
+
+
+async def test_an_input_schema_over_the_default_budget_keeps_what_fits_and_opens_the_deepest_objects(
+        gen: Any) -> None:
+    generated = gen(TREE_SPEC)
+    assert generated.exit_code == 0, generated.printed
+    assert codes.INPUT_SCHEMA_BUDGET in generated.printed
+    [tool] = generated.package.definitions()
+    schema_text = json.dumps(tool["inputSchema"], separators=(",", ":"))
+    assert len(schema_text.encode()) <= 16 * 1024
+    assert '"description":"node n00"' in schema_text  # an opened object keeps its description
+    result, upstream = await generated.call("plant", {"root": DEEP_WRONG})
+    assert not result.is_error, result  # left to the API, sent as given
+    assert json.loads(upstream.requests[0].content) == {"root": DEEP_WRONG}
+    for wrong in SHALLOW_WRONG:  # the two levels that fit are still checked
+        result, upstream = await generated.call("plant", {"root": wrong})
+        assert result.is_error and upstream.requests == []
+
+
+async def test_the_budget_is_set_in_the_definition(gen: Any, tmp_path: Path) -> None:
+    (tmp_path / "tree.json").write_text(json.dumps(TREE_SPEC))
+    generated = gen({"type": "rest", "openapi": "tree.json", "input_schema_budget": 1_000_000})
+    assert generated.exit_code == 0, generated.printed
+    assert codes.INPUT_SCHEMA_BUDGET not in generated.printed
+    result, upstream = await generated.call("plant", {"root": DEEP_WRONG})
+    assert result.is_error and upstream.requests == []

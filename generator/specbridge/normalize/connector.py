@@ -15,7 +15,7 @@ from specbridge_runtime.contract import ConnectorSpec, Limits
 from specbridge import codes
 from specbridge.definition import LimitsConfig, RestDefinition
 from specbridge.diagnostics import Diagnostic, Level, has_errors, pointer
-from specbridge.ir import RestConnector, RestTool, SkippedOperation
+from specbridge.ir import INPUT_SCHEMA_BUDGET, RestConnector, RestTool, SkippedOperation
 from specbridge.naming import (
     NameAllocator,
     connector_name,
@@ -296,7 +296,9 @@ class _Assembler:
         )
         components = self.schemas.closure(name for item in built for name in item.refs)
         tokens = tuple(scheme.name for scheme in schemes if scheme.name in self.auth.token_schemes)
-        return RestConnector(spec, tuple(tools), components, (), self.sources, self.mode, tokens)
+        budget = self.definition.input_schema_budget if self.definition else INPUT_SCHEMA_BUDGET
+        return RestConnector(spec, tuple(tools), components, (), self.sources, tools_mode=self.mode,
+                             token_schemes=tokens, input_schema_budget=budget)
 
     def report_unmatched(self) -> None:
         """Definition entries that named no operation in any connector."""

@@ -9,24 +9,20 @@ becomes any value / any object, with a diagnostic; reference chains are followed
 from __future__ import annotations
 
 import json
-import re
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
-from typing import Annotated, Any
-
-from pydantic import Field, TypeAdapter
+from typing import Any
 
 from specbridge import codes
 from specbridge.diagnostics import Diagnostic, Level, pointer
 from specbridge.escape import Identifier, is_literal_value, to_class_name, to_identifier
 from specbridge.ir import RestConnector, RestTool
+from specbridge.normalize.model_constraints import constrained
 from specbridge.normalize.model_ir import (
     ANY,
     NONE,
     Constrained,
-    ConstraintName,
     Default,
     DictOf,
     ListOf,
@@ -47,7 +43,6 @@ from specbridge.normalize.schema_shapes import (
     component_name,
     is_annotation_only,
     is_null_only,
-    is_number,
     json_types,
     substantive,
 )
@@ -59,26 +54,14 @@ MAX_ENUM = 2_000
 # Members of one oneOf/anyOf: pydantic validates a union by recursing through its members, so thousands of
 # them exhaust the stack of a call (and a `|` chain that long, Python's compiler).
 MAX_UNION = 256
-# Kept in the advertised schema though not validated: how to write the value (file content is base64).
-_ADVERTISED_KEYWORDS = ("contentEncoding", "contentMediaType")
 # Constraints normalize keeps that no model type can check: reported (SB512), never dropped silently.
 _UNCHECKED = ("not", "patternProperties", "prefixItems", "uniqueItems")
 
 
-def build_models(connector: RestConnector) -> ModelSet:
-    """The model IR of a REST connector's tool inputs."""
-    return _Builder(connector).build()
-
-
-@cache
-def pattern_compiles(pattern: str) -> bool:
-    """True when both Python's `re` and pydantic's (Rust) regex engine accept `pattern`."""
-    try:
-        re.compile(pattern)
-        TypeAdapter(Annotated[str, Field(pattern=pattern)])
-    except Exception:  # any failure to compile means: drop the pattern
-        return False
-    return True
+def build_models(connector: RestConnector, object_levels: Mapping[str, int] | None = None) -> ModelSet:
+    """The model IR of a REST connector's tool inputs. `object_levels`: for the tools it names, how many levels
+    of objects below the input are classes; deeper objects are accepted as open objects (input budgets)."""
+    return _Builder(connector, object_levels or {}).build()
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,27 +106,34 @@ def _canonical(schema: Mapping[str, Any]) -> str:
     return json.dumps(schema, sort_keys=True, default=lambda o: dict(o) if isinstance(o, Mapping) else list(o))
 
 
+def _component_at(component: str) -> _At:
+    return _At(pointer("components", "schemas", component), (component,), exact=True)
+
+
+def _description(*schemas: Mapping[str, Any]) -> str | None:
+    found = next((schema["description"] for schema in schemas if schema.get("description")), None)
+    return found if isinstance(found, str) else None
+
+
+def _open_object(schema: Mapping[str, Any]) -> TypeNode:
+    """Any object, advertised with the description of the object schema it stands for."""
+    description = _description(schema)
+    return Constrained(DictOf(ANY), advertised=(("description", description),)) if description else DictOf(ANY)
+
+
 def _names_a_class(node: TypeNode) -> bool:
     """A class, or a class or null."""
     members = node.members if isinstance(node, UnionOf) else (node,)
     return isinstance(members[0], Reference) and members[1:] in ((), (NONE,))
 
 
-def _count(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
-
-
-def _valid_constraint(name: str, value: object) -> bool:
-    if name in ("min_length", "max_length"):
-        return _count(value)
-    if name == "pattern":
-        return isinstance(value, str)
-    return is_number(value)
-
-
 class _Builder:
-    def __init__(self, connector: RestConnector) -> None:
+    def __init__(self, connector: RestConnector, object_levels: Mapping[str, int]) -> None:
         self.connector = connector
+        self.object_levels = object_levels
+        # While a tool with a level limit is built: the object levels left below the current class. Its classes
+        # are its own (a shared class may be deeper elsewhere) and built at once, not queued.
+        self.levels_left: int | None = None
         self.shapes = Shapes(connector.components)
         self.source = connector.sources[0] if connector.sources else ""
         self.class_names: set[str] = set()
@@ -161,9 +151,11 @@ class _Builder:
             for tool in self.connector.tools
         }
         for tool in self.connector.tools:
+            self.levels_left = self.object_levels.get(tool.name)
             self._input_class(tool, input_names[tool.name])
             self._drain_components()
-        return ModelSet(tuple(self.classes), input_names, tuple(self.diagnostics))
+        # A schema built for a tool with a level limit and again for another is reported once.
+        return ModelSet(tuple(self.classes), input_names, tuple(dict.fromkeys(self.diagnostics)))
 
     def _warn(self, code: str, at: _At, message: str, level: Level = Level.WARNING) -> None:
         where = f"{at.label}: " if at.path else ""
@@ -182,7 +174,9 @@ class _Builder:
 
     def _object_class(self, schema: Mapping[str, Any], hint: str, at: _At, depth: int) -> TypeNode:
         """The class of an inline object schema: the same schema always gives the same class."""
-        key = _canonical(schema)
+        if self.levels_left == 0:
+            return _open_object(schema)
+        key = _canonical(schema) if self.levels_left is None else f"{self.levels_left}:{_canonical(schema)}"
         if key in self.inline_classes:
             return Reference(self.inline_classes[key])
         if len(self.class_names) >= MAX_CLASSES:
@@ -191,8 +185,20 @@ class _Builder:
             return DictOf(ANY)
         name = to_class_name(hint, used=self.class_names)
         self.inline_classes[key] = name
-        self._class_from_schema(name, schema, hint=name, at=at, depth=depth, description=None)
+        self._nested_class(name, schema, at, depth, None)
         return Reference(name)
+
+    def _nested_class(self, name: Identifier, schema: Mapping[str, Any], at: _At, depth: int,
+                      description: str | None) -> None:
+        """The class `name` of an object one level down (one level less left, when levels are limited)."""
+        if self.levels_left is None:
+            self._class_from_schema(name, schema, hint=name, at=at, depth=depth, description=description)
+            return
+        self.levels_left -= 1
+        try:
+            self._class_from_schema(name, schema, hint=name, at=at, depth=depth, description=description)
+        finally:
+            self.levels_left += 1
 
     def _class_from_schema(self, name: Identifier, schema: Mapping[str, Any], *, hint: str, at: _At, depth: int,
                            description: str | None) -> None:
@@ -220,13 +226,31 @@ class _Builder:
         if not isinstance(schema, Mapping):
             self._warn(codes.MODEL_REF, at, f"reference to an unknown schema {component!r}; any value is accepted")
             return ANY
-        if component not in self.component_classes:
-            if self.shapes.object_schema(schema) is None:
+        found: TypeNode
+        if self.levels_left is None and component in self.component_classes:
+            found = Reference(self.component_classes[component])
+        else:
+            merged = self.shapes.object_schema(schema)
+            if merged is None:
                 return self._inlined_component(component, schema, at, depth)
-            self.component_classes[component] = to_class_name(component, used=self.class_names)
-            self.component_queue.append(component)
-        found = Reference(self.component_classes[component])
+            if self.levels_left is not None:
+                found = self._limited_component(component, schema, merged)
+            else:
+                self.component_classes[component] = to_class_name(component, used=self.class_names)
+                self.component_queue.append(component)
+                found = Reference(self.component_classes[component])
         return nullable(found) if schema_accepts_null(schema) else found
+
+    def _limited_component(self, component: str, schema: Mapping[str, Any], merged: Mapping[str, Any]) -> TypeNode:
+        """A component's class within a level limit: its own class per level left, or an open object."""
+        if self.levels_left == 0:
+            return _open_object(merged)
+        key = f"{self.levels_left}:#{component}"
+        if key not in self.inline_classes:
+            name = to_class_name(f"{component} within {self.levels_left}", used=self.class_names)
+            self.inline_classes[key] = name
+            self._nested_class(name, merged, _component_at(component), 0, _description(merged, schema))
+        return Reference(self.inline_classes[key])
 
     def _inlined_component(self, component: str, schema: Mapping[str, Any], at: _At, depth: int) -> TypeNode:
         """A component that is not an object (a string enum, an array, a union) is written where it is used."""
@@ -246,11 +270,9 @@ class _Builder:
             component = self.component_queue.popleft()
             name = self.component_classes[component]
             schema = self.connector.components[component]
-            at = _At(pointer("components", "schemas", component), (component,), exact=True)
             merged = self.shapes.object_schema(schema) or schema
-            description = merged.get("description") or schema.get("description")
-            self._class_from_schema(name, merged, hint=name, at=at, depth=0,
-                                    description=description if isinstance(description, str) else None)
+            self._class_from_schema(name, merged, hint=name, at=_component_at(component), depth=0,
+                                    description=_description(merged, schema))
 
     def _unchecked(self, schema: Mapping[str, Any], keywords: Sequence[str], at: _At) -> None:
         found = [key for key in keywords if schema.get(key) not in (None, False)]
@@ -421,51 +443,8 @@ class _Builder:
         return ANY
 
     def _constrained(self, base: Scalar | ListOf | DictOf, schema: Mapping[str, Any], at: _At) -> TypeNode:
-        """`base` with the schema's constraints and format."""
-        constraints: list[tuple[ConstraintName, object]] = []
-        if base == Scalar("str"):
-            constraints += [("min_length", schema.get("minLength")), ("max_length", schema.get("maxLength"))]
-            pattern = schema.get("pattern")
-            if isinstance(pattern, str):
-                if pattern_compiles(pattern):
-                    constraints.append(("pattern", pattern))
-                else:
-                    self._warn(codes.PATTERN_DROPPED, at,
-                               f"pattern {pattern!r:.80} does not compile in Python's and Rust's regex; not checked")
-        elif isinstance(base, Scalar):
-            constraints += _bounds(schema)
-        elif isinstance(base, ListOf):
-            constraints += [("min_length", schema.get("minItems")), ("max_length", schema.get("maxItems"))]
-        else:
-            constraints += [("min_length", schema.get("minProperties")), ("max_length", schema.get("maxProperties"))]
-        kept = tuple((name, value) for name, value in constraints
-                     if _valid_constraint(name, value) and isinstance(value, int | float | str))
-        text_format = schema.get("format")
-        text_format = text_format if isinstance(text_format, str) and text_format and isinstance(base, Scalar) \
-            else None
-        advertised = tuple((key, schema[key]) for key in _ADVERTISED_KEYWORDS
-                           if base == Scalar("str") and isinstance(schema.get(key), str) and schema[key])
-        if not (kept or text_format or advertised):
-            return base
-        return Constrained(base, kept, text_format, advertised)
-
-
-# (inclusive keyword, exclusive keyword, inclusive constraint, exclusive constraint)
-_BOUNDS: tuple[tuple[str, str, ConstraintName, ConstraintName], ...] = (
-    ("minimum", "exclusiveMinimum", "ge", "gt"), ("maximum", "exclusiveMaximum", "le", "lt"))
-
-
-def _bounds(schema: Mapping[str, Any]) -> Sequence[tuple[ConstraintName, object]]:
-    bounds: list[tuple[ConstraintName, object]] = []
-    for keyword, exclusive_keyword, inclusive, exclusive in _BOUNDS:
-        flag = schema.get(exclusive_keyword)
-        if flag is True:  # OpenAPI 3.0: a flag on minimum/maximum
-            bounds.append((exclusive, schema.get(keyword)))
-        else:
-            bounds.append((inclusive, schema.get(keyword)))
-            if is_number(flag):
-                bounds.append((exclusive, flag))
-    multiple = schema.get("multipleOf")
-    if isinstance(multiple, int | float) and not isinstance(multiple, bool) and multiple > 0:
-        bounds.append(("multiple_of", multiple))
-    return bounds
+        found, dropped_pattern = constrained(base, schema)
+        if dropped_pattern is not None:
+            self._warn(codes.PATTERN_DROPPED, at,
+                       f"pattern {dropped_pattern!r:.80} does not compile in Python's and Rust's regex; not checked")
+        return found
