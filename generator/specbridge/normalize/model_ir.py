@@ -15,7 +15,8 @@ sent"). A type is a tree of frozen nodes, each meaning exactly one thing:
 - `Reference(name)`: the generated class `name` (possibly defined later: recursive schemas);
 - `Constrained(base, ...)`: `base` (a scalar, list or dict) with validated constraints (pydantic `Field`
   keywords such as `min_length` or `ge`, with finite values), a `format` the runtime checks when it knows it
-  (`specbridge_runtime.modeling.Format`), and keywords only advertised (`contentEncoding`, ...).
+  (`specbridge_runtime.modeling.Format`), and keywords only advertised (`contentEncoding`, the
+  `description` of an object left open to keep a tool's input schema within its budget, ...).
 
 Every string in the IR is still untrusted spec text: the emitter writes it through `escape.py`.
 """
