@@ -48,6 +48,7 @@ from ._core.caller import Caller, current_caller, current_principal
 from ._core.descriptors import (
     AuthScheme,
     Body,
+    BodyField,
     ConnectorSpec,
     Limits,
     OAuthFlow,
@@ -92,6 +93,7 @@ __all__ = [
     "AuditSink",
     "AuthScheme",
     "Body",
+    "BodyField",
     "CallGate",
     "CallRecord",
     "Caller",

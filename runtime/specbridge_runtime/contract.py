@@ -24,6 +24,7 @@ from ._core.descriptors import (
     AuthScheme,
     AuthType,
     Body,
+    BodyField,
     ConnectorSpec,
     HttpMethod,
     Limits,
@@ -60,7 +61,7 @@ from ._mechanisms.secrets import check_name, seal_reference
 from ._mechanisms.vault import MASTER_KEY_ENV, Vault, key_id
 
 DESCRIPTOR_CLASSES: frozenset[type] = frozenset(
-    cls for cls in (AuthScheme, Body, ConnectorSpec, Limits, OAuthFlow, Operation, OperationLimits, Param,
+    cls for cls in (AuthScheme, Body, BodyField, ConnectorSpec, Limits, OAuthFlow, Operation, OperationLimits, Param,
                     RemoteUpstream, ServerVariable, StdioUpstream, WrapperSpec)
     if dataclasses.is_dataclass(cls)
 )
@@ -96,6 +97,7 @@ __all__ = [
     "AuthScheme",
     "AuthType",
     "Body",
+    "BodyField",
     "ConnectorSpec",
     "DefinitionReader",
     "HttpMethod",

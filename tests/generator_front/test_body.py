@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 from specbridge.normalize.schemas import binary_string
-from specbridge_runtime._core.descriptors import Body
+from specbridge_runtime.contract import Body, BodyField
 
 from tests.generator_front.support import oas3, op, swagger2, tool
 
@@ -34,7 +34,8 @@ def test_media_type_preference(media_types: list[str], chosen: str) -> None:
 
 def test_object_body_is_flattened() -> None:
     built = tool(with_body({"application/json": {"schema": OBJECT}}))
-    assert built.body == Body("application/json", fields=(("name", "name"), ("age", "age")), required=True)
+    assert built.body == Body("application/json", fields=(BodyField(arg="name", prop="name"),
+                                                          BodyField(arg="age", prop="age")), required=True)
     assert [(a.name, a.required, a.source, a.description) for a in built.arguments] == [
         ("name", True, "body", "Name"), ("age", False, "body", "")]
 
@@ -92,12 +93,14 @@ def test_multipart_file_fields_and_binary_bodies() -> None:
 def test_swagger2_body_and_form_parameters() -> None:
     body = tool(swagger2({"/things": {"post": op(consumes=["application/xml", "application/json"], parameters=[
         {"name": "thing", "in": "body", "required": True, "schema": OBJECT}])}}))
-    assert body.body == Body("application/json", fields=(("name", "name"), ("age", "age")), required=True)
+    assert body.body == Body("application/json", fields=(BodyField(arg="name", prop="name"),
+                                                         BodyField(arg="age", prop="age")), required=True)
     form = tool(swagger2({"/upload": {"post": op(parameters=[
         {"name": "file", "in": "formData", "type": "file", "required": True},
         {"name": "note", "in": "formData", "type": "string", "description": "A note"}])}}))
-    assert form.body == Body("multipart/form-data", fields=(("file", "file"), ("note", "note")), required=True,
-                             files=("file",))
+    assert form.body == Body("multipart/form-data", fields=(BodyField(arg="file", prop="file"),
+                                                            BodyField(arg="note", prop="note")),
+                             required=True, files=("file",))
     assert [(a.name, a.required, a.description) for a in form.arguments] == [("file", True, ""),
                                                                            ("note", False, "A note")]
     urlencoded = tool(swagger2({"/login": {"post": op(parameters=[

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from specbridge import codes
 from specbridge.diagnostics import Level
-from specbridge_runtime._core.descriptors import Param
+from specbridge_runtime.contract import BodyField, Param
 
 from tests.generator_front.support import messages, normalize, oas3, op, swagger2, tool
 
@@ -77,7 +77,8 @@ def test_names_colliding_across_locations_first_claimant_wins() -> None:
         ("header_id", "header"), ("cookie_id", "cookie"), ("body_id", "body"), ("name", "body")]
     assert [(param.arg, param.name) for param in built.params][2:4] == [("page_size", "page[size]"),
                                                                        ("query_page_size", "page_size")]
-    assert built.body is not None and built.body.fields == (("body_id", "id"), ("name", "name"))
+    assert built.body is not None
+    assert built.body.fields == (BodyField(arg="body_id", prop="id"), BodyField(arg="name", prop="name"))
     assert tool(document) == built  # deterministic
 
 

@@ -8,6 +8,7 @@ from urllib.parse import unquote
 import pytest
 from specbridge_runtime import (
     Body,
+    BodyField,
     ConfigurationError,
     ConnectorSpec,
     InvalidArguments,
@@ -101,7 +102,8 @@ def test_a_header_parameter_overrides_a_static_header_of_the_same_name():
 
 
 def test_json_body_from_flattened_fields():
-    fields = (("email", "email"), ("line_items", "line_items"), ("body_note", "note"))
+    fields = (BodyField(arg="email", prop="email"), BodyField(arg="line_items", prop="line_items"),
+              BodyField(arg="body_note", prop="note"))
     operation = Operation(tool="t", method="POST", path="/orders", input_model="M",
                           body=Body(media_type="application/json", fields=fields))
     request = _request(operation, {"email": "a@b.c", "line_items": [{"id": 1}], "body_note": "ü"})
@@ -110,7 +112,7 @@ def test_json_body_from_flattened_fields():
 
 
 def test_optional_body_without_fields_sends_no_body_and_required_sends_an_empty_object():
-    fields = (("a", "a"),)
+    fields = (BodyField(arg="a", prop="a"),)
     optional = Operation(tool="t", method="POST", path="/", input_model="M",
                          body=Body("application/json", fields=fields))
     assert _request(optional, {}).content == b""
@@ -129,8 +131,8 @@ def test_json_body_as_one_argument_and_vendor_json():
 
 def test_form_body_in_bracket_style():
     operation = Operation(tool="t", method="POST", path="/v1/charges", input_model="M", body=Body(
-        "application/x-www-form-urlencoded", fields=(("amount", "amount"), ("metadata", "metadata"),
-                                                      ("items", "items"), ("capture", "capture"), ("skip", "skip"))))
+        "application/x-www-form-urlencoded",
+        fields=tuple(BodyField(arg=name, prop=name) for name in ("amount", "metadata", "items", "capture", "skip"))))
     request = _request(operation, {"amount": 100, "metadata": {"order": "a&b=c"},
                                    "items": [{"price": "p_1", "qty": 2}], "capture": False, "skip": None})
     assert request.headers["Content-Type"] == "application/x-www-form-urlencoded"
@@ -140,8 +142,8 @@ def test_form_body_in_bracket_style():
 
 def test_multipart_body_with_files_fields_and_json_objects():
     operation = Operation(tool="t", method="POST", path="/upload", input_model="M", body=Body(
-        "multipart/form-data", fields=(("file", "file"), ("title", "title"), ("meta", "meta"), ("tags", "tags")),
-        files=("file",)))
+        "multipart/form-data",
+        fields=tuple(BodyField(arg=name, prop=name) for name in ("file", "title", "meta", "tags")), files=("file",)))
     payload = bytes(range(256))
     request = _request(operation, {"file": base64.b64encode(payload).decode(), "title": "T", "meta": {"a": 1},
                                    "tags": ["x", "y"]})
@@ -156,7 +158,8 @@ def test_multipart_body_with_files_fields_and_json_objects():
 
 def test_a_file_that_is_not_base64_is_an_argument_error_naming_it():
     operation = Operation(tool="t", method="POST", path="/upload", input_model="M",
-                          body=Body("multipart/form-data", fields=(("file", "file"),), files=("file",)))
+                          body=Body("multipart/form-data", fields=(BodyField(arg="file", prop="file"),),
+                                    files=("file",)))
     with pytest.raises(InvalidArguments, match="`file` is not valid base64"):
         _request(operation, {"file": "not base64!"})
 

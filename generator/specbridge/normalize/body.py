@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from specbridge_runtime.contract import Body
+from specbridge_runtime.contract import Body, BodyField
 
 from specbridge.ir import Argument
 from specbridge.naming import NameAllocator, argument_name
@@ -57,7 +57,7 @@ def _flattened(draft: BodyDraft, schema: Mapping[str, Any], kind: str, schemas: 
     where = draft.where
     if isinstance(draft.schema, Mapping) and isinstance(draft.schema.get("$ref"), str):
         where = draft.schema["$ref"]
-    fields: list[tuple[str, str]] = []
+    fields: list[BodyField] = []
     files: list[str] = []
     arguments: list[Argument] = []
     for raw_name, raw_schema in schema["properties"].items():
@@ -66,7 +66,7 @@ def _flattened(draft: BodyDraft, schema: Mapping[str, Any], kind: str, schemas: 
             continue
         normalized = schemas.request(raw_schema, f"{where}/properties/{escape(name)}", refs)
         arg = names.claim(argument_name(name), prefix="body")
-        fields.append((arg, name))
+        fields.append(BodyField(arg=arg, prop=name))
         if kind == "multipart" and is_binary(normalized):
             files.append(name)
         description = raw_schema.get("description") if isinstance(raw_schema, Mapping) else None

@@ -47,13 +47,21 @@ class Param:
 
 
 @dataclass(frozen=True, slots=True)
+class BodyField:
+    """A property `prop` of an object body, flattened into the top-level argument `arg`."""
+
+    arg: str
+    prop: str
+
+
+@dataclass(frozen=True, slots=True)
 class Body:
     """The request body: either one argument holding it whole (`arg`), or an object body whose
-    properties were flattened into top-level arguments (`fields`: pairs of argument and property)."""
+    properties were flattened into top-level arguments (`fields`)."""
 
     media_type: str
     arg: str | None = None
-    fields: tuple[tuple[str, str], ...] = ()
+    fields: tuple[BodyField, ...] = ()
     required: bool = False
     # Properties of a multipart or octet-stream body that carry file content (base64 in the argument).
     files: tuple[str, ...] = ()

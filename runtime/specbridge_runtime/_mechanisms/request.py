@@ -132,7 +132,7 @@ def body_kind(media_type: str) -> BodyKind:
 def _body_value(body: Body, arguments: Mapping[str, Any]) -> Any:
     if body.arg is not None:
         return arguments.get(body.arg)
-    present = {prop: arguments[arg] for arg, prop in body.fields if arg in arguments}
+    present = {field.prop: arguments[field.arg] for field in body.fields if field.arg in arguments}
     return present if present or body.required else None
 
 
