@@ -13,8 +13,9 @@ from typing import Any
 from . import codes
 from .diagnostics import Diagnostic, Level
 from .ir import RestConnector
-from .models import ModelsSource, emit_models
-from .normalize.model_build import MAX_DEPTH
+from .models import ModelsSource, emit_models, print_models
+from .normalize.model_build import MAX_DEPTH, build_models
+from .normalize.model_ir import references
 from .schemas import InputSchemas, input_schemas
 
 
@@ -27,13 +28,17 @@ def models_within_budget(connector: RestConnector, *, sample_order: Sequence[str
                          on_schema: Callable[[], None] | None = None) -> tuple[ModelsSource, InputSchemas]:
     """The connector's models and input schemas, tools over the budget cut down to fit (`on_schema`: called
     after each tool's schema, for progress)."""
-    emitted = emit_models(connector)
+    built = build_models(connector)
+    emitted = print_models(built)
     schemas = input_schemas(emitted, sample_order=sample_order, source=source, on_schema=on_schema)
     budget = connector.input_schema_budget
     over = {tool: size for tool, schema in schemas.schemas.items() if (size := schema_size(schema)) > budget}
     if not over:
         return emitted, schemas
-    levels = {tool: _fitting_levels(connector, tool) for tool in over}
+    uses: dict[str, frozenset[str]] = {
+        model.name: frozenset().union(*(references(f.type) for f in model.fields)) for model in built.classes
+    }
+    levels = {tool: _fitting_levels(connector, tool, _object_levels(uses, built.input_models[tool])) for tool in over}
     emitted = emit_models(connector, levels)
     schemas = input_schemas(emitted, sample_order=sample_order, source=source)
     location = {tool.name: tool.location for tool in connector.tools}
@@ -47,12 +52,23 @@ def models_within_budget(connector: RestConnector, *, sample_order: Sequence[str
     return dataclasses.replace(emitted, diagnostics=emitted.diagnostics + notes), schemas
 
 
-def _fitting_levels(connector: RestConnector, tool: str) -> int:
+def _object_levels(uses: Mapping[str, frozenset[str]], input_class: str) -> int:
+    """How many levels of classes lie below `input_class` (`uses`: class -> the classes its fields name);
+    MAX_DEPTH for a recursive one."""
+    frontier = uses[input_class]
+    for level in range(MAX_DEPTH):
+        if not frontier:
+            return level
+        frontier = frozenset().union(*(uses.get(name, frozenset()) for name in frontier))
+    return MAX_DEPTH
+
+
+def _fitting_levels(connector: RestConnector, tool: str, deepest: int) -> int:
     """The most levels of nested objects `tool`'s input schema keeps within the budget (0: only its own
-    arguments are checked in full)."""
+    arguments are checked in full). Keeping `deepest` levels or more is the whole schema, which is over."""
     alone = dataclasses.replace(connector, tools=tuple(t for t in connector.tools if t.name == tool))
     fitting = 0
-    for levels in range(1, MAX_DEPTH):
+    for levels in range(1, deepest):
         schema = input_schemas(emit_models(alone, {tool: levels})).schemas.get(tool)
         if schema is None or schema_size(schema) > connector.input_schema_budget:
             break
