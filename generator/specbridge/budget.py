@@ -14,7 +14,7 @@ from . import codes
 from .diagnostics import Diagnostic, Level
 from .ir import RestConnector
 from .models import ModelsSource, emit_models, print_models
-from .normalize.model_build import MAX_DEPTH, build_models
+from .normalize.model_build import MAX_DEPTH, build_models, within_levels
 from .normalize.model_ir import references
 from .schemas import InputSchemas, input_schemas
 
@@ -39,8 +39,14 @@ def models_within_budget(connector: RestConnector, *, sample_order: Sequence[str
         model.name: frozenset().union(*(references(f.type) for f in model.fields)) for model in built.classes
     }
     levels = {tool: _fitting_levels(connector, tool, _object_levels(uses, built.input_models[tool])) for tool in over}
-    emitted = emit_models(connector, levels)
-    schemas = input_schemas(emitted, sample_order=sample_order, source=source)
+    emitted = print_models(within_levels(connector, built, levels))
+    # Only the cut tools' schemas changed: the others keep their classes, names and so their schemas.
+    cut = input_schemas(dataclasses.replace(emitted, input_models={t: built.input_models[t] for t in levels}),
+                        source=source)
+    schemas = dataclasses.replace(
+        schemas, failed=(*schemas.failed, *cut.failed), diagnostics=(*schemas.diagnostics, *cut.diagnostics),
+        schemas={tool: cut.schemas[tool] if tool in levels else schema for tool, schema in schemas.schemas.items()
+                 if tool not in cut.failed})
     location = {tool.name: tool.location for tool in connector.tools}
     notes = tuple(
         Diagnostic(Level.WARNING, codes.INPUT_SCHEMA_BUDGET,

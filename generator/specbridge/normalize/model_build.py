@@ -8,6 +8,7 @@ becomes any value / any object, with a diagnostic; reference chains are followed
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
@@ -36,6 +37,7 @@ from specbridge.normalize.model_ir import (
     UnionOf,
     accepts_null,
     nullable,
+    references,
     union,
 )
 from specbridge.normalize.schema_shapes import (
@@ -62,6 +64,32 @@ def build_models(connector: RestConnector, object_levels: Mapping[str, int] | No
     """The model IR of a REST connector's tool inputs. `object_levels`: for the tools it names, how many levels
     of objects below the input are classes; deeper objects are accepted as open objects (input budgets)."""
     return _Builder(connector, object_levels or {}).build()
+
+
+def within_levels(connector: RestConnector, built: ModelSet, object_levels: Mapping[str, int]) -> ModelSet:
+    """`built` (the connector's models) with the tools of `object_levels` rebuilt within those levels. The
+    other tools keep their classes and names, so their advertised schemas stay as they were; classes no input
+    reaches any more are left out."""
+    tools = tuple(tool for tool in connector.tools if tool.name in object_levels)
+    builder = _Builder(dataclasses.replace(connector, tools=tools), object_levels)
+    builder.class_names.update(model.name for model in built.classes)
+    rebuilt = builder.build({tool.name: built.input_models[tool.name] for tool in tools})
+    replaced = set(rebuilt.input_models.values())
+    classes = [model for model in built.classes if model.name not in replaced] + list(rebuilt.classes)
+    return ModelSet(_reachable(classes, built.input_models.values()), built.input_models,
+                    tuple(dict.fromkeys((*built.diagnostics, *rebuilt.diagnostics))))
+
+
+def _reachable(classes: Sequence[ModelClass], roots: Iterable[str]) -> tuple[ModelClass, ...]:
+    by_name: dict[str, ModelClass] = {model.name: model for model in classes}
+    seen: set[str] = set()
+    pending = [name for name in roots if name in by_name]
+    while pending:
+        name = pending.pop()
+        if name not in seen:
+            seen.add(name)
+            pending.extend(ref for f in by_name[name].fields for ref in references(f.type) if ref in by_name)
+    return tuple(model for model in classes if model.name in seen)
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,9 +172,9 @@ class _Builder:
         self.inlining: set[str] = set()  # non-object components being inlined, to stop reference cycles
         self.diagnostics: list[Diagnostic] = []
 
-    def build(self) -> ModelSet:
+    def build(self, input_names: Mapping[str, Identifier] | None = None) -> ModelSet:
         prefix = f"{self.connector.spec.name}_"
-        input_names = {
+        input_names = input_names or {
             tool.name: to_class_name(tool.name.removeprefix(prefix), used=self.class_names, suffix="Input")
             for tool in self.connector.tools
         }
