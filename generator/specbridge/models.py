@@ -33,6 +33,7 @@ from .normalize.model_ir import (
     UnionOf,
     accepts_null,
     references,
+    walk,
 )
 
 __all__ = ["MAX_DEPTH", "ModelsSource", "emit_models", "pattern_compiles", "print_models"]
@@ -88,9 +89,7 @@ def _names_used(classes: Sequence[ModelClass]) -> set[str]:
                 used.add("_Omittable")
             if _field_value(field).startswith(" = Field("):
                 used.add("Field")
-            pending: list[TypeNode] = [field.type]
-            while pending:
-                node = pending.pop()
+            for node in walk(field.type):
                 if node == ANY:
                     used.add("Any")
                 elif isinstance(node, LiteralOf):
@@ -101,13 +100,6 @@ def _names_used(classes: Sequence[ModelClass]) -> set[str]:
                         used.add("Field")
                     if node.format:
                         used.add("_Format")
-                    pending.append(node.base)
-                elif isinstance(node, ListOf):
-                    pending.append(node.item)
-                elif isinstance(node, DictOf):
-                    pending.append(node.value)
-                elif isinstance(node, UnionOf):
-                    pending.extend(node.members)
     return used
 
 

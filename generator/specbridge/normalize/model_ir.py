@@ -23,7 +23,7 @@ Every string in the IR is still untrusted spec text: the emitter writes it throu
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -136,15 +136,13 @@ def nullable(node: TypeNode) -> TypeNode:
     return union((node, NONE))
 
 
-def references(node: TypeNode) -> frozenset[str]:
-    """The generated classes a type names (iteratively: types can be deep)."""
-    found: set[str] = set()
+def walk(node: TypeNode) -> Iterator[TypeNode]:
+    """`node` and every node inside it (iteratively: types can be deep)."""
     pending = [node]
     while pending:
         current = pending.pop()
-        if isinstance(current, Reference):
-            found.add(current.name)
-        elif isinstance(current, ListOf):
+        yield current
+        if isinstance(current, ListOf):
             pending.append(current.item)
         elif isinstance(current, DictOf):
             pending.append(current.value)
@@ -152,4 +150,8 @@ def references(node: TypeNode) -> frozenset[str]:
             pending.extend(current.members)
         elif isinstance(current, Constrained):
             pending.append(current.base)
-    return frozenset(found)
+
+
+def references(node: TypeNode) -> frozenset[str]:
+    """The generated classes a type names."""
+    return frozenset(current.name for current in walk(node) if isinstance(current, Reference))
