@@ -4,6 +4,8 @@ npm peers are, free ports, waiting for and stopping servers, test packages gener
 from __future__ import annotations
 
 import atexit
+import contextlib
+import io
 import os
 import shutil
 import socket
@@ -68,10 +70,11 @@ def serving(command: Sequence[str], port: int, *, timeout: float = 30.0, **popen
         stop(process)
 
 
-def generated_package(definition: Path) -> Path:
+def generated_package(definition: Path, *, on_path: bool = True) -> Path:
     """A test package made from its definition by `specbridge gen` (the generator's own command, in-process),
-    so the runtime's tests run the shape the generator really emits, put on sys.path; its source folder (for
-    PYTHONPATH). Made once per test process, in a temporary folder removed at exit."""
+    so the runtime's tests run the shape the generator really emits, put on sys.path unless `on_path` is
+    false; its source folder (for PYTHONPATH). Made once per test process, in a temporary folder removed at
+    exit."""
     out = _GENERATED.get(definition)
     if out is None:
         from specbridge import cli
@@ -79,11 +82,14 @@ def generated_package(definition: Path) -> Path:
         root = Path(tempfile.mkdtemp(prefix=f"specbridge-{definition.stem}-"))
         atexit.register(shutil.rmtree, root, ignore_errors=True)
         out = root / definition.stem
-        code = cli.main(["gen", str(definition), "-o", str(out)])
+        said = io.StringIO()
+        with contextlib.redirect_stdout(said), contextlib.redirect_stderr(said):
+            code = cli.main(["gen", str(definition), "-o", str(out)])
         if code != 0:
-            raise RuntimeError(f"specbridge gen {definition} failed with exit code {code}")
+            raise RuntimeError(f"specbridge gen {definition} failed with exit code {code}:\n{said.getvalue()}")
         _GENERATED[definition] = out
-        sys.path.insert(0, str(out / "src"))
+        if on_path:
+            sys.path.insert(0, str(out / "src"))
     return out / "src"
 
 

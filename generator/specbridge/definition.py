@@ -193,7 +193,10 @@ class OAuth2Auth(_Auth):
         flow = OAuthFlow(grant=self.grant, token_url=self.effective_token_url,
                          authorization_url=self.effective_authorization_url, refresh_url=self.refresh_url,
                          scopes=tuple(self.scopes))
-        has_flow = bool(flow.token_url or flow.authorization_url) or not (self.openid_url or self.issuer_url)
+        # With discovery (issuer or OpenID URL) the endpoints are found at run time, but the grant and the
+        # scopes asked for are the definition's: a flow keeps them.
+        has_flow = (bool(flow.token_url or flow.authorization_url or flow.scopes) or flow.grant != "authorization_code"
+                    or not (self.openid_url or self.issuer_url))
         return AuthScheme(name, "oauth2", tuple(secrets), flows=(flow,) if has_flow else (),
                           openid_url=self.openid_url, issuer_url=self.issuer_url,
                           dynamic_registration=self.dynamic_registration)

@@ -310,6 +310,7 @@ def rest_packages(connectors: Sequence[RestConnector], outs: Sequence[Path], dig
     if built:
         classes = sum(len(emitted.input_models) for emitted, _schemas in built)
         progress.stage("models", f"{classes} input models in {len(built)} module{'s' * (len(built) != 1)}")
+        progress.stage("schemas", f"{total} input schemas")
     formatted = format_python({f"{index}/{MODELS_FILE}": m.source for index, (m, _s) in enumerate(built)})
     packages: list[RenderedPackage] = []
     rendered: list[tuple[int, RestConnector, dict[str, str]]] = []
@@ -321,8 +322,6 @@ def rest_packages(connectors: Sequence[RestConnector], outs: Sequence[Path], dig
         files = render_package(kept, emitted, schemas, generator_version=generator_version,
                                runtime_version=runtime_version, registry_namespace=registry_namespace)
         rendered.append((index, kept, files))
-    if models:
-        progress.stage("schemas", f"{total} input schemas")
     python = {
         f"{index}/{name}": text
         for index, _connector, files in rendered

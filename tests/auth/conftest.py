@@ -25,9 +25,16 @@ from specbridge_runtime._mechanisms.vault import Vault
 from specbridge_runtime._providers.package import RestPackage
 from specbridge_runtime._providers.rest import RestProvider
 
-from tests.auth.authdemo_mcp.tools import OPERATIONS
 from tests.auth.upstream import Expected, ThreadedServer, build_app
-from tests.support import REPO, free_port, serving
+from tests.support import REPO, free_port, generated_package, serving
+
+# The auth tests' package, generated from its definition when the tests start.
+AUTHDEMO = Path(__file__).parent / "specs" / "authdemo.json"
+AUTHDEMO_SRC = generated_package(AUTHDEMO)
+
+from authdemo_mcp.connector import PACKAGE as AUTHDEMO_PACKAGE  # noqa: E402
+
+OPERATIONS = AUTHDEMO_PACKAGE.operations
 
 CONNECTOR = "authdemo"
 OIDC_SCRIPT = Path(__file__).with_name("oidc_server.mjs")
@@ -81,6 +88,19 @@ def auth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuthServer
     with serving(["node", str(OIDC_SCRIPT), str(port), str(config)], port, cwd=REPO,
                  env={"PATH": "/usr/bin:/bin:/usr/local/bin", "NODE_MODULES_DIR": str(REPO)}):
         yield AuthServer(f"http://127.0.0.1:{port}")
+
+
+@pytest.fixture(scope="session")
+def authdemo_cli(auth_server: AuthServer, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """authdemo generated with this session's authorization server as its OAuth issuer, for the package's own
+    processes (not put on this process's path); its source folder."""
+    definition = json.loads(AUTHDEMO.read_text())
+    for scheme in definition["auth"]:
+        if scheme["type"] == "oauth2":
+            scheme["issuer_url"] = auth_server.issuer
+    path = tmp_path_factory.mktemp("authdemo") / "authdemo.json"
+    path.write_text(json.dumps(definition))
+    return generated_package(path, on_path=False)
 
 
 @pytest.fixture(scope="session")
@@ -164,7 +184,7 @@ def provider(spec: ConnectorSpec, secrets: Secrets, environ: Mapping[str, str],
     """The real REST call path with this project's auth."""
     # The connector's security applies to every operation here (the CLI package gives the OAuth ones their own).
     operations = tuple(dataclasses.replace(operation, security=None) for operation in OPERATIONS)
-    package = RestPackage(spec, operations, "tests.auth.authdemo_mcp")
+    package = RestPackage(spec, operations, AUTHDEMO_PACKAGE.package)
     return RestProvider(package, environ=environ, gate=UnlimitedGate(),
                         auth_for=build_auth_factory(spec, secrets=secrets, clock=clock), retry=NeverRetry(),
                         audit=audit if audit is not None else Records())

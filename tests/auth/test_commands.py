@@ -18,19 +18,18 @@ import pytest
 from specbridge_runtime._cli import main
 from specbridge_runtime._mechanisms.vault import Vault
 
-from tests.auth.authdemo_mcp.connector import PACKAGE
-from tests.auth.conftest import AuthServer
+from tests.auth.conftest import AUTHDEMO_PACKAGE as PACKAGE
 from tests.auth.test_oauth import play_browser
 from tests.auth.upstream import Expected
 from tests.support import REPO, free_port
 
-SERVER = [sys.executable, "-m", "tests.auth.authdemo_mcp"]
+SERVER = [sys.executable, "-m", "authdemo_mcp"]
 
 
 @pytest.fixture
-def env(home: Path, upstream: str, auth_server: AuthServer) -> dict[str, str]:
+def env(home: Path, upstream: str, authdemo_cli: Path) -> dict[str, str]:
     return {"PATH": os.environ["PATH"], "SPECBRIDGE_HOME": str(home), "AUTHDEMO_BASE_URL": upstream,
-            "AUTHDEMO_TEST_ISSUER": auth_server.issuer}
+            "PYTHONPATH": os.pathsep.join([str(authdemo_cli), str(REPO)])}
 
 
 def run_process(env: dict[str, str], *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:

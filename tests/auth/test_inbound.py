@@ -17,18 +17,18 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
-from tests.auth.conftest import AuthServer, client_secret
+from tests.auth.conftest import AUTHDEMO_SRC, AuthServer, client_secret
 from tests.auth.upstream import Expected
 from tests.support import REPO, free_port, serving, stop, wait_for_port
 
-SERVER = [sys.executable, "-m", "tests.auth.authdemo_mcp"]
+SERVER = [sys.executable, "-m", "authdemo_mcp"]
 INBOUND_TOKEN = "inbound-token-for-the-mcp-server-0123456789"
 
 
 @pytest.fixture
 def env(home: Path, upstream: str, expected: Expected) -> dict[str, str]:
     environ = {"PATH": os.environ["PATH"], "SPECBRIDGE_HOME": str(home), "AUTHDEMO_BASE_URL": upstream,
-               "AUTHDEMO_BEARER_TOKEN": expected.bearer}
+               "AUTHDEMO_BEARER_TOKEN": expected.bearer, "PYTHONPATH": os.pathsep.join([str(AUTHDEMO_SRC), str(REPO)])}
     return environ
 
 

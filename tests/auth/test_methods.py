@@ -17,7 +17,7 @@ from tests.auth.upstream import Expected
 
 
 def operation(path: str, security: tuple[tuple[str, ...], ...] | None = None) -> Operation:
-    return Operation(tool="authdemo_echo", method="GET", path=path, input_model="NoArguments", security=security)
+    return Operation(tool="authdemo_echo", method="GET", path=path, input_model="EchoInput", security=security)
 
 
 BEARER = AuthScheme(name="bearer", type="bearer", secrets=(("token", "vault:bearer_token"),))

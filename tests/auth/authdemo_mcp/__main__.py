@@ -1,3 +1,0 @@
-from .connector import main
-
-main()

@@ -1,5 +1,0 @@
-from pydantic import BaseModel, ConfigDict
-
-
-class NoArguments(BaseModel):
-    model_config = ConfigDict(extra="forbid")
