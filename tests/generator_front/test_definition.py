@@ -152,6 +152,16 @@ def test_auth_may_be_a_list_of_at_most_five() -> None:
     assert "at most 5" in result.diagnostics[0].message
 
 
+@pytest.mark.parametrize(("grant", "scopes"), [("client_credentials", []), ("authorization_code", ["openid", "read"])])
+def test_oauth_with_discovery_keeps_its_grant_and_scopes(grant: str, scopes: list[str]) -> None:
+    auth = {"type": "oauth2", "grant": grant, "issuer_url": "https://login.example.com", "scopes": scopes}
+    definition = definition_from_data(rest(auth=auth), "d.json").definition
+    assert isinstance(definition, RestDefinition) and isinstance(definition.auth[0], OAuth2Auth)
+    scheme = definition.auth[0].to_scheme("app")
+    assert [(flow.grant, flow.scopes) for flow in scheme.flows] == [(grant, tuple(scopes))]
+    assert scheme.issuer_url == "https://login.example.com"
+
+
 @pytest.mark.parametrize(("rate", "canonical"), [("10/s", "10/s"), ("100/min", "100/min"), ("5 / minute", "5/min"),
                                                  ("1000/hour", "1000/h"), ("7/day", "7/d"), ("3/sec", "3/s")])
 def test_rates_are_validated_and_canonical(rate: str, canonical: str) -> None:
