@@ -1,9 +1,13 @@
 """The runtime's shape: no import cycle anywhere in it (import-linter's contracts in `.importlinter` check the
-layers; a cycle inside one layer would pass them)."""
+layers; a cycle inside one layer would pass them), and no hand-written module over ~500 lines."""
 
 from __future__ import annotations
 
 import grimp
+
+from tests.support import REPO
+
+MAX_LINES = 520
 
 
 def _cycles(graph: grimp.ImportGraph, package: str) -> list[list[str]]:
@@ -48,3 +52,11 @@ def test_the_runtime_has_no_import_cycle() -> None:
     graph = grimp.build_graph("specbridge_runtime")
     assert _cycles(graph, "specbridge_runtime.") == []
 
+
+
+def test_no_hand_written_module_is_over_the_size_limit() -> None:
+    sources = [*(REPO / "runtime" / "specbridge_runtime").rglob("*.py"),
+               *(REPO / "generator" / "specbridge").rglob("*.py")]
+    too_long = {str(path.relative_to(REPO)): lines for path in sources
+                if (lines := len(path.read_text().splitlines())) > MAX_LINES}
+    assert too_long == {}
