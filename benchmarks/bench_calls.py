@@ -43,7 +43,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx2
-import node_peer
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script or imported by tests
+from benchmarks import node_peer
 
 BIN = Path(sys.executable).parent
 WARMUP = 200

@@ -22,7 +22,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import node_peer
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script or imported by tests
+from benchmarks import node_peer
 
 REPO = Path(__file__).resolve().parent.parent
 SPECS = Path(os.environ.get("SPECBRIDGE_SHARED", REPO.parent / "shared")) / "specs"
