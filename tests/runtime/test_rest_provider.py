@@ -10,7 +10,15 @@ from contextlib import asynccontextmanager
 
 import httpx2
 import pytest
-from specbridge_runtime import CallRecord, Limits, NotAuthenticated, OperationLimits, RestPackage, RestProvider
+from specbridge_runtime import (
+    CallRecord,
+    Limits,
+    NotAuthenticated,
+    OperationLimits,
+    OperationNotFound,
+    RestPackage,
+    RestProvider,
+)
 from specbridge_runtime._assembly.defaults import NeverRetry, UnlimitedGate, no_credentials
 from specbridge_runtime._mechanisms.audit import NoAudit
 from specbridge_runtime.testing import provider_for
@@ -51,9 +59,11 @@ async def test_a_nested_field_is_named_by_its_path(package, upstream):
     assert "`items.0.quantity`" in result.content[0].text
 
 
-async def test_an_unknown_tool_is_operation_not_found(package, upstream):
-    result = await provider_for(package, upstream).call_tool("sbfixture_nope", {})
-    assert result.is_error and "operation not found" in result.content[0].text
+async def test_an_unknown_tool_is_operation_not_found_and_audited(package, upstream):
+    audit = RecordingAudit()
+    with pytest.raises(OperationNotFound, match="sbfixture_nope"):
+        await provider_for(package, upstream, audit=audit).call_tool("sbfixture_nope", {})
+    assert [(record.tool, record.status) for record in audit.records] == [("sbfixture_nope", "operation_not_found")]
 
 
 async def test_a_call_sends_the_request_and_is_audited_without_argument_values(package, upstream):

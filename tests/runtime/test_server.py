@@ -8,6 +8,7 @@ import mcp_types as types
 import pytest
 from mcp import Client
 from mcp.client.subscriptions import ToolsListChanged
+from mcp.shared.exceptions import MCPError
 from specbridge_runtime import OperationNotFound, build_server, current_caller
 from specbridge_runtime.testing import assert_schemas_match_models, assert_tools_match_operations, connect, provider_for
 
@@ -37,10 +38,12 @@ async def test_tools_list_and_call_through_an_mcp_client(package, upstream, mode
 @pytest.mark.parametrize("mode", MODES)
 async def test_errors_reach_the_client_as_error_results(package, upstream, mode):
     async with Client(build_server(provider_for(package, upstream)), mode=mode, cache=None) as client:
-        unknown = await client.call_tool("sbfixture_missing", {})
+        with pytest.raises(MCPError) as unknown:
+            await client.call_tool("sbfixture_missing", {})
         invalid = await client.call_tool("sbfixture_status", {"code": "x"})
         upstream_404 = await client.call_tool("sbfixture_status", {"code": 404})
-    assert unknown.is_error and "operation not found" in unknown.content[0].text
+    # The MCP specification lists an unknown tool as the protocol error -32602 (invalid params).
+    assert unknown.value.code == types.INVALID_PARAMS and "sbfixture_missing" in unknown.value.message
     assert invalid.is_error and "`code`" in invalid.content[0].text
     assert upstream_404.is_error and "HTTP 404" in upstream_404.content[0].text
 
@@ -56,10 +59,14 @@ async def test_json_results_satisfy_the_advertised_output_schemas(package, upstr
     assert text.structured_content == {"result": "plain answer"}
 
 
-async def test_a_cursor_gets_an_empty_page(package, upstream):
+async def test_a_cursor_is_invalid_params(package, upstream):
+    # The server lists every tool in one page and hands out no cursor: any cursor is one it never gave.
     async with connect(provider_for(package, upstream)) as client:
-        page = await client.list_tools(cursor="anything")
-    assert page.tools == [] and page.next_cursor is None
+        page = await client.list_tools()
+        with pytest.raises(MCPError) as refused:
+            await client.list_tools(cursor="anything")
+    assert page.next_cursor is None and page.tools
+    assert refused.value.code == types.INVALID_PARAMS and "cursor" in refused.value.message
 
 
 class ChangingProvider:
@@ -114,10 +121,11 @@ async def test_the_provider_runs_while_a_client_is_connected():
 async def test_provider_failures_are_error_results():
     async with connect(ChangingProvider()) as client:
         crashed = await client.call_tool("boom", {})
-        missing = await client.call_tool("nothing", {})
+        with pytest.raises(MCPError) as missing:
+            await client.call_tool("nothing", {})
         after = await client.call_tool("first", {})
     assert crashed.is_error and "internal error" in crashed.content[0].text
-    assert missing.is_error and "operation not found" in missing.content[0].text
+    assert missing.value.code == types.INVALID_PARAMS and "operation not found" in missing.value.message
     assert not after.is_error
 
 

@@ -133,12 +133,20 @@ def test_a_package_serves_pipes_and_diverts_stray_output(tmp_path: Path, fast_io
                             + line({"jsonrpc": "2.0", "id": 4, "method": "ping"})
                             + line({"jsonrpc": "2.0", "id": 5, "method": "tools/call", "params": call}))
         process.stdin.flush()
-        found = answers(process.stdout, 4)
-        assert sorted(found) == [2, 3, 4, 5]  # nothing answers the line that is not JSON; the rest is served
+        found = answers(process.stdout, 5)
+        # JSON-RPC 2.0: a line that is not JSON is answered with a parse error and `id: null`; the rest is served.
+        assert sorted(found, key=str) == [2, 3, 4, 5, None]
+        assert found[None]["error"]["code"] == -32700
         assert len(found[2]["result"]["tools"]) == 13
         assert found[3]["result"] == found[4]["result"] == {}
         refused = found[5]["result"]
         assert refused["isError"] and "`unexpected`" in refused["content"][0]["text"]  # the 1 MB line arrived
+
+        # JSON that is not a JSON-RPC message: invalid request, `id: null`; the server goes on serving.
+        process.stdin.write(b'{"hello": "world"}\n' + line({"jsonrpc": "2.0", "id": 6, "method": "ping"}))
+        process.stdin.flush()
+        later = answers(process.stdout, 2)
+        assert later[None]["error"]["code"] == -32600 and later[6]["result"] == {}
 
         process.stdin.close()  # end of input: the server stops by itself
         assert process.wait(timeout=30) == 0

@@ -20,6 +20,8 @@ import httpx2
 import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
+from mcp.shared.exceptions import MCPError
+from mcp_types import INVALID_PARAMS
 
 from tests.support import REPO, free_port, installed_package, node_tool, serving
 
@@ -155,8 +157,9 @@ async def test_connectors_are_disabled_and_enabled_without_a_restart(gateway: Ga
         gateway.write_config(calc_enabled=False)
         names = await _wait_for_tools(client, lambda names: "calc_add" not in names)
         assert "httpbin_anything" in names
-        gone = await client.call_tool("calc_add", {"a": 1, "b": 2})
-        assert gone.is_error
+        with pytest.raises(MCPError) as gone:  # no such tool now: the protocol error -32602
+            await client.call_tool("calc_add", {"a": 1, "b": 2})
+        assert gone.value.code == INVALID_PARAMS
 
         gateway.write_config(calc_enabled=True)
         await _wait_for_tools(client, lambda names: "calc_add" in names)

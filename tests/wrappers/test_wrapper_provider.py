@@ -12,7 +12,7 @@ import time
 import anyio
 import pytest
 from specbridge_runtime._core.descriptors import AuthScheme, RemoteUpstream, StdioUpstream
-from specbridge_runtime._core.errors import ConfigurationError
+from specbridge_runtime._core.errors import ConfigurationError, OperationNotFound
 from specbridge_runtime._core.naming import wrapped_tool_name
 from specbridge_runtime._mechanisms.secrets import Secrets
 from specbridge_runtime._providers.wrapper import Backoff, WrapperProvider
@@ -54,8 +54,8 @@ async def test_stdio_upstream_tools_are_prefixed_and_keep_their_metadata() -> No
         # The secret reached the server through its environment, resolved from the env: reference.
         assert text_of(await provider.call_tool("calc_secret_env", {})) == SECRET
 
-        unknown = await provider.call_tool("calc_nope", {})
-        assert unknown.is_error and "calc_nope" in text_of(unknown)
+        with pytest.raises(OperationNotFound, match="calc_nope"):
+            await provider.call_tool("calc_nope", {})
     finally:
         await provider.stop()
 

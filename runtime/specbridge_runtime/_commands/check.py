@@ -5,6 +5,7 @@ permission). `Verdict`, `verdict_for_status` and `verdict_for_error` serve any c
 from __future__ import annotations
 
 import argparse
+import re
 import socket
 import time
 from collections.abc import Mapping
@@ -20,7 +21,7 @@ from .._core.grammar import base_url_variable
 from .._mechanisms.auth import build_auth_factory
 from .._mechanisms.mcp_transports import describe
 from .._mechanisms.oauth import ClientRejected, LoginRequired
-from .._mechanisms.request import build_request, resolve_base_url
+from .._mechanisms.request import build_request, resolve_base_url, user_agent
 from .._mechanisms.response import redact_secrets
 from .._mechanisms.secrets import CredentialError, CredentialFormatError, CredentialMissing, Secrets
 from .._providers.package import RestPackage
@@ -28,6 +29,9 @@ from .._providers.wrapper import WrapperPackage, WrapperProvider
 from ._context import CliContext
 
 CHECK_TIMEOUT_S = 15.0
+_LOGIN = re.compile(r"(?i)(log-?in|sign-?in|auth|sso|session|account)")
+
+
 @dataclass(frozen=True, slots=True)
 class Verdict:
     problem: Problem
@@ -51,9 +55,17 @@ class Verdict:
         return f"{name}: {shown}: {self.detail}" + (f"\n  {self.advice}" if self.advice else "")
 
 
-def verdict_for_status(status: int, where: str, elapsed_ms: float) -> Verdict:
+def verdict_for_status(status: int, where: str, elapsed_ms: float, *, sent_credentials: bool = True,
+                       location: str = "") -> Verdict:
+    """The verdict on an answer. `sent_credentials`: the request carried credentials (the connector has auth
+    for it and it was applied); `location`: the redirect target of a 3xx."""
     answered = f"{where} answered HTTP {status} in {elapsed_ms:.0f} ms"
+    if 300 <= status < 400:
+        return _redirect_verdict(answered, location.split("?", 1)[0], sent_credentials=sent_credentials)
     problem = classify_status(status)
+    if problem in ("expired_or_revoked", "missing_permission") and not sent_credentials:
+        return Verdict("missing_credentials", f"{answered}: no credentials were sent (none are configured for this "
+                                              "operation), and the service asks for them")
     if problem == "expired_or_revoked":
         return Verdict(problem, f"{answered}: the credentials were refused (expired, revoked or wrong)")
     if problem == "missing_permission":
@@ -61,6 +73,19 @@ def verdict_for_status(status: int, where: str, elapsed_ms: float) -> Verdict:
     if problem == "not_found":  # the probe names no resource: nothing at the base URL
         return Verdict("wrong_url", f"{answered}: nothing there")
     return Verdict(problem, answered)
+
+
+def _redirect_verdict(answered: str, target: str, *, sent_credentials: bool) -> Verdict:
+    """A redirect is never "Connection OK": an API answers its calls, and a redirect to a login page means
+    the credentials are missing or wrong (many services redirect instead of answering 401)."""
+    redirected = f"{answered}, redirected to {target or '(no Location)'}"
+    if _LOGIN.search(target):
+        if not sent_credentials:
+            return Verdict("missing_credentials", f"{redirected}: a login page, and no credentials were sent "
+                                                  "(none are configured for this operation)")
+        return Verdict("credentials", f"{redirected}: a login page, so the credentials sent were not accepted")
+    unsent = "; no credentials were sent" if not sent_credentials else ""
+    return Verdict("redirected", f"{redirected}: the base URL may have moved or be incomplete{unsent}")
 
 
 def _resolution_failed(error: BaseException) -> bool:
@@ -116,27 +141,31 @@ async def check_package(package: RestPackage, environ: dict[str, str] | None = N
     operation = probe_operation(package)
     auth = build_auth_factory(connector, environ=env)(operation)
 
-    async def attempt(http: httpx2.AsyncClient) -> tuple[httpx2.Response, str, float]:
-        request = build_request(operation, {}, base_url=base_url, static_headers=connector.headers)
+    async def attempt(http: httpx2.AsyncClient) -> tuple[httpx2.Response, str, float, bool]:
+        request = build_request(operation, {}, base_url=base_url, static_headers=connector.headers,
+                                agent=user_agent(connector))
         where = f"{request.method} {request.url.copy_with(query=None, fragment=None)}"  # an API key may be in the query
+        unauthenticated = (request.headers.raw, request.url)
         started = time.monotonic()
         try:
             await auth.apply(request)
             response = await http.send(request)
         except (httpx2.HTTPError, CredentialError) as error:
             raise _NoAnswer(verdict_for_error(error, where)) from None
-        return response, where, (time.monotonic() - started) * 1000
+        sent_credentials = (request.headers.raw, request.url) != unauthenticated
+        return response, where, (time.monotonic() - started) * 1000, sent_credentials
 
     try:
         async with httpx2.AsyncClient(timeout=timeout_s, follow_redirects=False) as http:
-            response, where, elapsed_ms = await attempt(http)
+            response, where, elapsed_ms, sent_credentials = await attempt(http)
             if response.status_code == 401 and await auth.refresh():  # as a call does: one refresh after a 401
-                response, where, elapsed_ms = await attempt(http)
+                response, where, elapsed_ms, sent_credentials = await attempt(http)
     except _NoAnswer as no_answer:
         return no_answer.verdict
     except CredentialError as error:  # the refresh itself failed
         return verdict_for_error(error, f"{operation.method} {base_url}")
-    verdict = verdict_for_status(response.status_code, where, elapsed_ms)
+    verdict = verdict_for_status(response.status_code, where, elapsed_ms, sent_credentials=sent_credentials,
+                                 location=response.headers.get("location", ""))
     if verdict.problem == "wrong_url":
         variable = base_url_variable(connector)
         return Verdict(verdict.problem, f"{verdict.detail}; the base URL can be set with {variable}")

@@ -89,6 +89,8 @@ class Operation:
     query: tuple[tuple[str, str], ...] = ()
     # The Accept header: the operation's documented response media types ("": none documented, none sent).
     accept: str = ""
+    # Response headers the spec documents for success: shown to the agent with the standard ones.
+    response_headers: tuple[str, ...] = ()
 
     @property
     def is_idempotent(self) -> bool:

@@ -40,7 +40,8 @@ TABLE: dict[Problem, tuple[str, str]] = {
                                             "new one with `creds set`, or re-authorize OAuth with `login`."),
     "missing_permission": (_AUTHENTICATION, "Check if the token has permission for this operation: confirm the key "
                                             "has the required permissions (scopes)."),
-    "missing_credentials": (_AUTHENTICATION, "Check the authentication credentials: store them with `creds set`."),
+    "missing_credentials": (_AUTHENTICATION, "Check the authentication credentials: give the connector definition "
+                                             "an `auth` for this operation and store its secrets with `creds set`."),
     "credentials": (_AUTHENTICATION, "Check the authentication credentials; re-authorize OAuth if needed."),
     "refused": (_REFUSED, "The service refused the request: check the arguments and the service's documentation."),
 }

@@ -1,6 +1,7 @@
 """Validated arguments -> an `httpx2.Request`: the base URL, the path with its values kept inside their
-segments, query/header/cookie parameters in their OpenAPI styles, the body in its media type, and the
-connector's static headers. Credentials are not added here (that is `UpstreamAuth.apply`).
+segments, query/header/cookie parameters in their OpenAPI styles, the body in its media type, the
+connector's static headers and a `User-Agent` naming the package and the runtime (unless the definition's
+headers set one). Credentials are not added here (that is `UpstreamAuth.apply`).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import binascii
 import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
+from importlib import metadata
 from typing import Any, Literal
 from urllib.parse import quote
 
@@ -18,12 +20,27 @@ import httpx2
 from .._core.descriptors import Body, ConnectorSpec, Operation, Param
 from .._core.errors import ConfigurationError, InvalidArguments
 from .._core.grammar import base_url_variable, is_reference
+from .._core.version import __version__
 from .styles import bracket_pairs, cookie_text, encode_strict, header_value, path_value, query_text, scalar_text
 
 BodyKind = Literal["json", "form", "multipart", "text", "binary"]
 Files = list[tuple[str, tuple[str | None, bytes, str | None]]]
 
 _TEMPLATE_VARIABLE = re.compile(r"\{([^{}]+)\}")
+# What a product version in a User-Agent may hold (an RFC 9110 token).
+_NOT_TOKEN = re.compile(r"[^A-Za-z0-9.!#$%&'*+^_`|~-]+")
+
+
+def user_agent(connector: ConnectorSpec) -> str:
+    """`<name>-mcp/<its version> specbridge-runtime/<version>`: the installed distribution's version, else the
+    API version the package was generated from."""
+    distribution = f"{connector.name}-mcp"
+    try:
+        version = metadata.version(distribution)
+    except (metadata.PackageNotFoundError, ValueError):
+        version = connector.version
+    version = _NOT_TOKEN.sub("-", version).strip("-")[:40] or "0"
+    return f"{distribution}/{version} specbridge-runtime/{__version__}"
 
 
 def resolve_base_url(connector: ConnectorSpec, environ: Mapping[str, str]) -> str:
@@ -56,12 +73,15 @@ def resolve_base_url(connector: ConnectorSpec, environ: Mapping[str, str]) -> st
 
 
 def build_request(operation: Operation, arguments: Mapping[str, Any], *, base_url: str,
-                  static_headers: Sequence[tuple[str, str]] = ()) -> httpx2.Request:
-    """The request for one call. `arguments` is the input model's dump (keys are argument names)."""
+                  static_headers: Sequence[tuple[str, str]] = (), agent: str | None = None) -> httpx2.Request:
+    """The request for one call. `arguments` is the input model's dump (keys are argument names); `agent`
+    the User-Agent sent unless `static_headers` name one."""
     # A header whose value is a secret reference is a credential: `UpstreamAuth` resolves and adds it.
     headers: list[tuple[str, str]] = [(name, value) for name, value in static_headers if not is_reference(value)]
     if operation.accept and not any(name.lower() == "accept" for name, _ in headers):
         headers.append(("Accept", operation.accept))
+    if agent and not any(name.lower() == "user-agent" for name, _ in static_headers):
+        headers.insert(0, ("User-Agent", agent))
     query: list[str] = [f"{encode_strict(name)}={encode_strict(value)}" for name, value in operation.query]
     cookies: list[str] = []
     path_values: dict[str, str] = {}

@@ -1,9 +1,14 @@
 """An upstream HTTP response (read within the size limit) -> an MCP `CallToolResult`.
 
 JSON becomes structured content (an object as it is; anything else, or any value of an operation whose
-documented response is not an object, as `{"result": value}`) plus the JSON as text; text and XML become
-text; images become image content; other binary content an embedded blob resource. An error status becomes
-an error result with the status, a short sanitized excerpt of the body, and what to check.
+documented response is not an object, as `{"result": value}`) plus the JSON as text; newline-delimited JSON
+becomes a list; text and XML become text; images become image content; other binary content an embedded
+blob resource. An error status becomes an error result with the status, a short sanitized excerpt of the
+body (an HTML page as its text, a JSON body with its message fields first), and what to check.
+
+The headers an agent needs to continue (`headers.response_meta`: ETag, Location, next-page links, ...) are
+added to every result as a last text block `{"_response": {...}}`, and to its structured content under
+`_response`.
 
 A tool that advertises an outputSchema must answer every success with structured content (the MCP client
 raises otherwise), so non-JSON successes of such tools carry `{"result": <text or null>}`, which the loose
@@ -22,16 +27,22 @@ import mcp_types as types
 
 from .._core.descriptors import Operation
 from .._core.errors import InvalidResponse, error_result, http_hint
+from .excerpts import readable
+from .headers import RESPONSE_KEY, response_meta
 from .request import body_kind
 from .retry import retry_after_s
 
 EXCERPT_CHARS = 500
 # Only this much of an error body is examined: the excerpt is short, and redaction must see whole tokens.
 _EXAMINED_BYTES = 8192
+# An HTML error page is read this far for its text (its title and message may follow long styles and scripts).
+_PAGE_BYTES = 65536
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 _SPACES = re.compile(r"\s{2,}")
 _REDACTED = "[redacted]"
 _PAGE_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+_NDJSON_TYPES = frozenset({"application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines",
+                           "application/jsonlines", "application/json-lines"})
 # Things that look like credentials: `key: value` pairs under a secret-sounding name, auth schemes with
 # their credentials, well-known key formats, JWTs, and long opaque strings mixing letters and digits.
 _SECRET_PAIR = re.compile(
@@ -52,6 +63,17 @@ def to_result(response: httpx2.Response, body: bytes, *, connector: str, operati
     """Map a response whose body (`body`, decoded, within the size limit) has been read.
     `output_schema`: the tool advertises one, so a success must carry structured content. Raises
     `InvalidResponse` when a JSON content type carries something else."""
+    result = _body_result(response, body, connector=connector, operation=operation, output_schema=output_schema)
+    meta = response_meta(response, operation)
+    if meta is not None:
+        result.content.append(types.TextContent(type="text", text=json.dumps({RESPONSE_KEY: meta}, ensure_ascii=False)))
+        if result.structured_content is not None and RESPONSE_KEY not in result.structured_content:
+            result.structured_content[RESPONSE_KEY] = meta
+    return result
+
+
+def _body_result(response: httpx2.Response, body: bytes, *, connector: str, operation: Operation,
+                 output_schema: bool) -> types.CallToolResult:
     status = response.status_code
     if not 200 <= status < 300:
         return http_error_result(response, body, connector=connector, operation=operation)
@@ -65,7 +87,7 @@ def to_result(response: httpx2.Response, body: bytes, *, connector: str, operati
     if not media_type:
         media_type = _sniff(body)
     kind = body_kind(media_type)
-    if kind == "json":
+    if kind == "json" or media_type in _NDJSON_TYPES:
         return _json_result(body, connector=connector, media_type=media_type, status=status,
                             wrap=operation.wrap_output)
     if output_schema and media_type in _PAGE_TYPES:
@@ -103,7 +125,7 @@ def _sniff(body: bytes) -> str:
 def _json_result(body: bytes, *, connector: str, media_type: str, status: int, wrap: bool,
                  expected: str = "the body is not valid JSON") -> types.CallToolResult:
     try:
-        value: Any = json.loads(body)
+        value: Any = _json_value(body, lines=media_type in _NDJSON_TYPES)
     except ValueError:  # includes UnicodeDecodeError
         raise InvalidResponse(
             f"{connector} answered HTTP {status} with {media_type}, but {expected}: "
@@ -111,6 +133,18 @@ def _json_result(body: bytes, *, connector: str, media_type: str, status: int, w
     structured = {"result": value} if wrap or not isinstance(value, dict) else value
     text = json.dumps(value, ensure_ascii=False)
     return types.CallToolResult(content=[types.TextContent(type="text", text=text)], structured_content=structured)
+
+
+def _json_value(body: bytes, *, lines: bool) -> Any:
+    """One JSON document, or a list of the JSON documents of newline-delimited JSON (labelled as such, or
+    as plain JSON when it is one document a line)."""
+    if not lines:
+        try:
+            return json.loads(body)
+        except ValueError:
+            if body.count(b"\n") == 0:
+                raise
+    return [json.loads(line) for line in body.splitlines() if line.strip()]
 
 
 def http_error_result(response: httpx2.Response, body: bytes, *, connector: str,
@@ -122,7 +156,8 @@ def http_error_result(response: httpx2.Response, body: bytes, *, connector: str,
     if location and 300 <= status < 400:
         # Without the query: a redirect target may carry a signature or token there.
         message += f", redirected to {location.split('?', 1)[0]}"
-    excerpt = sanitized_excerpt(body)
+    media_type = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    excerpt = sanitized_excerpt(readable(body[:_PAGE_BYTES], media_type).encode())
     if excerpt:
         message += f". Response: {excerpt}"
     return error_result(f"{message}\nHint: {http_hint(status, retry_after_s=retry_after_s(response.headers))}")

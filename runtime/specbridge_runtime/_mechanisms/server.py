@@ -2,10 +2,11 @@
 gateway. Transports (`_transports.py`) run it; in tests `mcp.Client(build_server(provider))` talks to it
 in-process.
 
-- tools/list answers the provider's tools in one page (a cursor, which this server never hands out,
-  gets an empty page);
+- tools/list answers the provider's tools in one page (a cursor, which this server never hands out, is
+  the protocol error -32602, invalid params);
 - tools/call runs the provider's call with the authenticated caller set (`current_caller()`), and turns
-  any failure into an error result: the server never dies of a call;
+  any failure into an error result: the server never dies of a call. A tool the provider does not have
+  is the protocol error -32602, as the MCP specification lists it;
 - the provider's tool-list changes reach clients as `notifications/tools/list_changed` (handshake-era
   sessions) and on `subscriptions/listen` streams (2026-07-28 clients);
 - the provider is started when the first connection (or the HTTP app) begins and stopped after the last.
@@ -28,10 +29,11 @@ from mcp.server.lowlevel import NotificationOptions, Server
 from mcp.server.models import InitializationOptions
 from mcp.server.session import ServerSession
 from mcp.server.subscriptions import InMemorySubscriptionBus, ListenHandler, ToolsListChanged
+from mcp.shared.exceptions import MCPError
 from starlette.requests import HTTPConnection
 
 from .._core.caller import Caller, calling_as
-from .._core.errors import ToolError, error_result
+from .._core.errors import OperationNotFound, ToolError, error_result
 from .._core.seams import ToolProvider
 
 logger = logging.getLogger(__name__)
@@ -121,7 +123,7 @@ def build_server(provider: ToolProvider, *, version: str = "", title: str | None
 
     async def on_list_tools(ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams) -> HandlerResult:
         if params.cursor:
-            return types.ListToolsResult(tools=[])
+            raise MCPError(types.INVALID_PARAMS, "invalid cursor: this server lists every tool in one page")
         if isinstance(provider, ToolEntriesSource):
             # The result's other fields (cache hints, result type) as the SDK dumps them, then the entries;
             # the SDK validates and shapes it for the connection's protocol version like any result.
@@ -134,6 +136,8 @@ def build_server(provider: ToolProvider, *, version: str = "", title: str | None
         with calling_as(caller_of(ctx)):
             try:
                 return await provider.call_tool(params.name, params.arguments or {})
+            except OperationNotFound as error:
+                raise MCPError(types.INVALID_PARAMS, f"unknown tool: {error.message}") from None
             except ToolError as error:
                 return error.to_result()
             except Exception:  # a provider bug must not take the server down

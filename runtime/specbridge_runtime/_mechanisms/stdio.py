@@ -21,9 +21,14 @@ import stat
 import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from types import TracebackType
 from typing import TextIO, cast
 
 import anyio
+from mcp.shared._stream_protocols import ReadStream, WriteStream
+from mcp.shared.message import SessionMessage
+from mcp_types import INVALID_REQUEST, PARSE_ERROR, ErrorData, JSONRPCError
+from pydantic import ValidationError
 
 _CHUNK = 1 << 16
 _CLOSE_TIMEOUT_S = 10.0
@@ -195,3 +200,49 @@ async def _transports(loop: asyncio.AbstractEventLoop, wire_in: int,
             await protocol.closed
         if not protocol.closed.done():
             write_transport.abort()
+
+
+class AnsweringMalformed:
+    """The server's read stream with every line that is not a JSON-RPC message answered, as JSON-RPC 2.0
+    requires: -32700 (parse error) for text that is not JSON, -32600 (invalid request) for JSON that is not
+    a message, both with `id: null`. The SDK's stdio transport only hands the server the exception, which
+    it logs, and the client would wait for an answer forever."""
+
+    def __init__(self, inner: ReadStream[SessionMessage | Exception], replies: WriteStream[SessionMessage]) -> None:
+        self._inner = inner
+        self._replies = replies
+
+    @property
+    def last_context(self) -> object:
+        # The SDK reads the sender's context from here (see `ReadStream`).
+        return getattr(self._inner, "last_context", None)
+
+    async def receive(self) -> SessionMessage | Exception:
+        while True:
+            item = await self._inner.receive()
+            if not isinstance(item, ValidationError):
+                return item
+            not_json = any(problem["type"] == "json_invalid" for problem in item.errors())
+            code, what = (PARSE_ERROR, "parse error: the line is not JSON") if not_json else (
+                INVALID_REQUEST, "invalid request: the line is not a JSON-RPC 2.0 message")
+            await self._replies.send(SessionMessage(JSONRPCError(jsonrpc="2.0", id=None,
+                                                                 error=ErrorData(code=code, message=what))))
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+    def __aiter__(self) -> AnsweringMalformed:
+        return self
+
+    async def __anext__(self) -> SessionMessage | Exception:
+        try:
+            return await self.receive()
+        except anyio.EndOfStream:
+            raise StopAsyncIteration from None
+
+    async def __aenter__(self) -> AnsweringMalformed:
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc_val: BaseException | None,
+                        exc_tb: TracebackType | None) -> None:
+        await self.aclose()

@@ -31,7 +31,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from .._core.errors import ConfigurationError
 from .._core.seams import InboundAuth
 from .server import ProviderServer
-from .stdio import stdio_pipes
+from .stdio import AnsweringMalformed, stdio_pipes
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 HTTP_PATH = "/mcp"
@@ -155,10 +155,11 @@ def build_sse_app(server: ProviderServer, *, host: str = "127.0.0.1", port: int 
 
 async def serve_stdio(server: ProviderServer, *, fast: bool = True) -> None:
     """Serve one client on stdin/stdout: the SDK's stdio transport, on the event loop's own pipes (`fast`)
-    or on the SDK's own file wrappers."""
+    or on the SDK's own file wrappers. A line that is not a JSON-RPC message gets its error answer."""
     pipes = stdio_pipes() if fast else nullcontext((None, None))
     async with pipes as (stdin, stdout), stdio_server(stdin, stdout) as (read_stream, write_stream):
-        await server.run(read_stream, write_stream, server.create_initialization_options())
+        await server.run(AnsweringMalformed(read_stream, write_stream), write_stream,
+                         server.create_initialization_options())
 
 
 async def serve_app(app: Starlette, *, host: str, port: int, log_level: str = "warning") -> None:

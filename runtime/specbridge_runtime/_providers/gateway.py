@@ -199,7 +199,9 @@ class GatewayProvider:
         connector = next((key for key, value in self._members.items() if value is member), None)
         allowed = self.config.allowed(_caller())
         if member is None or connector is None:
-            return self._refuse(name, arguments, OperationNotFound(f"gateway {self.name} has no tool {name!r}"))
+            unknown = OperationNotFound(f"gateway {self.name} has no tool {name!r}")
+            self._refuse(name, arguments, unknown)
+            raise unknown
         if allowed is not None and connector not in allowed:
             return self._refuse(name, arguments, NotAllowed(
                 f"tool {name!r} is not available to caller {current_principal()}: gateway {self.name} lets it use "

@@ -37,7 +37,7 @@ from .._mechanisms.audit import arguments_digest
 from .._mechanisms.fast_io import fast_io
 from .._mechanisms.http import http_client
 from .._mechanisms.limits import timeout_for
-from .._mechanisms.request import build_request, resolve_base_url
+from .._mechanisms.request import build_request, resolve_base_url, user_agent
 from .._mechanisms.response import redact_secrets, to_result
 from .package import RestPackage
 
@@ -79,6 +79,7 @@ class RestProvider:
         self._client: httpx2.AsyncClient | None = None
         self._base_url: str | None = None
         self._base_url_problem = ""
+        self._agent = user_agent(self.connector)
         try:
             self._base_url = resolve_base_url(self.connector, environ)
         except ConfigurationError as problem:
@@ -114,10 +115,15 @@ class RestProvider:
         """A generated package's tools are fixed: the callback is never called."""
 
     async def call_tool(self, name: str, arguments: Mapping[str, Any]) -> types.CallToolResult:
+        """The result of one call; raises `OperationNotFound` (after auditing it) for a tool it does not have."""
         started, wall = time.monotonic(), time.time()
         outcome = _Outcome()
         try:
             result = await self._call(name, arguments, outcome)
+        except OperationNotFound as error:  # the caller's mistake, answered as a protocol error; audited too
+            outcome.status = error.status
+            self._record(name, arguments, outcome, started, wall)
+            raise
         except ToolError as error:
             outcome.status = error.status
             result = error.to_result()
@@ -151,7 +157,8 @@ class RestProvider:
         timeout_s = timeout_for(self.limits, operation.tool)
         attempt, waited_s, refreshed = 0, 0.0, False
         while True:
-            request = build_request(operation, values, base_url=self._base_url, static_headers=self.connector.headers)
+            request = build_request(operation, values, base_url=self._base_url, static_headers=self.connector.headers,
+                                    agent=self._agent)
             await auth.apply(request)
             request.extensions["timeout"] = httpx2.Timeout(timeout_s).as_dict()
             outcome.bytes_out = len(request.read())

@@ -169,6 +169,9 @@ class WrapperProvider:
         try:
             result = await self._forward(name, arguments)
             status = "error" if result.is_error else "ok"
+        except OperationNotFound as exc:  # the caller's mistake, answered as a protocol error; audited too
+            self._record(name, arguments, exc.to_result(), exc.status, started)
+            raise
         except ToolError as exc:
             result, status = exc.to_result(), exc.status
         self._record(name, arguments, result, status, started)
