@@ -47,6 +47,8 @@ class RestTool:
     # Loose on purpose: an object schema any JSON response can satisfy once wrapped per `wrap_output`.
     output_schema: JsonSchema | None
     wrap_output: bool = False
+    # The names of the response headers documented on success: shown to the agent under `_response`.
+    response_headers: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     security: tuple[tuple[str, ...], ...] | None = None
     idempotent: bool | None = None

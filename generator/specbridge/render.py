@@ -222,7 +222,7 @@ def operation(tool: RestTool, input_model: str) -> contract.Operation:
     return contract.Operation(
         tool=tool.name, method=tool.method, path=tool.path, input_model=input_model, params=tool.params,
         body=tool.body, security=tool.security, idempotent=tool.idempotent, wrap_output=tool.wrap_output,
-        query=tool.query, accept=tool.accept,
+        query=tool.query, accept=tool.accept, response_headers=tool.response_headers,
     )
 
 

@@ -34,18 +34,29 @@ def all_keys(node: Any) -> set[str]:
     return set()
 
 
+def body_schema(schema: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The output schema without the `_response` every one names (checked on its own below)."""
+    if schema is None:
+        return None
+    assert schema["properties"]["_response"] == output.response_node(())
+    properties = {key: value for key, value in schema["properties"].items() if key != "_response"}
+    rest = {key: value for key, value in schema.items() if key != "properties"}
+    return {**rest, "properties": properties} if properties else rest
+
+
 def test_object_response_is_loose_and_keeps_structure() -> None:
     built = tool(responding({"$ref": "#/components/schemas/Pet"}))
     assert built.wrap_output is False
     # Names only (descriptions live in the tool's description and input schema), to depth 2.
-    assert built.output_schema == {"type": "object", "properties": {
+    assert body_schema(built.output_schema) == {"type": "object", "properties": {
         "id": {}, "status": {}, "owner": {"properties": {"name": {}, "pets": {}}},
         "tags": {"items": {"properties": {"label": {}}}}}}
-    schema = built.output_schema
+    schema = body_schema(built.output_schema)
     assert all_keys(schema) - {"type", "properties", "items"} <= {
         "id", "status", "owner", "name", "pets", "tags", "label"}
-    validator = Draft202012Validator(schema)
-    for value in ({}, {"id": "not a number", "status": 3, "owner": [1], "extra": True}, {"tags": "x"}):
+    validator = Draft202012Validator(built.output_schema)
+    for value in ({}, {"id": "not a number", "status": 3, "owner": [1], "extra": True}, {"tags": "x"},
+                  {"id": 1, "_response": {"status": 200, "headers": {"etag": "x"}, "links": {"next": "/p?page=2"}}}):
         assert validator.is_valid(value)
 
 
@@ -65,13 +76,14 @@ def test_first_success_response_wins_and_no_json_means_no_output() -> None:
             "made": {}}}}}},
         "200": {"description": "ok", "content": {"text/plain": {"schema": {"type": "string"}}}},
         "default": {"description": "error", "content": {"application/json": {"schema": {"type": "string"}}}}})}})
-    assert tool(created).output_schema == {"type": "object", "properties": {"made": {}}}
+    assert body_schema(tool(created).output_schema) == {"type": "object", "properties": {"made": {}}}
     assert tool(responding({"type": "string"}, media_type="text/plain")).output_schema is None
     assert tool(oas3({"/a": {"delete": op(responses={"204": {"description": "gone"}})}})).output_schema is None
     only_default = oas3({"/a": {"get": op(responses={"default": {"description": "x", "content": {
         "application/json": {"schema": {"type": "object", "properties": {"d": {}}}}}}})}})
-    assert tool(only_default).output_schema == {"type": "object", "properties": {"d": {}}}
-    assert tool(responding(None, media_type="application/problem+json")).output_schema == {"type": "object"}
+    assert body_schema(tool(only_default).output_schema) == {"type": "object", "properties": {"d": {}}}
+    problem = tool(responding(None, media_type="application/problem+json")).output_schema
+    assert body_schema(problem) == {"type": "object"}
 
 
 def test_swagger2_responses_and_produces() -> None:
@@ -105,13 +117,14 @@ def test_size_is_bounded_breadth_first() -> None:
         "properties": {f"q{inner}": {"type": "string", "description": "x" * 1000} for inner in range(50)}}
         for index in range(50)}}
     built = tool(responding(wide))
-    assert built.output_schema is not None
-    assert 0 < name_bytes(built.output_schema) <= output.MAX_NAME_BYTES
+    body = body_schema(built.output_schema)
+    assert body is not None
+    assert 0 < name_bytes(body) <= output.MAX_NAME_BYTES
     assert "description" not in all_keys(built.output_schema)
-    top = list(built.output_schema["properties"])
+    top = list(body["properties"])
     # The top level's names come first (in document order), before any nested one.
     assert top == [f"p{index}" for index in range(len(top))]
-    assert property_count(built.output_schema) == len(top)
+    assert property_count(body) == len(top)
 
 
 def test_output_schemas_none_advertises_none_but_still_wraps_non_objects() -> None:
@@ -124,3 +137,18 @@ def test_output_schemas_none_advertises_none_but_still_wraps_non_objects() -> No
         assert built.output_schema is None
         assert built.wrap_output is True  # the result is still structured content, {"result": [...]}
     assert tool(array).output_schema is not None  # loose is the default
+
+
+def test_documented_response_headers_are_named_and_reach_the_operation() -> None:
+    headers = {"ETag": {"description": "Version of the record", "schema": {"type": "string"}},
+               "Next-Page": {"$ref": "#/components/headers/NextPage"}}
+    document = oas3({"/pets": {"get": op(responses={
+        "200": {"description": "ok", "headers": headers,
+                "content": {"application/json": {"schema": {"type": "array", "items": {}}}}},
+        "304": {"description": "same", "headers": {"X-Not-Success": {}}}})}},
+        components={"headers": {"NextPage": {"description": "URL of the next page", "schema": {"type": "string"}}}})
+    built = tool(document)
+    assert built.response_headers == ("ETag", "Next-Page")
+    assert built.output_schema is not None and built.wrap_output is True
+    assert built.output_schema["properties"]["_response"]["properties"]["headers"] == {
+        "properties": {"etag": {}, "next-page": {}}}

@@ -62,6 +62,7 @@ class OperationDraft:
     query: tuple[tuple[str, str], ...] = ()  # fixed query pairs from the path key's suffix
     accept: str = ""  # the Accept header: documented success media types
     auth_where: str = ""  # where that choice is written in the definition
+    response_headers: tuple[str, ...] = ()  # the names of the headers documented on success
 
     @property
     def label(self) -> str:

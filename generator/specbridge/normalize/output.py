@@ -7,6 +7,10 @@ top, no `required`, `enum`, `format`, `additionalProperties` or `$ref`): any obj
 documented non-object (an array, a string) is wrapped: `{"result": <value>}`. Descriptions and titles stay
 out (the tool's description says what it returns; the input schemas carry the descriptions that matter),
 and the names per tool are bounded in bytes: Stripe's 468 tools list in about 1.4 MB, not 4 MB.
+
+Every output schema also names `_response`, where the runtime puts the response headers an agent needs to
+continue (`status`, `headers` with the documented ones by lower-case name, `links`, `next_arguments`; see
+the runtime's `_mechanisms/headers.py` and the README).
 """
 
 from __future__ import annotations
@@ -23,13 +27,29 @@ MAX_COMPOSITION = 12  # nesting of allOf/anyOf/oneOf looked into
 _NON_OBJECT = frozenset({"array", "string", "number", "integer", "boolean", "null"})
 
 
-def output_schema(schema: Any, schemas: SchemaNormalizer) -> tuple[dict[str, Any], bool]:
-    """(the loose schema, whether the value is wrapped as {"result": ...})."""
+RESPONSE_KEY = "_response"
+MAX_HEADER_NAMES = 12  # documented response headers named under `_response.headers`
+
+
+def output_schema(schema: Any, schemas: SchemaNormalizer,
+                  headers: tuple[str, ...] = ()) -> tuple[dict[str, Any], bool]:
+    """(the loose schema, whether the value is wrapped as {"result": ...}); `headers`: the documented
+    response headers."""
     resolved = schemas.resolve(schema)
     if _documents_non_object(resolved, schemas):
         result = _names(resolved, schemas, top_depth=1)
-        return {"type": "object", "properties": {"result": result}, "required": ["result"]}, True
-    return {"type": "object", **_names(resolved, schemas, top_depth=0)}, False
+        properties = {"result": result, RESPONSE_KEY: response_node(headers)}
+        return {"type": "object", "properties": properties, "required": ["result"]}, True
+    body = _names(resolved, schemas, top_depth=0)
+    body.setdefault("properties", {}).setdefault(RESPONSE_KEY, response_node(headers))
+    return {"type": "object", **body}, False
+
+
+def response_node(headers: tuple[str, ...]) -> dict[str, Any]:
+    """The names of `_response`, its documented headers among them."""
+    documented: dict[str, Any] = {name.lower(): {} for name in headers[:MAX_HEADER_NAMES]}
+    return {"properties": {"status": {}, "headers": {"properties": documented} if documented else {},
+                           "links": {}, "next_arguments": {}}}
 
 
 def _documents_non_object(schema: Any, schemas: SchemaNormalizer) -> bool:

@@ -127,6 +127,7 @@ def _operation(document: SpecDocument, path: str, method: HttpMethod, item: Mapp
         summary=str(operation.get("summary") or ""), description=str(operation.get("description") or ""),
         tags=tags, parameters=tuple(parameters), body=body,
         response=_response_schema(document, operation, where),
+        response_headers=_response_headers(document, operation, where),
         security=operation.get("security"), deprecated=operation.get("deprecated") is True, where=where,
         tool_name=_tool_name(operation, where, report),
         accept=_accept(document, operation, where),
@@ -315,6 +316,21 @@ def _accept(document: SpecDocument, operation: Mapping[str, Any], where: str) ->
 
 def _header_safe(media_type: str) -> bool:
     return "/" in media_type and all(32 <= ord(char) < 127 and char != "," for char in media_type.strip())
+
+
+def _response_headers(document: SpecDocument, operation: Mapping[str, Any], where: str) -> tuple[str, ...]:
+    """The names of the headers the success responses document, in lower-case name order."""
+    responses = operation.get("responses")
+    if not isinstance(responses, Mapping):
+        return ()
+    found: dict[str, str] = {}
+    for status in sorted(str(status) for status in responses if str(status)[:1] == "2"):
+        response, _ = document.deref(responses.get(status), f"{where}/responses/{status}")
+        headers = response.get("headers") if isinstance(response, Mapping) else None
+        if isinstance(headers, Mapping):
+            for name in headers:
+                found.setdefault(str(name).lower(), str(name))
+    return tuple(found[key] for key in sorted(found))
 
 
 def _json_schema_of(document: SpecDocument, operation: Mapping[str, Any], response: Mapping[str, Any]) -> Any:

@@ -53,7 +53,8 @@ class ToolBuilder:
         if draft.body is not None:
             body, body_arguments = build_body(draft.body, self.schemas, names, refs)
             arguments.extend(body_arguments)
-        output, wrap = (None, False) if draft.response is None else output_schema(draft.response, self.schemas)
+        output, wrap = (None, False) if draft.response is None else output_schema(
+            draft.response, self.schemas, draft.response_headers)
         tool = RestTool(
             name=name, operation_id=draft.operation_id, method=draft.method, path=draft.path,
             # Without a summary, a short first sentence of the description reads better than an identifier;
@@ -63,6 +64,7 @@ class ToolBuilder:
             description=clean_text(draft.description) or clean_text(draft.summary)
             or synthesized_description(draft.method, draft.path, arguments),
             arguments=tuple(arguments), params=tuple(params), body=body, output_schema=output, wrap_output=wrap,
+            response_headers=draft.response_headers,
             tags=draft.tags, security=self._security(draft),
             idempotent=draft.idempotent, deprecated=draft.deprecated, location=draft.where,
             query=draft.query, accept=draft.accept,
