@@ -14,7 +14,7 @@
 names lower-cased, never `Set-Cookie`. `links` are the `Link` header's relations (RFC 8288), resolved
 against the request's URL, plus a `Next-Page`-style header holding a URL as `next`. `next_arguments` are
 the query parameters of the `next` link that are arguments of the same tool, when the link leads back to
-the operation's own path: passing them to the tool again fetches the next page. Only present keys are
+the request's own path: passing them to the tool again fetches the next page. Only present keys are
 given; without any header of interest there is no `_response` at all.
 """
 
@@ -46,8 +46,11 @@ _MAX_VALUE_CHARS = 2048
 _MAX_LINKS = 8
 
 
-def response_meta(response: httpx2.Response, operation: Operation) -> dict[str, Any] | None:
-    """The `_response` object of `response` to `operation`'s request, or None when nothing in it matters."""
+def response_meta(response: httpx2.Response, operation: Operation,
+                  arguments: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
+    """The `_response` object of `response` to `operation`'s request, or None when nothing in it matters.
+    `arguments`: the JSON Schemas of the tool's arguments by name (`inputSchema.properties`), so that
+    `next_arguments` have the types the tool takes."""
     documented = {name.lower() for name in operation.response_headers}
     headers: dict[str, str] = {}
     for name, value in response.headers.multi_items():
@@ -64,9 +67,9 @@ def response_meta(response: httpx2.Response, operation: Operation) -> dict[str, 
     links = _links(response, headers)
     if links:
         meta["links"] = links
-        arguments = next_arguments(links.get("next"), response, operation)
-        if arguments:
-            meta["next_arguments"] = arguments
+        following = next_arguments(links.get("next"), response, operation, arguments or {})
+        if following:
+            meta["next_arguments"] = following
     return meta
 
 
@@ -105,9 +108,11 @@ def _absolute(base: httpx2.URL | None, target: str) -> str:
         return target
 
 
-def next_arguments(link: str | None, response: httpx2.Response, operation: Operation) -> dict[str, Any]:
+def next_arguments(link: str | None, response: httpx2.Response, operation: Operation,
+                   schemas: Mapping[str, Any]) -> dict[str, Any]:
     """The arguments of `operation` that the `link` to its next page sets: its query parameters that are
-    query parameters of the operation, when the link stays on the request's host and path."""
+    query parameters of the operation, when the link leads to the request's own path. (Not its host: behind
+    a proxy a service may name itself differently; the arguments go to the configured base URL anyway.)"""
     base = _request_url(response)
     if not link or base is None:
         return {}
@@ -115,14 +120,54 @@ def next_arguments(link: str | None, response: httpx2.Response, operation: Opera
         url = httpx2.URL(link)
     except httpx2.InvalidURL:
         return {}
-    if (url.host, url.path) != (base.host, base.path):
+    if url.path != base.path:
         return {}
-    by_name = {param.name: param.arg for param in operation.params if param.location == "query"}
+    by_name = {param.name: param for param in operation.params if param.location == "query"}
     found: dict[str, Any] = {}
     for name, values in _grouped(url.params.multi_items()).items():
-        arg = by_name.get(name)
-        if arg is not None:
-            found[arg] = values[0] if len(values) == 1 else values
+        param = by_name.get(name)
+        if param is not None:
+            found[param.arg] = _typed(values, schemas.get(param.arg), _DELIMITERS.get(param.effective_style, ","))
+    return found
+
+
+_DELIMITERS = {"form": ",", "spaceDelimited": " ", "pipeDelimited": "|"}
+
+
+def _typed(values: list[str], schema: Any, delimiter: str) -> Any:
+    """Query values as the argument's JSON type says: an array (repeated, or delimited in one value), an
+    integer, a number or a boolean; text that does not fit stays text."""
+    kinds = _types(schema)
+    if "array" in kinds:
+        items = values if len(values) > 1 else values[0].split(delimiter) if values[0] else []
+        item_schema = schema.get("items") if isinstance(schema, Mapping) else None
+        return [_scalar(item, _types(item_schema)) for item in items]
+    return _scalar(values[0], kinds) if len(values) == 1 else values
+
+
+def _scalar(text: str, kinds: set[str]) -> Any:
+    try:
+        if "integer" in kinds:
+            return int(text)
+        if "number" in kinds:
+            return float(text)
+    except ValueError:
+        return text
+    if "boolean" in kinds and text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    return text
+
+
+def _types(schema: Any) -> set[str]:
+    """The JSON types a schema allows, looking into anyOf/oneOf (an optional argument is `anyOf [T, null]`)."""
+    if not isinstance(schema, Mapping):
+        return set()
+    kind = schema.get("type")
+    found = {kind} if isinstance(kind, str) else {item for item in kind if isinstance(item, str)} if isinstance(
+        kind, list) else set()
+    for keyword in ("anyOf", "oneOf"):
+        for member in schema.get(keyword) or ():
+            found |= _types(member)
     return found
 
 

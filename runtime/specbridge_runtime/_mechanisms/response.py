@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from collections.abc import Mapping
 from typing import Any
 
 import httpx2
@@ -59,12 +60,13 @@ _OPAQUE = re.compile(r"[A-Za-z0-9+/_-]{32,}={0,2}")
 
 
 def to_result(response: httpx2.Response, body: bytes, *, connector: str, operation: Operation,
-              output_schema: bool) -> types.CallToolResult:
+              output_schema: bool, arguments: Mapping[str, Any] | None = None) -> types.CallToolResult:
     """Map a response whose body (`body`, decoded, within the size limit) has been read.
-    `output_schema`: the tool advertises one, so a success must carry structured content. Raises
-    `InvalidResponse` when a JSON content type carries something else."""
+    `output_schema`: the tool advertises one, so a success must carry structured content; `arguments`: the
+    schemas of the tool's arguments (see `response_meta`). Raises `InvalidResponse` when a JSON content type
+    carries something else."""
     result = _body_result(response, body, connector=connector, operation=operation, output_schema=output_schema)
-    meta = response_meta(response, operation)
+    meta = response_meta(response, operation, arguments)
     if meta is not None:
         result.content.append(types.TextContent(type="text", text=json.dumps({RESPONSE_KEY: meta}, ensure_ascii=False)))
         if result.structured_content is not None and RESPONSE_KEY not in result.structured_content:

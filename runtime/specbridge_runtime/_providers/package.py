@@ -43,6 +43,7 @@ class RestPackage:
         self._definitions: list[dict[str, Any]] | None = None
         self._tools: tuple[types.Tool, ...] | None = None
         self._with_output_schema: frozenset[str] | None = None
+        self._arguments: dict[str, Mapping[str, Any]] | None = None
         self._models: ModuleType | None = None
 
     @property
@@ -82,6 +83,13 @@ class RestPackage:
             self._with_output_schema = frozenset(
                 definition["name"] for definition in self.definitions() if definition.get("outputSchema") is not None)
         return tool in self._with_output_schema
+
+    def argument_schemas(self, tool: str) -> Mapping[str, Any]:
+        """The advertised JSON Schema of each of `tool`'s arguments, by name (`inputSchema.properties`)."""
+        if self._arguments is None:
+            self._arguments = {str(definition.get("name")): definition.get("inputSchema", {}).get("properties") or {}
+                               for definition in self.definitions()}
+        return self._arguments.get(tool, {})
 
     def input_model(self, operation: Operation) -> type[BaseModel]:
         if self._models is None:

@@ -145,7 +145,8 @@ class RestProvider:
         outcome.bytes_in = len(body)
         outcome.status = "ok" if response.is_success else f"http_{response.status_code}"
         return to_result(response, body, connector=self.name, operation=operation,
-                         output_schema=self.package.has_output_schema(name))
+                         output_schema=self.package.has_output_schema(name),
+                         arguments=self.package.argument_schemas(name))
 
     async def _send(self, operation: Operation, values: Mapping[str, Any],
                     outcome: _Outcome) -> tuple[httpx2.Response, bytes]:
