@@ -8,6 +8,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
@@ -36,7 +37,9 @@ class LoggingProxy:
         self.upstream = upstream.rstrip("/")
         self.sent: list[Sent] = []
         self._lock = threading.Lock()
-        self._client = httpx2.Client(timeout=60, follow_redirects=False)
+        # No cookie jar: a session cookie the upstream sets must not authenticate later requests for the client.
+        self._client = httpx2.Client(timeout=60, follow_redirects=False,
+                                     cookies=CookieJar(DefaultCookiePolicy(allowed_domains=[])))
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
