@@ -48,9 +48,12 @@ def run_specbridge(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[
     )
 
 
-def generate_and_install(source: str, out: Path, name: str, *extra: str) -> InstalledPackage:
+def generate_and_install(source: str, out: Path, name: str, *extra: str, log: Path | None = None) -> InstalledPackage:
+    """`log`: where to keep what `specbridge gen` reported (its diagnostics)."""
     generated = run_specbridge("gen", source, "-o", str(out), *extra)
     assert generated.returncode == 0, generated.stderr
+    if log is not None:
+        log.write_text(generated.stderr)
     site = out.parent / f"{out.name}-site"
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",

@@ -46,10 +46,12 @@ def fetch_spec(url: str, destination: Path, **headers: str) -> Path:
     return destination
 
 
-def generate(definition: dict[str, Any], folder: Path) -> InstalledPackage:
+def generate(definition: dict[str, Any], folder: Path, *options: str) -> InstalledPackage:
+    """Generate and install the package of `definition`; `specbridge gen`'s report is kept beside it."""
     path = folder / f"{definition['name']}.json"
     path.write_text(json.dumps(definition))
-    return generate_and_install(str(path), folder / "out" / definition["name"], definition["name"])
+    out = folder / "out" / definition["name"]
+    return generate_and_install(str(path), out, definition["name"], *options, log=out.parent / "gen.log")
 
 
 def text_of(result: types.CallToolResult) -> str:
@@ -67,9 +69,10 @@ def measure(package: InstalledPackage) -> dict[str, Any]:
     tools = json.loads((package.source / "src" / f"{package.name}_mcp" / "tools.json").read_text())
     sizes = {tool["name"]: len(json.dumps(tool["inputSchema"])) for tool in tools}
     largest = max(sizes, key=sizes.__getitem__)
+    report = (package.source.parent / "gen.log").read_text()
     return {"tools": len(tools), "without_description": sum(not tool.get("description") for tool in tools),
             "hash_suffixed": sum(_ends_in_hash(tool["name"]) for tool in tools),
-            "largest_input_schema": (largest, sizes[largest])}
+            "largest_input_schema": (largest, sizes[largest]), "SB506": report.count("[SB506]")}
 
 
 def _ends_in_hash(name: str) -> bool:
