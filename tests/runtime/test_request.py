@@ -15,8 +15,9 @@ from specbridge_runtime import (
     Operation,
     Param,
     ServerVariable,
+    __version__,
 )
-from specbridge_runtime._mechanisms.request import build_request, resolve_base_url
+from specbridge_runtime._mechanisms.request import build_request, resolve_base_url, user_agent
 
 BASE = "https://api.example.com/v1"
 ITEM = Operation(tool="t_get_item", method="GET", path="/items/{id}/files", input_model="M",
@@ -196,3 +197,14 @@ def test_accept_comes_from_the_documented_response_types_unless_a_static_header_
     overridden = _request(operation, {}, static_headers=[("accept", "text/csv")])
     assert overridden.headers.get_list("Accept") == ["text/csv"]
     assert _request(ITEM, {"id": "1"}).headers.get("Accept") is None
+
+
+def test_every_request_names_the_package_and_the_runtime_unless_the_definition_does() -> None:
+    connector = ConnectorSpec(name="shop", title="Shop", version="2024-01 (beta)")
+    agent = user_agent(connector)
+    # Not installed here: the API version the package was generated from, as an RFC 9110 token.
+    assert agent == f"shop-mcp/2024-01-beta specbridge-runtime/{__version__}"
+    assert _request(ITEM, {"id": "1"}, agent=agent).headers["User-Agent"] == agent
+    overridden = _request(ITEM, {"id": "1"}, agent=agent, static_headers=[("user-agent", "my-bot/1.0")])
+    assert overridden.headers.get_list("User-Agent") == ["my-bot/1.0"]
+
