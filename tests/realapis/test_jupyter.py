@@ -14,6 +14,8 @@ import pytest
 from tests.realapis.conftest import BIN, RealApi, fetch_spec, generate, measure, proxied, structured, text_of
 from tests.support import free_port, serving
 
+pytestmark = pytest.mark.e2e
+
 TOKEN = "jupyter-test-token-4f1c"
 
 

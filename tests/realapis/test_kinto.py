@@ -23,6 +23,8 @@ from tests.realapis.conftest import (
 )
 from tests.support import free_port, serving
 
+pytestmark = pytest.mark.e2e
+
 PASSWORD = "correct horse battery staple"
 KINTO_INI = """
 [app:main]

@@ -17,6 +17,8 @@ from mcp import Client
 from tests.realapis.conftest import BIN, RealApi, fetch_spec, generate, measure, proxied, structured, text_of
 from tests.support import free_port, serving
 
+pytestmark = pytest.mark.e2e
+
 PASSWORD = "prefect-test-password"
 
 
