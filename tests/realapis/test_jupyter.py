@@ -1,7 +1,8 @@
-"""Jupyter Server (PyPI): a token in the `Authorization` header (`token <value>`), resources created with
-201 and a `Location` header, file paths as path parameters, checkpoints. The package is generated from the
-Swagger 2.0 document the server serves at `/api/spec.yaml`, and driven only through its tools. Jupyter's
-contents API has neither paging nor preconditions; Kinto's and Prefect's tests cover those."""
+"""Jupyter Server (PyPI): its token sent as a bearer token (and, for `check`, as an API key in the
+`Authorization` header with Jupyter's own `token ` prefix), resources created with 201 and a `Location`
+header, file paths as path parameters, checkpoints. The package is generated from the Swagger 2.0 document
+the server serves at `/api/spec.yaml`, and driven only through its tools. Jupyter's contents API has neither
+paging nor preconditions: Kinto's test covers both, Prefect's paging in bodies."""
 
 from __future__ import annotations
 
@@ -36,8 +37,7 @@ def jupyter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealApi]:
         package = generate({
             "type": "rest", "name": "jupyter", "openapi": str(spec), "base_url": proxy.url,
             # The spec declares no security scheme; the definition's auth applies to every operation.
-            "auth": {"type": "api_key", "location": "header", "param_name": "Authorization", "prefix": "token ",
-                     "key": "env:JUPYTER_TEST_TOKEN"},
+            "auth": {"type": "bearer", "token": "env:JUPYTER_TEST_TOKEN"},
         }, folder)
         yield RealApi(proxy, package, folder, {"JUPYTER_TEST_TOKEN": TOKEN})
 
@@ -80,7 +80,7 @@ async def test_files_are_created_read_checkpointed_restored_and_deleted(jupyter:
         assert "Response: file or directory '/notes/todo.txt' does not exist" in text_of(gone), text_of(gone)
 
     sent = jupyter.proxy.since(mark)
-    assert sent and all(request.headers.get("authorization") == f"token {TOKEN}" for request in sent)
+    assert sent and all(request.headers.get("authorization") == f"Bearer {TOKEN}" for request in sent)
     assert all(request.headers.get("user-agent", "").startswith("jupyter-mcp/") for request in sent)
     writes = [(request.method, request.path) for request in sent if request.method in ("PUT", "PATCH", "DELETE")]
     # A file path stays one path parameter: its "/" is sent encoded, and Jupyter reads it as the path.
