@@ -20,7 +20,6 @@ from tests.e2e.conftest import InstalledPackage, generate_and_install
 from tests.realapis.proxy import LoggingProxy
 
 BIN = Path(sys.executable).parent
-RUNTIME_AGENT = "specbridge-runtime/"
 
 
 @dataclass(frozen=True)

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import base64
 import re
+import tomllib
 from collections.abc import Iterator
 
 import pytest
+from specbridge_runtime import __version__ as runtime_version
 
 from tests.realapis.conftest import (
     BIN,
-    RUNTIME_AGENT,
     RealApi,
     fetch_spec,
     generate,
@@ -125,9 +126,10 @@ async def test_a_collection_is_created_paged_updated_with_if_match_and_deleted(k
     sent = kinto.proxy.since(mark)
     credentials = "Basic " + base64.b64encode(f"alice:{PASSWORD}".encode()).decode()
     assert sent and all(request.headers.get("authorization") == credentials for request in sent)
-    assert all(re.fullmatch(r"kinto-mcp/\S+ specbridge-runtime/\S+", request.headers.get("user-agent", ""))
-               for request in sent)
-    assert RUNTIME_AGENT in sent[0].headers["user-agent"]
+    # The installed package's version and the runtime's, on every request.
+    version = tomllib.loads((kinto.package.source / "pyproject.toml").read_text())["project"]["version"]
+    assert {request.headers.get("user-agent") for request in sent} == {
+        f"kinto-mcp/{version} specbridge-runtime/{runtime_version}"}
     pages = [request for request in sent if request.method == "GET" and request.path.endswith("/records")]
     assert len(pages) == 3 and pages[0].param("_token") is None
     assert all(request.param("_token") for request in pages[1:]) and all(r.param("_limit") == "2" for r in pages)

@@ -17,7 +17,8 @@ from mcp import Client
 from tests.realapis.conftest import BIN, RealApi, fetch_spec, generate, measure, proxied, structured, text_of
 from tests.support import free_port, serving
 
-pytestmark = pytest.mark.e2e
+# Prefect's server migrates its database before it listens: the first test also waits for that.
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
 PASSWORD = "prefect-test-password"
 
