@@ -33,6 +33,7 @@ def gateway_main(argv: Sequence[str] | None = None, *, read_definition: Definiti
         rest = ["serve", *rest]
     try:
         environ = gateway_environ(read_config(path), os.environ)
+        gateway_provider(path, environ, read_definition=read_definition).check_tool_names()
     except ConfigurationError as error:
         print(f"{prog}: error: {error}", file=sys.stderr)
         return 1

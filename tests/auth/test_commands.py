@@ -69,7 +69,7 @@ def test_creds_set_reads_stdin_and_shows_only_the_tail(env: dict[str, str], expe
     assert listed.returncode == 0
     assert re.search(r"bearer_token\s+\*{6}" + expected.bearer[-6:], listed.stdout)
     assert expected.bearer[:-6] not in listed.stdout
-    assert re.search(r"app_client_id\s+not set \(or set \$AUTHDEMO_APP_CLIENT_ID\)", listed.stdout)
+    assert re.search(r"app_client_id\s+not set \(or set \$AUTHDEMO__APP_CLIENT_ID\)", listed.stdout)
 
 
 def test_creds_set_refuses_an_empty_value(env: dict[str, str]) -> None:

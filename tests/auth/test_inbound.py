@@ -28,7 +28,7 @@ INBOUND_TOKEN = "inbound-token-for-the-mcp-server-0123456789"
 @pytest.fixture
 def env(home: Path, upstream: str, expected: Expected) -> dict[str, str]:
     environ = {"PATH": os.environ["PATH"], "SPECBRIDGE_HOME": str(home), "AUTHDEMO_BASE_URL": upstream,
-               "AUTHDEMO_BEARER_TOKEN": expected.bearer, "PYTHONPATH": os.pathsep.join([str(AUTHDEMO_SRC), str(REPO)])}
+               "AUTHDEMO__BEARER_TOKEN": expected.bearer, "PYTHONPATH": os.pathsep.join([str(AUTHDEMO_SRC), str(REPO)])}
     return environ
 
 

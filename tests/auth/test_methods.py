@@ -126,12 +126,12 @@ async def test_missing_credentials_fail_the_call_naming_where_to_put_them(upstre
     result = await call(connector(upstream, BEARER, security=(("bearer",),)), secrets, environ, "authdemo_bearer")
     message = text(result)
     assert result.is_error
-    assert "authdemo-mcp creds set bearer_token" in message and "AUTHDEMO_BEARER_TOKEN" in message
+    assert "authdemo-mcp creds set bearer_token" in message and "AUTHDEMO__BEARER_TOKEN" in message
 
 
 async def test_vault_reference_falls_back_to_the_connector_environment_variable(upstream: str, secrets: Secrets,
                                                                                  environ, expected: Expected) -> None:
-    environ["AUTHDEMO_BEARER_TOKEN"] = expected.bearer
+    environ["AUTHDEMO__BEARER_TOKEN"] = expected.bearer
     result = await call(connector(upstream, BEARER, security=(("bearer",),)), secrets, environ, "authdemo_bearer")
     assert not result.is_error, text(result)
 

@@ -23,9 +23,9 @@ def test_env_reference(vault: Vault) -> None:
 
 
 def test_vault_reference_prefers_the_vault_then_the_environment(vault: Vault) -> None:
-    environ = {"MY_SHOP_API_TOKEN": "from-environment-0123456789"}
+    environ = {"MY_SHOP__API_TOKEN": "from-environment-0123456789"}
     secrets = Secrets("my-shop", vault, environ)
-    assert fallback_env_name("my-shop", "api.token") == "MY_SHOP_API_TOKEN"
+    assert fallback_env_name("my-shop", "api.token") == "MY_SHOP__API_TOKEN"
     assert secrets("vault:api.token") == "from-environment-0123456789"
     secrets.store("api.token", SECRET)
     assert secrets("vault:api.token") == SECRET
@@ -34,7 +34,7 @@ def test_vault_reference_prefers_the_vault_then_the_environment(vault: Vault) ->
 def test_missing_vault_reference_names_both_places(vault: Vault) -> None:
     with pytest.raises(CredentialMissing) as raised:
         Secrets("my-shop", vault, {})("vault:token")
-    assert "`my-shop-mcp creds set token`" in str(raised.value) and "MY_SHOP_TOKEN" in str(raised.value)
+    assert "`my-shop-mcp creds set token`" in str(raised.value) and "MY_SHOP__TOKEN" in str(raised.value)
 
 
 def test_plain_values_are_values(vault: Vault) -> None:

@@ -17,10 +17,10 @@ import httpx2
 
 from .._core.clock import SYSTEM_CLOCK, Clock
 from .._core.descriptors import AuthScheme, ConnectorSpec, Operation
-from .._core.grammar import is_reference
+from .._core.grammar import control_problem, is_reference
 from .._core.seams import UpstreamAuth
 from .oauth import OAuthClient
-from .secrets import CredentialError, CredentialFormatError, CredentialMissing, Secrets
+from .secrets import CredentialError, CredentialFormatError, CredentialMissing, Secrets, hold
 
 Requirement = tuple[str, ...]
 
@@ -94,8 +94,9 @@ class _SecretScheme:
 
 def format_problem(value: str, prefix: str = "") -> str | None:
     """What is wrong with the shape of a credential (never quoting it), or None."""
-    if any(char in value for char in "\r\n\0"):
-        return "contains a line break"
+    control = control_problem(value)
+    if control:
+        return control
     if value != value.strip():
         return "has leading or trailing whitespace"
     if prefix.strip() and value.lower().startswith(prefix.lower()):
@@ -143,8 +144,10 @@ class BasicAuth(_SecretScheme):
             raise CredentialFormatError(
                 f"bad key format: the username of auth {self.scheme.name!r} contains ':', which basic auth cannot send"
             )
-        pair = f"{username}:{self.value('password')}".encode()
-        request.headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
+        pair = f"{username}:{self.value('password')}"
+        encoded = base64.b64encode(pair.encode()).decode("ascii")
+        hold(pair, encoded)  # an upstream that echoes the header must not hand it back to the client
+        request.headers["Authorization"] = "Basic " + encoded
 
 
 class HeadersAuth(_SecretScheme):
@@ -168,6 +171,7 @@ class OAuth2Auth:
         problem = format_problem(token)
         if problem:
             raise CredentialFormatError(f"bad key format: the access token of {self.client.scheme.name!r} {problem}")
+        hold(token)
         request.headers["Authorization"] = "Bearer " + token
 
     async def refresh(self) -> bool:

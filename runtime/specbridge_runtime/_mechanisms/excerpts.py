@@ -23,7 +23,7 @@ def readable(body: bytes, media_type: str) -> str:
     if media_type.endswith(("/json", "+json")) or start.startswith(("{", "[")):
         try:
             value = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # a hostile error body nested past the parser's reach stays text
             return text
         return json.dumps(messages_first(value, 0), ensure_ascii=False)
     return text

@@ -22,6 +22,7 @@ import json
 import re
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 import httpx2
 import mcp_types as types
@@ -32,8 +33,12 @@ from .excerpts import readable
 from .headers import RESPONSE_KEY, response_meta
 from .request import body_kind
 from .retry import retry_after_s
+from .secrets import held
 
 EXCERPT_CHARS = 500
+# Deeper JSON is refused: MCP clients' JSON parsers (pydantic's among them) stop at about 200 levels, and
+# no API documents anything near this.
+MAX_JSON_DEPTH = 100
 # Only this much of an error body is examined: the excerpt is short, and redaction must see whole tokens.
 _EXAMINED_BYTES = 8192
 # An HTML error page is read this far for its text (its title and message may follow long styles and scripts).
@@ -44,14 +49,17 @@ _REDACTED = "[redacted]"
 _PAGE_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 _NDJSON_TYPES = frozenset({"application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines",
                            "application/jsonlines", "application/json-lines"})
-# Things that look like credentials: `key: value` pairs under a secret-sounding name, auth schemes with
-# their credentials, well-known key formats, JWTs, and long opaque strings mixing letters and digits.
+# Things that look like credentials: the value of a secret-sounding key or header, whole (quoted, or a scheme
+# and its credential), auth schemes with their credentials, well-known key formats, JWTs, and long random
+# strings. Identifiers made of short parts (UUIDs, file names) are not credentials and stay readable.
 _SECRET_PAIR = re.compile(
     r"""(?ix)
-    (["']?(?:[a-z0-9_-]*(?:token|secret|password|passwd|api[_-]?key|apikey|authorization|credential|session)
-    [a-z0-9_-]*)["']?\s*[:=]\s*["']?)
-    ([^"'\s,;&}<]+)""")
-_AUTH_SCHEME = re.compile(r"(?i)\b(bearer|basic|token|apikey)\s+[A-Za-z0-9._~+/=-]{6,}")
+    (?P<key>["']?[a-z0-9_-]*(?:token|secret|password|passwd|api[_-]?key|apikey|authorization|credential|cookie)
+    [a-z0-9_-]*["']?\s*[:=]\s*)
+    (?P<value>"(?:[^"\\]|\\.)*"|'[^']*'
+    |(?:(?:bearer|basic|digest|negotiate|token|apikey)\s+)?[^"'\s,;&}<]+)""")
+_AUTH_SCHEME = re.compile(
+    r"(?i)\b(bearer|basic)\s+(?![a-z_]+=\")[A-Za-z0-9._~+/=-]{6,}|\b(token|apikey)\s+(?=[A-Za-z._~+/=-]*\d)[A-Za-z0-9._~+/=-]{6,}")
 _KNOWN_KEY = re.compile(
     r"\b(?:(?:sk|pk|rk)_(?:live|test)_[A-Za-z0-9]{6,}|gh[pousr]_[A-Za-z0-9]{16,}|github_pat_[A-Za-z0-9_]{20,}"
     r"|xox[abposr]-[A-Za-z0-9-]{8,}|AKIA[0-9A-Z]{16}|AIza[0-9A-Za-z_-]{30,}|sk-[A-Za-z0-9_-]{16,})")
@@ -115,7 +123,7 @@ def _sniff(body: bytes) -> str:
     try:
         json.loads(body)
         return "application/json"
-    except ValueError:
+    except (ValueError, RecursionError):
         pass
     try:
         body.decode("utf-8")
@@ -128,10 +136,17 @@ def _json_result(body: bytes, *, connector: str, media_type: str, status: int, w
                  expected: str = "the body is not valid JSON") -> types.CallToolResult:
     try:
         value: Any = _json_value(body, lines=media_type in _NDJSON_TYPES)
+        too_deep = json_depth(value) > MAX_JSON_DEPTH
     except ValueError:  # includes UnicodeDecodeError
         raise InvalidResponse(
             f"{connector} answered HTTP {status} with {media_type}, but {expected}: "
             f"response not in the documented format. Excerpt: {sanitized_excerpt(body)}") from None
+    except RecursionError:
+        too_deep = True
+    if too_deep:
+        raise InvalidResponse(
+            f"{connector} answered HTTP {status} with JSON nested deeper than {MAX_JSON_DEPTH} levels, which MCP "
+            "clients cannot read: response not in the documented format")
     structured = {"result": value} if wrap or not isinstance(value, dict) else value
     text = json.dumps(value, ensure_ascii=False)
     return types.CallToolResult(content=[types.TextContent(type="text", text=text)], structured_content=structured)
@@ -147,6 +162,20 @@ def _json_value(body: bytes, *, lines: bool) -> Any:
             if body.count(b"\n") == 0:
                 raise
     return [json.loads(line) for line in body.splitlines() if line.strip()]
+
+
+def json_depth(value: Any) -> int:
+    """How deeply arrays and objects nest in `value` (a scalar: 0), without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, depth)
+        if depth <= MAX_JSON_DEPTH:
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def http_error_result(response: httpx2.Response, body: bytes, *, connector: str,
@@ -168,19 +197,46 @@ def http_error_result(response: httpx2.Response, body: bytes, *, connector: str,
 def sanitized_excerpt(body: bytes, limit: int = EXCERPT_CHARS) -> str:
     """At most `limit` characters of `body` on one line: control characters removed and anything that
     looks like a token, key or password redacted."""
-    text = body[:_EXAMINED_BYTES].decode("utf-8", errors="replace")
+    text = redact_held(body[:_EXAMINED_BYTES].decode("utf-8", errors="replace"))
     text = _SPACES.sub(" ", _CONTROL.sub(" ", text)).strip()
     text = redact_secrets(text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def redact_secrets(text: str) -> str:
-    text = _SECRET_PAIR.sub(lambda match: match.group(1) + _REDACTED, text)
-    text = _AUTH_SCHEME.sub(lambda match: f"{match.group(1)} {_REDACTED}", text)
+    """`text` without the secrets this process holds (as written, JSON-escaped or URL-encoded) and without
+    anything else that looks like a credential."""
+    text = redact_held(text)
+    text = _SECRET_PAIR.sub(_mask_pair, text)
+    text = _AUTH_SCHEME.sub(lambda match: f"{match.group(1) or match.group(2)} {_REDACTED}", text)
     text = _KNOWN_KEY.sub(_REDACTED, text)
     text = _JWT.sub(_REDACTED, text)
     return _OPAQUE.sub(lambda match: _REDACTED if _looks_random(match.group(0)) else match.group(0), text)
 
 
+def redact_held(text: str) -> str:
+    """`text` with every secret value the process has sent replaced, in each form an echo may take."""
+    for value in sorted(held(), key=len, reverse=True):
+        for form in _forms(value):
+            if form in text:
+                text = text.replace(form, _REDACTED)
+    return text
+
+
+def _forms(value: str) -> dict[str, None]:
+    escaped = json.dumps(value)[1:-1]
+    return dict.fromkeys((value, escaped, json.dumps(value, ensure_ascii=False)[1:-1], escaped.replace("/", "\\/"),
+                          quote(value, safe=""), quote(value), quote_plus(value)))
+
+
+def _mask_pair(match: re.Match[str]) -> str:
+    value = match.group("value")
+    quote_char = value[0] if value[0] in "\"'" else ""
+    return f"{match.group('key')}{quote_char}{_REDACTED}{quote_char}"
+
+
 def _looks_random(text: str) -> bool:
-    return any(char.isdigit() for char in text) and any(char.isalpha() for char in text)
+    """A long run with a part of 20+ characters mixing letters and digits; UUIDs and other identifiers of
+    short parts (kernel, session and request ids, file names) are not taken for secrets."""
+    return any(len(part) >= 20 and any(char.isdigit() for char in part) and any(char.isalpha() for char in part)
+               for part in re.split(r"[-_]", text))

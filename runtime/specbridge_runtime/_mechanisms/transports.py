@@ -20,11 +20,12 @@ from mcp.server.auth.routes import build_resource_metadata_url, create_protected
 from mcp.server.sse import SseServerTransport
 from mcp.server.stdio import stdio_server
 from mcp.server.streamable_http_manager import StreamableHTTPASGIApp, StreamableHTTPSessionManager
-from mcp.server.transport_security import TransportSecuritySettings
+from mcp.server.transport_security import TransportSecurityMiddleware, TransportSecuritySettings
 from pydantic import AnyHttpUrl, ConfigDict, TypeAdapter
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
+from starlette.requests import Request
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -123,13 +124,20 @@ def build_http_app(server: ProviderServer, *, host: str = "127.0.0.1", port: int
 
 
 class _SseConnection:
-    """The GET endpoint: one SSE stream is one MCP connection."""
+    """The GET endpoint: one SSE stream is one MCP connection. A foreign Host or Origin is answered here
+    (the SDK logs one line saying which), before the SDK's transport, which would raise after answering."""
 
-    def __init__(self, server: ProviderServer, transport: SseServerTransport) -> None:
+    def __init__(self, server: ProviderServer, transport: SseServerTransport,
+                 security: TransportSecuritySettings) -> None:
         self._server = server
         self._transport = transport
+        self._security = TransportSecurityMiddleware(security)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        refusal = await self._security.validate_request(Request(scope, receive), is_post=False)
+        if refusal is not None:
+            await refusal(scope, receive, send)
+            return
         async with self._transport.connect_sse(scope, receive, send) as (read_stream, write_stream):
             await self._server.run(read_stream, write_stream, self._server.create_initialization_options())
 
@@ -138,9 +146,10 @@ def build_sse_app(server: ProviderServer, *, host: str = "127.0.0.1", port: int 
                   inbound: InboundAuth | None = None, allowed_hosts: Sequence[str] = (), sse_path: str = SSE_PATH,
                   messages_path: str = SSE_MESSAGES_PATH) -> Starlette:
     """The SSE app: clients GET `sse_path` for the stream and POST their messages under `messages_path`."""
-    transport = SseServerTransport(messages_path, security_settings=transport_security(host, port, allowed_hosts))
+    security = transport_security(host, port, allowed_hosts)
+    transport = SseServerTransport(messages_path, security_settings=security)
     routes: list[BaseRoute] = [
-        Route(sse_path, endpoint=_protected(_SseConnection(server, transport), inbound), methods=["GET"]),
+        Route(sse_path, endpoint=_protected(_SseConnection(server, transport, security), inbound), methods=["GET"]),
         Mount(messages_path, app=_protected(transport.handle_post_message, inbound)),
     ]
 

@@ -12,9 +12,12 @@
         connectors: [shopify]       # "*" (the default): all
 
 Credentials are the gateway's own: connector `c` of gateway `g` resolves its `vault:NAME` references in
-the namespace `g.c` (the vault entry of connector `g.c`, else the environment variable `G_C_NAME`; an
+the namespace `g.c` (the vault entry of connector `g.c`, else the environment variable `G__C__NAME`; an
 `enc:` value is sealed with `specbridge encrypt --connector g.c`), so two connectors, two gateways, or a
-gateway and a standalone server never read each other's secrets. `env:` references read the environment.
+gateway and a standalone server never read each other's secrets. `env:` references read the environment,
+never the variables of the gateway's own inbound tokens. Two connectors that would serve the same tool
+name are refused: at start the gateway does not start and names both; a connector added later, or an
+upstream whose tools change, has the clashing tool withheld and logged, never routed to either.
 All calls share one concurrency limit and one audit, whose records name the caller. The file is re-read
 when it changes: connectors enabled, disabled, added or removed take effect without a restart, and
 clients are told that the tool list changed (token values themselves are read at start).
@@ -42,10 +45,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .._core.caller import current_caller, current_principal
 from .._core.errors import ConfigurationError, OperationNotFound, ToolError
+from .._core.grammar import ENV_PREFIX
 from .._core.seams import AuditSink, CallRecord, ToolProvider
 from .._mechanisms.audit import NoAudit, arguments_digest, audit_from_env
 from .._mechanisms.limits import ConcurrencyLimit
 from .._mechanisms.secrets import Secrets
+from .._mechanisms.server import ToolEntriesSource
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +84,11 @@ class GatewayConfig(_Strict):
     concurrency: int = Field(10, ge=1)
     connectors: tuple[ConnectorEntry, ...] = ()
     tokens: tuple[TokenEntry, ...] = ()
+
+    def token_variables(self) -> frozenset[str]:
+        """The environment variables holding the gateway's inbound tokens: no connector may read them."""
+        return frozenset(entry.token.removeprefix(ENV_PREFIX) for entry in self.tokens
+                         if entry.token.startswith(ENV_PREFIX))
 
     def allowed(self, caller: str | None) -> frozenset[str] | None:
         """The connectors `caller` may use; None: all of them (stdio, or a gateway without tokens)."""
@@ -148,6 +158,7 @@ class GatewayProvider:
         self._reload_interval_s = reload_interval_s
         self._members: dict[str, _Member] = {}  # by connector name
         self._owners: dict[str, _Member] = {}  # tool name -> member
+        self._clashes: dict[str, tuple[str, ...]] = {}  # tool name -> the connectors that would both serve it
         self._callbacks: list[Callable[[], Awaitable[None]]] = []
         self._stamp = _stamp(path)
         self._watcher: asyncio.Task[None] | None = None
@@ -167,6 +178,10 @@ class GatewayProvider:
             for problem in problems:
                 logger.warning("%s", problem)
         await self._apply(self.config)
+        await self._relist()
+        if self._clashes:
+            await self.stop()
+            raise ConfigurationError(f"gateway {self.name} does not start: {self._clash_text()}")
         self._watcher = asyncio.create_task(self._watch(), name=f"specbridge gateway {self.name} config")
 
     async def stop(self) -> None:
@@ -182,14 +197,9 @@ class GatewayProvider:
 
     async def list_tools(self) -> Sequence[types.Tool]:
         allowed = self.config.allowed(_caller())
-        tools: list[types.Tool] = []
-        for name, member in list(self._members.items()):
-            listed = await member.provider.list_tools()
-            for tool in listed:
-                self._owners[tool.name] = member
-            if allowed is None or name in allowed:
-                tools.extend(listed)
-        return tools
+        listed = await self._relist()
+        return [tool for name, tools in listed.items() if allowed is None or name in allowed for tool in tools
+                if tool.name not in self._clashes]
 
     async def call_tool(self, name: str, arguments: Mapping[str, Any]) -> types.CallToolResult:
         member = self._owners.get(name)
@@ -198,6 +208,8 @@ class GatewayProvider:
             member = self._owners.get(name)
         connector = next((key for key, value in self._members.items() if value is member), None)
         allowed = self.config.allowed(_caller())
+        if name in self._clashes:
+            return self._refuse(name, arguments, OperationNotFound(_clash_text({name: self._clashes[name]})))
         if member is None or connector is None:
             unknown = OperationNotFound(f"gateway {self.name} has no tool {name!r}")
             self._refuse(name, arguments, unknown)
@@ -217,10 +229,40 @@ class GatewayProvider:
             caller=current_principal()))
         return error.to_result()
 
-    async def _relist(self) -> None:
-        for member in list(self._members.values()):
-            for tool in await member.provider.list_tools():
-                self._owners[tool.name] = member
+    async def _relist(self) -> dict[str, Sequence[types.Tool]]:
+        """Every member's tools, by connector; owners recomputed, a tool two connectors serve owned by none."""
+        listed = {name: await member.provider.list_tools() for name, member in list(self._members.items())}
+        servers: dict[str, list[str]] = {}
+        for name, tools in listed.items():
+            for tool in tools:
+                servers.setdefault(tool.name, []).append(name)
+        clashes = {tool: tuple(names) for tool, names in servers.items() if len(names) > 1}
+        if clashes.keys() - self._clashes.keys():
+            logger.error("%s: %s", self.name, _clash_text(clashes))
+        self._clashes = clashes
+        self._owners = {tool: self._members[names[0]] for tool, names in servers.items() if len(names) == 1}
+        return listed
+
+    def check_tool_names(self) -> None:
+        """Before serving: refuse (naming both) two enabled connectors whose fixed tool lists (generated REST
+        packages) share a tool name. Upstream MCP servers' tools are known only once connected: see `start`."""
+        servers: dict[str, list[str]] = {}
+        for entry in self.config.connectors:
+            if not entry.enabled:
+                continue
+            try:
+                name, provider = self._load(entry)
+            except ConfigurationError:
+                continue  # reported when the gateway serves
+            if isinstance(provider, ToolEntriesSource):
+                for tool in provider.tool_entries():
+                    servers.setdefault(str(tool.get("name")), []).append(name)
+        clashes = {tool: tuple(names) for tool, names in servers.items() if len(names) > 1}
+        if clashes:
+            raise ConfigurationError(f"gateway {self.name} does not start: {_clash_text(clashes)}")
+
+    def _clash_text(self) -> str:
+        return _clash_text(self._clashes)
 
     async def _apply(self, config: GatewayConfig) -> None:
         """Run exactly the enabled connectors of `config`: start the new ones, stop the others."""
@@ -260,8 +302,15 @@ class GatewayProvider:
 
     def _seams(self, connector: str) -> MemberSeams:
         """What the gateway's connectors share, and what is theirs within it: its slots and audit, and the
-        credentials namespace `<gateway>.<connector>`."""
-        return MemberSeams(Secrets(f"{self.name}.{connector}", environ=self.environ), self._slots, self._audit)
+        credentials namespace `<gateway>.<connector>` (the other connectors' namespaces as its neighbours)."""
+        neighbours = [f"{self.name}.{entry_name}" for entry_name in self._entry_names()]
+        secrets = Secrets(f"{self.name}.{connector}", environ=self.environ, reserved=self.config.token_variables(),
+                          neighbours=neighbours)
+        return MemberSeams(secrets, self._slots, self._audit)
+
+    def _entry_names(self) -> list[str]:
+        """The connector names the gateway file may serve: those running, and the packages it lists."""
+        return [*self._members, *(entry.package for entry in self.config.connectors if entry.package)]
 
     async def _tools_changed(self) -> None:
         for callback in self._callbacks:
@@ -292,6 +341,12 @@ class GatewayProvider:
 class NotAllowed(ToolError):
     status = "not_allowed"
     hint = "This caller's token is not allowed this connector; ask the gateway's operator to add it."
+
+
+def _clash_text(clashes: Mapping[str, Sequence[str]]) -> str:
+    return "; ".join(f"connectors {' and '.join(names)} would both serve the tool {tool!r}"
+                     for tool, names in sorted(clashes.items())) + (
+        " (rename a tool with `tool_names` in its definition, or disable one connector)")
 
 
 def _caller() -> str | None:

@@ -12,7 +12,7 @@ import sqlite3
 from dataclasses import asdict, dataclass
 
 from ..._core.clock import SYSTEM_CLOCK, Clock
-from ..secrets import Secrets
+from ..secrets import Secrets, hold
 from ..vault import VaultError
 
 logger = logging.getLogger(__name__)
@@ -83,9 +83,13 @@ class TokenStore:
 
     def token(self) -> StoredToken | None:
         text = self.secrets.load(self.token_name)
-        return StoredToken.from_json(text) if text is not None else self._unsaved
+        token = StoredToken.from_json(text) if text is not None else self._unsaved
+        if token is not None:  # an upstream that echoes its tokens must not hand them to the client
+            hold(token.access_token, token.refresh_token)
+        return token
 
     def save(self, token: StoredToken) -> StoredToken:
+        hold(token.access_token, token.refresh_token)
         try:
             self.secrets.store(self.token_name, token.to_json())
         except (VaultError, OSError, sqlite3.Error) as error:
