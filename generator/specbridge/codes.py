@@ -25,6 +25,8 @@ OVERLAY_REFUSED = "SB122"
 DEFINITION_INVALID = "SB201"
 DEFINITION_UNKNOWN_KEY = "SB202"
 PLAIN_SECRET = "SB203"  # noqa: S105 - a diagnostic code, not a secret
+RESERVED_VARIABLE = "SB204"
+REMOTE_REFERENCE = "SB205"
 
 # validation
 VERSION = "SB301"
@@ -105,6 +107,8 @@ CODES: dict[str, str] = {
     DEFINITION_INVALID: "the connector definition does not match its schema",
     DEFINITION_UNKNOWN_KEY: "the connector definition has a key the format does not know (ignored)",
     PLAIN_SECRET: "a secret is written in plain text instead of env:, vault: or enc:",
+    RESERVED_VARIABLE: "an env: reference names one of the server's own secrets (SPECBRIDGE_...)",
+    REMOTE_REFERENCE: "a definition read from a URL refers to a local file or another host",
     VERSION: "the document is not Swagger 2.0, OpenAPI 3.0 or OpenAPI 3.1",
     STRUCTURE: "the document's structure is not what the specification requires",
     DUPLICATE_OPERATION_ID: "two operations share an operationId",

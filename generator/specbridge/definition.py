@@ -30,6 +30,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 from specbridge_runtime.contract import (
+    ENV_PREFIX,
     AuthScheme,
     HttpMethod,
     Limits,
@@ -38,6 +39,7 @@ from specbridge_runtime.contract import (
     ParamLocation,
     ParamStyle,
     parse_rate,
+    reserved_variable,
 )
 
 from specbridge import codes
@@ -402,12 +404,31 @@ def definition_from_data(data: Any, source: str) -> DefinitionResult:
         definition = _DefinitionFile.model_validate({"definition": data}, context=context).definition
     except ValidationError as error:
         return DefinitionResult(None, tuple(_errors(error, data, source)))
+    reserved = tuple(_reserved_references(data, (), source))
+    if reserved:
+        return DefinitionResult(None, reserved)
     warnings = tuple(
         Diagnostic(Level.WARNING, codes.DEFINITION_UNKNOWN_KEY, f"unknown key {path[-1]!r} is ignored",
                    pointer(*path), source)
         for path in _unknown_keys(definition, ())
     )
     return DefinitionResult(definition, warnings)
+
+
+def _reserved_references(value: Any, path: tuple[int | str, ...], source: str) -> Iterator[Diagnostic]:
+    """An error for every `env:` reference to the server's own secrets (master key, inbound tokens, ...),
+    wherever it is written: the runtime refuses them too, and a definition must not send them upstream."""
+    if isinstance(value, str) and value.startswith(ENV_PREFIX) and reserved_variable(value.removeprefix(ENV_PREFIX)):
+        yield Diagnostic(Level.ERROR, codes.RESERVED_VARIABLE,
+                         f"{value.removeprefix(ENV_PREFIX)} is one of the server's own secrets or settings; a "
+                         "definition cannot send it anywhere: use a variable of its own (or vault:NAME)",
+                         pointer(*path), source)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _reserved_references(item, (*path, key), source)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _reserved_references(item, (*path, index), source)
 
 
 def definition_json_schema() -> dict[str, Any]:

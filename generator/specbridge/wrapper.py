@@ -13,10 +13,15 @@ runs, decided here and documented in the package's README:
 - remote: the URL with its `{variables}` filled in, headers and auth from the definition.
 
 Values of arguments, `{variables}`, environment variables and headers come from the definition
-(`variables`, `env`), else the server.json's value or default. A secret input is always a reference
-(`vault:` by default, so `<name>-mcp creds set` or an environment variable provides it) and never goes on
-a command line: a docker `-e NAME={secret}` argument becomes `-e NAME` with NAME in the environment, any
-other secret argument is refused (SB706).
+(`variables`, `env`), else the server.json's value or default. Only the definition may name a secret
+reference: the server.json's text is a third party's and is carried as a literal (`literal:` when it looks
+like a reference), so a registry entry can never make the wrapper read `env:SPECBRIDGE_MASTER_KEY` or any
+other variable. A secret input is always a reference from the definition (`vault:<name>` by default, so
+`<name>-mcp creds set` or the connector's environment variable provides it; the server.json's own value
+of a secret is ignored) and never goes on a command line: a docker `-e NAME={secret}` argument becomes
+`-e NAME` with NAME in the environment, any other secret argument is refused (SB706). A remote header
+whose template puts text before a secret (`Bearer {token}`) sends that text and the secret; any other
+mix of text and a secret is refused (SB706): give the whole value under `variables` or `env`.
 """
 
 from __future__ import annotations
@@ -25,7 +30,15 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from specbridge_runtime.contract import AuthScheme, Limits, RemoteUpstream, StdioUpstream, is_reference
+from specbridge_runtime.contract import (
+    LITERAL_PREFIX,
+    AuthScheme,
+    Limits,
+    RemoteUpstream,
+    StdioUpstream,
+    is_reference,
+    literal,
+)
 
 from specbridge import codes
 from specbridge.definition import AuthConfig, CustomDefinition, RegistryDefinition
@@ -33,7 +46,7 @@ from specbridge.diagnostics import Diagnostic, Level, pointer
 from specbridge.ir import WrapperConnector
 from specbridge.naming import connector_name
 from specbridge.registry_client import RegistryClient, registry_url
-from specbridge.server_json import Argument, Input, KeyValueInput, Package, ServerDetail, Transport
+from specbridge.server_json import Argument, Input, InputWithVariables, KeyValueInput, Package, ServerDetail, Transport
 
 ENTRY_ORDER = ("pypi", "npm", "remote", "oci")
 _REMOTE_TRANSPORTS = {"streamable-http": "streamable_http", "sse": "sse"}
@@ -157,27 +170,41 @@ class _Values:
 
 
 def _input_value(name: str, item: Input, given: Mapping[str, str], values: _Values, where: str) -> str | None:
-    """The value of one input: the definition's, else the server.json's value or default. A secret
-    without any becomes a reference; a plain secret in the definition is refused."""
+    """The value of one input as a descriptor holds it: the definition's (which may be a reference), else the
+    server.json's value or default as a literal. A secret without a value in the definition becomes a
+    reference; the server.json's text for it is used only as a template of its `{variables}`."""
     value = given.get(name)
-    if value is not None and item.is_secret and not is_reference(value):
-        values.error(codes.PLAIN_SECRET, f"{name} is a secret: write a reference (vault:NAME, env:VAR or enc:...) "
-                     "in the definition, not the value", where)
-        return None
-    if value is None:
-        value = item.value if item.value is not None else item.default
-    if value is None and item.is_secret:
-        value = values.secret_default(name)
-    return value
+    if value is not None:
+        if item.is_secret and not is_reference(value):
+            values.error(codes.PLAIN_SECRET, f"{name} is a secret: write a reference (vault:NAME, env:VAR or "
+                         "enc:...) in the definition, not the value", where)
+            return None
+        return value
+    published = item.value if item.value is not None else item.default
+    if item.is_secret and (published is None or not _has_variables(published, item)):
+        return values.secret_default(name)
+    return None if published is None else literal(published)
 
 
-def _fill(template: str, variables: Mapping[str, Input], values: _Values, where: str,
-          secret: Callable[[str, str], str | None]) -> str | None:
-    """`{variable}`s of `template` replaced by their values; an unknown one stays as written (the schema's
-    rule). A secret variable goes through `secret(variable, reference)`, which may place it elsewhere."""
-    parts: list[str] = []
+def _has_variables(template: str, item: Input) -> bool:
+    variables = item.variables if isinstance(item, InputWithVariables) else {}
+    return any(match.group(1) in variables for match in _VARIABLE.finditer(template))
+
+
+Part = tuple[str, bool]  # text, and whether it is a secret reference rather than literal text
+Combine = Callable[[list[Part]], str | None]
+
+
+def _fill(template: str, variables: Mapping[str, Input], values: _Values, where: str, combine: Combine) -> str | None:
+    """`{variable}`s of `template` (a descriptor value: literal or reference) replaced by their values; an
+    unknown one stays as written (the schema's rule). The value is a literal unless a secret is part of it:
+    a template that is one secret is that reference; text around a secret goes to `combine`."""
+    if is_reference(template):  # the definition's own reference
+        return template
+    text = template.removeprefix(LITERAL_PREFIX)
+    parts: list[Part] = []
     position = 0
-    for match in _VARIABLE.finditer(template):
+    for match in _VARIABLE.finditer(text):
         variable = variables.get(match.group(1))
         if variable is None:
             continue
@@ -187,14 +214,16 @@ def _fill(template: str, variables: Mapping[str, Input], values: _Values, where:
                 values.error(codes.WRAPPER_MISSING_VALUE, f"{{{match.group(1)}}} needs a value: set it under "
                              "`variables` in the definition", where)
             return None
-        if variable.is_secret:
-            placed = secret(match.group(1), value)
-            if placed is None:
-                return None
-            value = placed
-        parts += [template[position:match.start()], value]
+        parts.append((text[position:match.start()], False))
+        secret = variable.is_secret or is_reference(value)
+        parts.append((value if secret else value.removeprefix(LITERAL_PREFIX), secret))
         position = match.end()
-    return "".join(parts) + template[position:]
+    parts = [part for part in (*parts, (text[position:], False)) if part[0]]
+    if not any(secret for _, secret in parts):
+        return literal("".join(piece for piece, _ in parts))
+    if len(parts) == 1:
+        return parts[0][0]
+    return combine(parts)
 
 
 def _arguments(arguments: Sequence[Argument], values: _Values, where: str, *, docker: bool = False) -> list[str]:
@@ -203,13 +232,14 @@ def _arguments(arguments: Sequence[Argument], values: _Values, where: str, *, do
         at = f"{where}/{index}"
         lookup = argument.value_hint or (argument.name or "").lstrip("-")
         given = values.definition.variables.get(lookup) if lookup else None
-        template = given if given is not None else argument.value if argument.value is not None else argument.default
+        published = argument.value if argument.value is not None else argument.default
+        template = given if given is not None else None if published is None else literal(published)
         if template is None:
             if argument.is_required:
                 values.error(codes.WRAPPER_MISSING_VALUE, f"argument {argument.name or lookup} needs a value: set "
                              f"{lookup!r} under `variables` in the definition", at)
             continue
-        if docker and argument.name == "-e" and (moved := _DOCKER_ENV.match(template)):
+        if docker and argument.name == "-e" and (moved := _DOCKER_ENV.match(template.removeprefix(LITERAL_PREFIX))):
             # `-e NAME={secret}`: docker copies NAME from its own environment, so the secret stays off argv.
             variable = argument.variables.get(moved.group(2))
             if variable is not None and variable.is_secret:
@@ -219,14 +249,16 @@ def _arguments(arguments: Sequence[Argument], values: _Values, where: str, *, do
                     words += ["-e", moved.group(1)]
                 continue
 
-        def refuse(variable: str, _reference: str, at: str = at, label: str = argument.name or lookup) -> None:
-            values.error(codes.WRAPPER_SECRET_ARGUMENT, f"argument {label} would put the secret {{{variable}}} on "
-                         "the command line, where other users of the machine can read it", at)
-            return None
-
-        value = _fill(template, argument.variables, values, at, refuse)
+        label = argument.name or lookup
+        value = _fill(template, argument.variables, values, at, _refuse(values, at, f"argument {label} would put a "
+                      "secret on the command line, where other users of the machine can read it"))
         if value is None:
             continue
+        if is_reference(value):  # a command line is never resolved: a secret there is refused, as above
+            _refuse(values, at, f"argument {label} would put a secret on the command line, where other users of "
+                    "the machine can read it")([])
+            continue
+        value = value.removeprefix(LITERAL_PREFIX)
         if argument.type == "named" and argument.name:
             if argument.format == "boolean":
                 words += [argument.name] if value.lower() == "true" else []
@@ -246,7 +278,9 @@ def _environment(variables: Sequence[KeyValueInput], values: _Values, where: str
                          "env:VAR or enc:...) in the definition, not the value", at)
             continue
         template = given if given is not None else _input_value(variable.name, variable, {}, values, at)
-        value = None if template is None else _fill(template, variable.variables, values, at, _keep_reference)
+        value = None if template is None else _fill(template, variable.variables, values, at, _refuse(
+            values, at, f"the environment variable {variable.name} mixes text and a secret: give its whole value "
+            "under `env` in the definition"))
         if value is None:
             if variable.is_required:
                 values.error(codes.WRAPPER_MISSING_VALUE, f"the environment variable {variable.name} needs a value: "
@@ -257,8 +291,12 @@ def _environment(variables: Sequence[KeyValueInput], values: _Values, where: str
         values.env.setdefault(name, value)
 
 
-def _keep_reference(_variable: str, reference: str) -> str:
-    return reference
+def _refuse(values: _Values, where: str, message: str) -> Combine:
+    def refuse(_parts: list[Part]) -> None:
+        values.error(codes.WRAPPER_SECRET_ARGUMENT, message, where)
+        return None
+
+    return refuse
 
 
 def _stdio(command: str, head: tuple[str, ...], package: Package, values: _Values, where: str, *,
@@ -289,32 +327,48 @@ def _docker(package: Package, values: _Values, where: str) -> StdioUpstream:
 
 
 def _remote(remote: Transport, values: _Values, where: str) -> RemoteUpstream:
-    url = _fill(remote.url or "", remote.variables, values, f"{where}/url", _refuse_in_url(values, where)) or ""
+    url = _fill(remote.url or "", remote.variables, values, f"{where}/url",
+                _refuse(values, f"{where}/url", "a secret variable is not put in a URL")) or ""
+    if is_reference(url):
+        values.error(codes.WRAPPER_SECRET_ARGUMENT, "a secret variable is not put in a URL", f"{where}/url")
     auth = _single_auth(values.definition.auth, values.source, values.problems)
     headers: list[tuple[str, str]] = []
     for index, header in enumerate(remote.headers):
+        at = f"{where}/headers/{index}"
         if auth is not None and header.name.lower() == "authorization":
             continue  # the definition's auth sets it
-        value = _input_value(header.name, header, values.definition.variables, values, f"{where}/headers/{index}")
+        value = _input_value(header.name, header, values.definition.variables, values, at)
         if value is None:
             if header.is_required:
                 values.error(codes.WRAPPER_MISSING_VALUE, f"the header {header.name} needs a value: set it under "
-                             "`variables` in the definition", f"{where}/headers/{index}")
+                             "`variables` in the definition", at)
             continue
-        filled = _fill(value, header.variables, values, f"{where}/headers/{index}", _keep_reference)
-        if filled is not None:
+        prefixed: list[AuthScheme] = []
+        filled = _fill(value, header.variables, values, at, _prefixed_header(header.name, prefixed, values, at))
+        if prefixed and auth is None:
+            auth = prefixed[0]
+        elif prefixed:
+            values.error(codes.WRAPPER_SECRET_ARGUMENT, f"the header {header.name} puts text before a secret, and "
+                         "the connection already has its auth: give the header's whole value under `variables`", at)
+        elif filled is not None:
             headers.append((header.name, filled))
     transport = _REMOTE_TRANSPORTS[remote.type]
     return RemoteUpstream(url=url, transport=transport, headers=tuple(headers), auth=auth)  # type: ignore[arg-type]
 
 
-def _refuse_in_url(values: _Values, where: str) -> Callable[[str, str], str | None]:
-    def refuse(variable: str, _reference: str) -> None:
-        values.error(codes.WRAPPER_SECRET_ARGUMENT, f"the URL variable {{{variable}}} is a secret; a secret is not "
-                     "put in a URL", f"{where}/url")
+def _prefixed_header(name: str, found: list[AuthScheme], values: _Values, where: str) -> Combine:
+    """`Bearer {token}`: literal text, then one secret, as an API key in that header with that prefix."""
+
+    def combine(parts: list[Part]) -> None:
+        if len(parts) == 2 and not parts[0][1] and parts[1][1]:
+            found.append(AuthScheme(name=name.lower(), type="api_key", secrets=(("key", parts[1][0]),),
+                                    location="header", param_name=name, prefix=parts[0][0]))
+            return None
+        values.error(codes.WRAPPER_SECRET_ARGUMENT, f"the header {name} mixes text and a secret in a way that "
+                     "cannot be sent safely: give its whole value under `variables` in the definition", where)
         return None
 
-    return refuse
+    return combine
 
 
 def _auth_secret_values(config: AuthConfig) -> list[str]:

@@ -43,6 +43,7 @@ from ._core.descriptors import (
 from ._core.grammar import (
     ENC_PREFIX,
     ENV_PREFIX,
+    LITERAL_PREFIX,
     NAME_PATTERN,
     VAULT_PREFIX,
     Rate,
@@ -50,7 +51,10 @@ from ._core.grammar import (
     env_prefix,
     fallback_env_name,
     is_reference,
+    legacy_env_name,
+    literal,
     parse_rate,
+    reserved_variable,
 )
 from ._core.naming import TOOL_NAME_MAX, disambiguate, fit, short_hash
 from ._core.version import __version__, require_runtime
@@ -89,6 +93,7 @@ __all__ = [
     "ENC_PREFIX",
     "ENV_PREFIX",
     "IDEMPOTENT_METHODS",
+    "LITERAL_PREFIX",
     "MASTER_KEY_ENV",
     "NAME_PATTERN",
     "TOOL_NAME_MAX",
@@ -126,9 +131,12 @@ __all__ = [
     "fit",
     "gateway_main",
     "is_reference",
+    "legacy_env_name",
+    "literal",
     "parse_rate",
     "read_secret",
     "require_runtime",
+    "reserved_variable",
     "runtime_requirement",
     "seal_for_definition",
     "short_hash",

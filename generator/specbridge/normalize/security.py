@@ -2,7 +2,7 @@
 overridden or extended by the definition's `auth`.
 
 Spec schemes get secret references `vault:<scheme>_<role>`; the runtime reads them from the vault, with
-the environment variable `<CONNECTOR>_<SCHEME>_<ROLE>` as fallback. A definition's auth entry replaces
+the environment variable `<CONNECTOR>__<SCHEME>_<ROLE>` as fallback. A definition's auth entry replaces
 the spec scheme of the same `name` (or, unnamed, the only spec scheme of its kind); other entries are
 added and apply together with every requirement. At most five schemes per connector.
 

@@ -66,8 +66,9 @@ def control_problem(value: str) -> str | None:
 
 def reserved_variable(name: str) -> bool:
     """Whether the environment variable `name` holds one of the process's own secrets or settings, which
-    no definition may name (`env:`)."""
-    return name.upper().startswith(RESERVED_ENV_PREFIX)
+    no definition may name (`env:`). A connector's own variables (`<CONNECTOR>__<NAME>`) are not: the
+    process's own never contain the separator."""
+    return name.upper().startswith(RESERVED_ENV_PREFIX) and SEPARATOR not in name
 
 
 def _env_part(text: str) -> str:

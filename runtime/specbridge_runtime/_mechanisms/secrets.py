@@ -162,8 +162,9 @@ class Secrets:
         if value is not None:
             problem = control_problem(value)
             if problem:
-                raise CredentialFormatError(f"bad key format: the secret {self.describe(reference)} of connector {self.connector!r} "
-                                            f"{problem}, so it is not sent; {self.fix_hint(reference)}")
+                raise CredentialFormatError(f"bad key format: the secret {self.describe(reference)} of connector "
+                                            f"{self.connector!r} {problem}, so it is not sent; "
+                                            f"{self.fix_hint(reference)}")
             hold(value)
         return value
 
