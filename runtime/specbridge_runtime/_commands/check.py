@@ -24,9 +24,11 @@ from .._mechanisms.oauth import ClientRejected, LoginRequired
 from .._mechanisms.request import build_request, resolve_base_url, user_agent
 from .._mechanisms.response import redact_secrets
 from .._mechanisms.secrets import CredentialError, CredentialFormatError, CredentialMissing, Secrets
+from .._mechanisms.vault import Vault, max_age_days, specbridge_home
 from .._providers.package import RestPackage
 from .._providers.wrapper import WrapperPackage, WrapperProvider
 from ._context import CliContext
+from .creds import stale_names
 
 CHECK_TIMEOUT_S = 15.0
 _LOGIN = re.compile(r"(?i)(log-?in|sign-?in|auth|sso|session|account)")
@@ -215,4 +217,20 @@ class CheckCommand:
         else:
             raise ConfigurationError("check is not available for this server yet")
         (cli.print if verdict.ok else cli.note)(verdict.text(name))
+        self._mention_stale(name, cli)
         return 0 if verdict.ok else 1
+
+    @staticmethod
+    def _mention_stale(name: str, cli: CliContext) -> None:
+        """Secrets due for rotation: named, with their age (a reminder; the check's verdict is unchanged)."""
+        if not specbridge_home(cli.environ).joinpath("vault.db").exists():
+            return
+        vault = Vault(environ=cli.environ)
+        try:
+            stale = stale_names(vault, name, cli.environ, time.time())
+        finally:
+            vault.close()
+        for secret, days in stale:
+            cli.note(f"{name}: the secret {secret!r} was set {days:.0f} days ago, more than "
+                     f"{max_age_days(cli.environ):g}: rotate it (`{cli.prog} creds set {secret}`, then revoke the "
+                     f"old value where it was issued)")

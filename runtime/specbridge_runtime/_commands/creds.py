@@ -1,9 +1,10 @@
 """`creds`: the connector's secrets in the encrypted vault.
 
 `creds set KEY` reads the value from a hidden prompt (or stdin when it is not a terminal), never from
-the command line; `creds list` shows names and the last 6 characters only; `creds delete KEY` revokes
-(a running server stops using it on its next call); `creds rotate-key` re-seals every secret of this
-machine's vault under a new master key.
+the command line, and refuses a value with a control character; `creds list` shows names, the last 6
+characters only and each secret's age, flagging those older than the rotation period
+(`SPECBRIDGE_SECRET_MAX_AGE_DAYS`, 90 days); `creds delete KEY` revokes (a running server stops using it on
+its next call); `creds rotate-key` re-seals every secret of this machine's vault under a new master key.
 """
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ import argparse
 import getpass
 import sys
 import time
+from collections.abc import Mapping
 
 from .._core.descriptors import ConnectorSpec
-from .._core.grammar import VAULT_PREFIX, fallback_env_name
+from .._core.grammar import VAULT_PREFIX, control_problem, fallback_env_name
 from .._mechanisms.auth import format_problem
 from .._mechanisms.oauth import describe_token
 from .._mechanisms.secrets import CredentialError, check_name
-from .._mechanisms.vault import MASTER_KEY_ENV, Vault, mask, parse_master_key
+from .._mechanisms.vault import MASTER_KEY_ENV, MAX_AGE_ENV, Entry, Vault, mask, max_age_days, parse_master_key
 from ._context import CliContext
 
 NEW_MASTER_KEY_ENV = "SPECBRIDGE_NEW_MASTER_KEY"
@@ -44,6 +46,21 @@ def read_secret(prompt: str) -> str:
         return getpass.getpass(prompt)
     value = sys.stdin.read()
     return value.removesuffix("\n").removesuffix("\r")
+
+
+def age_text(entry: Entry, now: float, limit: float) -> str:
+    """`set 12 days ago`, and a flag when the secret is older than the rotation period."""
+    days = entry.age_days(now)
+    text = f"set {days:.0f} day{'' if round(days) == 1 else 's'} ago"
+    if entry.stale(now, limit):
+        text += f"  OLDER THAN {limit:g} DAYS: rotate it (set a new value, revoke the old one; {MAX_AGE_ENV})"
+    return text
+
+
+def stale_names(vault: Vault, connector: str, environ: Mapping[str, str], now: float) -> list[tuple[str, float]]:
+    """The stored secrets of `connector` older than the rotation period, with their age in days."""
+    limit = max_age_days(environ)
+    return [(entry.name, entry.age_days(now)) for entry in vault.entries(connector) if entry.stale(now, limit)]
 
 
 def describe(value: str) -> str:
@@ -89,6 +106,11 @@ class CredsCommand:
         if not value:
             cli.note(f"{cli.prog}: error: no value given for {key}; nothing stored")
             return 1
+        control = control_problem(value)
+        if control:
+            cli.note(f"{cli.prog}: error: the value of {key} {control}, which no credential contains (a paste "
+                     "gone wrong?); nothing stored")
+            return 1
         vault.set(connector, key, value)
         problem = format_problem(value)
         warning = f" (warning: the value {problem}; calls will refuse it)" if problem else ""
@@ -105,9 +127,10 @@ class CredsCommand:
     def _list(self, vault: Vault, connector: str, cli: CliContext) -> int:
         entries = vault.entries(connector, describe=describe)
         stored = {entry.name for entry in entries}
+        now, limit = time.time(), max_age_days(cli.environ)
         rows = [
             (entry.name, entry.masked if entry.problem is None else f"UNREADABLE: {entry.problem}",
-             time.strftime("%Y-%m-%d %H:%M", time.localtime(entry.updated_at)))
+             f"{time.strftime('%Y-%m-%d %H:%M', time.localtime(entry.updated_at))}  {age_text(entry, now, limit)}")
             for entry in entries
         ]
         package = cli.package

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any, Final, Protocol
 
 from .._core.seams import AuditSink, CallRecord
+from .private import narrow, open_private_append, private_dir, private_file
 from .vault import specbridge_home
 
 logger = logging.getLogger("specbridge_runtime.audit")
@@ -81,12 +82,13 @@ class SqliteStore:
 
     def _connect(self) -> sqlite3.Connection:
         if self._db is None:
-            _private_dir(self.path.parent)
+            private_file(self.path)  # 0600 before SQLite opens it; its -wal and -shm take the same mode
             db = sqlite3.connect(self.path, timeout=5.0, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             for statement in self._SCHEMA:
                 db.execute(statement)
+            narrow(Path(f"{self.path}-wal"), Path(f"{self.path}-shm"))
             self._db = db
         return self._db
 
@@ -135,13 +137,13 @@ class JsonLinesStore:
                 continue  # not one of ours
 
     def write(self, calls: Sequence[CallRecord]) -> None:
-        _private_dir(self.directory)
+        private_dir(self.directory)
         by_day: dict[datetime.date, list[str]] = {}
         for call in calls:
             line = json.dumps(dict(zip(_FIELDS, _values(call), strict=True)))
             by_day.setdefault(_utc_day(call.time), []).append(line + "\n")
         for day, lines in by_day.items():
-            with self._file(day).open("a", encoding="utf-8") as file:
+            with open_private_append(self._file(day)) as file:
                 file.writelines(lines)
 
     def purge(self, before: float) -> None:
@@ -172,10 +174,6 @@ class JsonLinesStore:
 
 def _utc_day(epoch: float) -> datetime.date:
     return datetime.datetime.fromtimestamp(epoch, datetime.UTC).date()
-
-
-def _private_dir(path: Path) -> None:
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 
 class _Flush:

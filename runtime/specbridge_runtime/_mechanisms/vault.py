@@ -16,6 +16,7 @@ import base64
 import binascii
 import contextlib
 import hashlib
+import math
 import os
 import sqlite3
 import threading
@@ -28,6 +29,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from .._core.errors import SpecbridgeError
+from .private import narrow, private_dir, private_file
 
 try:  # POSIX: serialize rotations between processes; elsewhere one process at a time is assumed.
     import fcntl
@@ -36,6 +38,8 @@ except ImportError:  # pragma: no cover - Windows
 
 MASTER_KEY_ENV = "SPECBRIDGE_MASTER_KEY"
 HOME_ENV = "SPECBRIDGE_HOME"
+MAX_AGE_ENV = "SPECBRIDGE_SECRET_MAX_AGE_DAYS"
+DEFAULT_MAX_AGE_DAYS = 90.0  # the connector docs: rotate keys quarterly
 KEY_BYTES = 32
 NONCE_BYTES = 12
 MASK_VISIBLE = 6
@@ -69,6 +73,16 @@ def specbridge_home(environ: Mapping[str, str] | None = None) -> Path:
     env = os.environ if environ is None else environ
     configured = env.get(HOME_ENV)
     return Path(configured).expanduser() if configured else Path.home() / ".specbridge"
+
+
+def max_age_days(environ: Mapping[str, str]) -> float:
+    """After how many days a stored secret is due for rotation (`SPECBRIDGE_SECRET_MAX_AGE_DAYS`, default 90;
+    a value that is not a positive number means the default)."""
+    try:
+        days = float(environ.get(MAX_AGE_ENV, "") or DEFAULT_MAX_AGE_DAYS)
+    except ValueError:
+        return DEFAULT_MAX_AGE_DAYS
+    return days if math.isfinite(days) and days > 0 else DEFAULT_MAX_AGE_DAYS
 
 
 def mask(value: str) -> str:
@@ -186,7 +200,7 @@ class Keyring:
             return parse_master_key(self.key_path.read_text(encoding="ascii"), str(self.key_path))
         if not create:
             return None
-        self.home.mkdir(mode=0o700, parents=True, exist_ok=True)
+        private_dir(self.home)
         temporary = self.home / f"master.key.{os.getpid()}.{threading.get_ident()}.tmp"
         _write_new_file(temporary, (encode_master_key(os.urandom(KEY_BYTES)) + "\n").encode("ascii"))
         try:
@@ -211,11 +225,11 @@ class Keyring:
 
     @contextlib.contextmanager
     def rotation_lock(self) -> Iterator[None]:
-        self.home.mkdir(mode=0o700, parents=True, exist_ok=True)
+        private_dir(self.home)
         if fcntl is None:  # pragma: no cover - Windows
             yield
             return
-        with open(self.home / "rotate.lock", "a") as lock_file:
+        with open(private_file(self.home / "rotate.lock"), "a") as lock_file:
             fcntl.flock(lock_file, fcntl.LOCK_EX)
             try:
                 yield
@@ -231,6 +245,13 @@ class Entry:
     masked: str | None
     updated_at: float
     problem: str | None = None
+
+    def age_days(self, now: float) -> float:
+        return max(now - self.updated_at, 0.0) / 86400
+
+    def stale(self, now: float, max_age_days: float) -> bool:
+        """Older than the rotation period: the connector docs ask to rotate it."""
+        return self.age_days(now) > max_age_days
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,13 +281,12 @@ class Vault:
 
     def _db(self) -> sqlite3.Connection:
         if self._connection is None:
-            self.home.mkdir(mode=0o700, parents=True, exist_ok=True)
-            with contextlib.suppress(FileExistsError):
-                _write_new_file(self.path, b"")  # created 0600 before SQLite opens it
+            private_file(self.path)  # 0600 before SQLite opens it; its -wal and -shm take the same mode
             connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30.0)
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=FULL")
             connection.execute(_SCHEMA)
+            narrow(Path(f"{self.path}-wal"), Path(f"{self.path}-shm"))
             self._connection = connection
         return self._connection
 
