@@ -2,7 +2,9 @@
 
 Limits (a spec is untrusted): 64 MB per file or response, 30 s per request, 10,000 files per spec;
 refs may only reach files inside the root spec's folder (or `root_dir`) and URLs of the root URL's
-origin. Redirects are followed for the root URL only.
+origin. Redirects are followed for the root URL only (at most 10). `headers` (e.g. from `--spec-header`)
+are sent only to the root URL's origin: never to a file ref, another host, or a redirect to another host.
+URLs are shown (diagnostics, `specbridge.lock`) without userinfo, query or fragment, which may hold tokens.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
@@ -25,6 +28,7 @@ from specbridge.parse import parse_text
 MAX_BYTES = 64 * 1024 * 1024
 TIMEOUT_S = 30.0
 MAX_FILES = 10_000
+MAX_REDIRECTS = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,18 +37,47 @@ class LoadedDocument:
     sources: tuple[str, ...]  # every file (relative to cwd) or URL read, root first
     diagnostics: tuple[Diagnostic, ...]
     digests: tuple[tuple[str, str], ...] = ()  # (source, sha256 hex of its bytes), as in `sources`
+    final_url: str | None = None  # where a URL's document came from, after redirects
 
 
 def is_url(ref: str) -> bool:
     return ref[:8].lower().startswith(("http://", "https://"))
 
 
-def load_document(ref: str, *, cwd: Path, root_dir: Path | None = None, bundle_refs: bool = True) -> LoadedDocument:
+def public_url(url: str) -> str:
+    """`url` as it may be shown and recorded: without userinfo, query and fragment (they may carry tokens)."""
+    if not is_url(url):
+        return url
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return url.split("?", 1)[0].split("#", 1)[0].rsplit("@", 1)[-1]
+    host = f"[{host}]" if ":" in host else host
+    return f"{parts.scheme}://{host}{port}{parts.path}"
+
+
+def origin(url: str) -> str | None:
+    """scheme://host:port of a URL (None when the URL is malformed or not http(s))."""
+    if not is_url(url):
+        return None
+    try:
+        parts = urlsplit(url)
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme.lower(), 0)
+    except ValueError:
+        return None
+    return f"{parts.scheme.lower()}://{(parts.hostname or '').lower()}:{port}"
+
+
+def load_document(ref: str, *, cwd: Path, root_dir: Path | None = None, bundle_refs: bool = True,
+                  headers: Sequence[tuple[str, str]] = ()) -> LoadedDocument:
     """Read, parse and bundle the spec at `ref` (a path relative to `cwd`, or an http(s) URL).
 
     `root_dir`: the folder file refs may not leave; by default the root spec's own folder. `bundle_refs`
-    False: the document as written (an overlay's `$ref`s are values it puts into the spec)."""
-    reader = _Reader(cwd)
+    False: the document as written (an overlay's `$ref`s are values it puts into the spec). `headers`: sent
+    with every request to the origin of `ref` (a URL), and to no other."""
+    reader = _Reader(cwd, headers=headers, header_origin=origin(urldefrag(ref).url) if is_url(ref) else None)
     try:
         if is_url(ref):
             location = urldefrag(ref).url
@@ -125,29 +158,19 @@ class _OriginBoundary:
     """Refs from a URL: URLs (relative or absolute) of the same scheme, host and port."""
 
     def __init__(self, root_url: str) -> None:
-        self.origin = _origin(root_url)
+        self.origin = origin(root_url)
 
     def rebase(self, final_url: str) -> None:
-        self.origin = _origin(final_url)
+        self.origin = origin(final_url)
 
     def resolve(self, ref: str, base: str) -> Target | str:
         try:
             url, fragment = urldefrag(urljoin(base, ref))
         except ValueError:
             return "it is not a usable URL"
-        if self.origin is None or _origin(url) != self.origin:
+        if self.origin is None or origin(url) != self.origin:
             return f"it is not on the spec's origin {self.origin} (a spec is untrusted)"
         return Target(url, unquote(fragment))
-
-
-def _origin(url: str) -> str | None:
-    """scheme://host:port of a URL (None when the URL is malformed)."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme.lower(), 0)
-    except ValueError:
-        return None
-    return f"{parts.scheme.lower()}://{(parts.hostname or '').lower()}:{port}"
 
 
 # An HTML document's first tag, after an optional byte order mark, blank space and comments.
@@ -158,8 +181,10 @@ _HTML_START = re.compile(rb"^(?:\xef\xbb\xbf)?\s*(?:<!--.*?-->\s*)*<(?:!doctype\
 class _Reader:
     """Reads and parses each location once; records what it read and what went wrong."""
 
-    def __init__(self, cwd: Path) -> None:
+    def __init__(self, cwd: Path, *, headers: Sequence[tuple[str, str]] = (), header_origin: str | None = None) -> None:
         self.cwd = cwd
+        self._headers = tuple(headers)
+        self._header_origin = header_origin
         self.parsed: dict[str, Any] = {}
         self.sources: list[str] = []
         self.digests: list[tuple[str, str]] = []
@@ -169,14 +194,15 @@ class _Reader:
 
     def display(self, location: str) -> str:
         if is_url(location):
-            return location
+            return public_url(location)
         return PurePosixPath(Path(os.path.relpath(location, self.cwd))).as_posix()
 
     def report(self, code: str, message: str, location: str) -> None:
         self.diagnostics.append(Diagnostic(Level.ERROR, code, message, "", self.display(location)))
 
     def result(self, document: dict[str, Any] | None) -> LoadedDocument:
-        return LoadedDocument(document, tuple(self.sources), tuple(self.diagnostics), tuple(self.digests))
+        return LoadedDocument(document, tuple(self.sources), tuple(self.diagnostics), tuple(self.digests),
+                              self.root_location if self.root_location and is_url(self.root_location) else None)
 
     def document(self, location: str, root: bool = False) -> Any:
         if location in self.parsed:
@@ -223,25 +249,35 @@ class _Reader:
         if self._client is None:
             self._client = httpx2.Client(timeout=TIMEOUT_S)
         try:
-            with self._client.stream("GET", url, follow_redirects=root) as response:
-                final = str(response.url) if root else url
-                if response.status_code != 200:
-                    self.report(codes.UNREADABLE, f"HTTP {response.status_code} from {url}", url)
-                    return None, final
-                declared = response.headers.get("content-length", "")
-                if declared.isdigit() and int(declared) > MAX_BYTES:
-                    self.report(codes.TOO_LARGE, f"larger than {MAX_BYTES // (1024 * 1024)} MB", url)
-                    return None, final
-                body = bytearray()
-                for chunk in response.iter_bytes():
-                    body.extend(chunk)
-                    if len(body) > MAX_BYTES:
-                        self.report(codes.TOO_LARGE, f"larger than {MAX_BYTES // (1024 * 1024)} MB", url)
-                        return None, final
-                return bytes(body), final
+            for _ in range(MAX_REDIRECTS + 1):  # redirects by hand: headers go to their origin only
+                headers = self._headers if self._headers and origin(url) == self._header_origin else ()
+                with self._client.stream("GET", url, headers=list(headers)) as response:
+                    if root and response.is_redirect and "location" in response.headers:
+                        url = urljoin(url, response.headers["location"])
+                        continue
+                    return self._body(response, url)
+            self.report(codes.UNREADABLE, f"more than {MAX_REDIRECTS} redirects", url)
+            return None, url
         except (httpx2.HTTPError, httpx2.InvalidURL) as error:
             self.report(codes.UNREADABLE, f"cannot fetch: {type(error).__name__}: {error}", url)
             return None, url
+
+    def _body(self, response: httpx2.Response, url: str) -> tuple[bytes | None, str]:
+        """The body of a final answer, within the size limit; `url` is where it came from."""
+        if response.status_code != 200:
+            self.report(codes.UNREADABLE, f"HTTP {response.status_code} from {self.display(url)}", url)
+            return None, url
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_BYTES:
+            self.report(codes.TOO_LARGE, f"larger than {MAX_BYTES // (1024 * 1024)} MB", url)
+            return None, url
+        body = bytearray()
+        for chunk in response.iter_bytes():
+            body.extend(chunk)
+            if len(body) > MAX_BYTES:
+                self.report(codes.TOO_LARGE, f"larger than {MAX_BYTES // (1024 * 1024)} MB", url)
+                return None, url
+        return bytes(body), url
 
     def close(self) -> None:
         if self._client is not None:

@@ -24,3 +24,6 @@ class GenOptions:
     deep: bool = False  # also run openapi-spec-validator (confined) on the bundled document
     tools: Literal["direct", "dynamic"] | None = None  # None: the definition's, else direct
     output_schemas: Literal["loose", "none"] | None = None  # None: the definition's, else loose
+    # Headers sent when fetching a spec or definition by URL (its origin only): name and value, the value
+    # a reference (env:, vault:, enc:) resolved when fetching, or plain text.
+    spec_headers: tuple[tuple[str, str], ...] = ()

@@ -19,8 +19,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
+from specbridge_runtime import SpecbridgeError
 from specbridge_runtime import __version__ as runtime_version
-from specbridge_runtime.contract import ConnectorSpec, Operation, effective_security, runtime_requirement
+from specbridge_runtime.contract import (
+    ConnectorSpec,
+    Operation,
+    effective_security,
+    resolve_reference,
+    runtime_requirement,
+)
 
 from . import __version__ as generator_version
 from . import codes
@@ -30,7 +37,7 @@ from .definition import RestDefinition, definition_from_data
 from .diagnostics import Diagnostic, Level, has_errors, pointer
 from .format import format_python
 from .ir import RestConnector, RestTool, SkippedOperation, WrapperConnector
-from .load import LoadedDocument, confined, is_url, load_document
+from .load import LoadedDocument, confined, is_url, load_document, origin, public_url
 from .normalize import normalize_rest
 from .options import DEFAULT_NAMESPACE, GenOptions
 from .overlay import apply_overlay
@@ -43,6 +50,7 @@ from .wrapper_render import wrapper_files
 from .write import LOCK, Sources, lock_file
 
 MODELS_FILE = "models.py"
+SPEC_HEADER_NAMESPACE = "specbridge"  # vault: and enc: values of --spec-header belong to this namespace
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +115,8 @@ def generate(source: str | None, options: GenOptions, *, cwd: Path, out: Path | 
     packages: list[RenderedPackage] = []
     diagnostics = list(project.diagnostics)
     for job in project.jobs:
-        job_options = dataclasses.replace(job.options, strict=options.strict, deep=options.deep)
+        job_options = dataclasses.replace(job.options, strict=options.strict, deep=options.deep,
+                                          spec_headers=options.spec_headers)
         result = _generate_job(Job(job.source, job_options, job.out), project.root, progress)
         packages += result.packages
         diagnostics += result.diagnostics
@@ -157,8 +166,12 @@ def _generate_job(job: Job, cwd: Path, progress: Progress) -> GenerateResult:
 # --- load, validate, normalize ---------------------------------------------------------------------------
 
 
-def _build(source: str, options: GenOptions, cwd: Path, progress: Progress) -> _Built:
-    loaded = load_document(source, cwd=cwd)
+def _build(given: str, options: GenOptions, cwd: Path, progress: Progress) -> _Built:
+    headers, problems = _spec_headers(options, given)
+    if problems:
+        return _Built((), (), (), problems)
+    loaded = load_document(given, cwd=cwd, headers=headers)
+    source = public_url(given)  # what diagnostics and the lock show: no userinfo, no query
     progress.stage("load", f"{source}: {_files(len(loaded.digests))}")
     diagnostics = list(loaded.diagnostics)
     document = loaded.document
@@ -184,18 +197,37 @@ def _build(source: str, options: GenOptions, cwd: Path, progress: Progress) -> _
         return _Built((), wrappers, loaded.digests, tuple(diagnostics))
     if definition.openapi is None:
         return _rest(definition, None, source, options, diagnostics, progress, cwd=cwd, digests=loaded.digests)
-    spec_ref = _relative_to(definition.openapi, source)
-    spec = load_document(spec_ref, cwd=cwd)
-    progress.stage("load", f"{spec_ref}: {_files(len(spec.digests))}")
+    spec_ref = _relative_to(definition.openapi, given)
+    if is_url(given) and origin(spec_ref) != origin(loaded.final_url or given):
+        diagnostics.append(Diagnostic(
+            Level.ERROR, codes.REMOTE_REFERENCE,
+            f"a definition read from {origin(given)} may refer only to its own origin, not to "
+            f"{public_url(spec_ref) if is_url(spec_ref) else 'a local file'}", "#/openapi", source))
+        return _Built((), (), loaded.digests, tuple(diagnostics))
+    spec = load_document(spec_ref, cwd=cwd, headers=headers)
+    progress.stage("load", f"{public_url(spec_ref)}: {_files(len(spec.digests))}")
     diagnostics += spec.diagnostics
     if spec.document is None:
         return _Built((), (), loaded.digests + spec.digests, tuple(diagnostics))
-    return _rest(definition, spec, spec_ref, options, diagnostics, progress, cwd=cwd, digests=loaded.digests,
-                 definition_source=source)
+    return _rest(definition, spec, public_url(spec_ref), options, diagnostics, progress, cwd=cwd,
+                 digests=loaded.digests, definition_source=source)
 
 
 def _files(count: int) -> str:
     return f"{count} file{'s' * (count != 1)} read"
+
+
+def _spec_headers(options: GenOptions, source: str) -> tuple[tuple[tuple[str, str], ...], tuple[Diagnostic, ...]]:
+    """The `--spec-header` values, references resolved now (never stored in options or output)."""
+    headers: list[tuple[str, str]] = []
+    problems: list[Diagnostic] = []
+    for name, reference in options.spec_headers:
+        try:
+            headers.append((name, resolve_reference(SPEC_HEADER_NAMESPACE, reference)))
+        except SpecbridgeError as error:
+            problems.append(Diagnostic(Level.ERROR, codes.UNREADABLE, f"--spec-header {name}: {error}", "",
+                                       public_url(source)))
+    return tuple(headers), tuple(problems)
 
 
 def _rest(definition: RestDefinition | None, spec: LoadedDocument | None, spec_source: str, options: GenOptions,
@@ -248,11 +280,12 @@ def _apply_overlays(document: dict[str, Any], definition: RestDefinition | None,
 
 
 def _relative_to(reference: str, base: str) -> str:
-    """`reference` (from a definition) as a path relative to cwd, or a URL."""
-    if is_url(reference) or os.path.isabs(reference):
-        return reference
+    """`reference` (from a definition) as a path relative to cwd, or a URL (from a definition read from a URL,
+    always a URL: `/x` is a path on its origin, never a local file)."""
     if is_url(base):
         return urljoin(base, reference)
+    if is_url(reference) or os.path.isabs(reference):
+        return reference
     return os.path.normpath(os.path.join(os.path.dirname(base), reference))
 
 

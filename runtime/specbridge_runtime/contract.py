@@ -61,7 +61,7 @@ from ._core.version import __version__, require_runtime
 from ._gateway_cli import gateway_main
 from ._mechanisms.auth import effective_security
 from ._mechanisms.search import OperationText, SearchIndex, build_index
-from ._mechanisms.secrets import check_name, seal_reference
+from ._mechanisms.secrets import Secrets, check_name, seal_reference
 from ._mechanisms.vault import MASTER_KEY_ENV, Vault, key_id
 
 DESCRIPTOR_CLASSES: frozenset[type] = frozenset(
@@ -84,6 +84,17 @@ def seal_for_definition(connector: str, name: str, value: str) -> tuple[str, str
     try:
         sealed = seal_reference(vault, connector, check_name(name), value)
         return sealed, f"{key_id(vault.sealing_key())} ({vault.keyring.source})"
+    finally:
+        vault.close()
+
+
+def resolve_reference(namespace: str, reference: str) -> str:
+    """`specbridge gen --spec-header`: the value behind `reference` (`env:`, `vault:` of `namespace` with its
+    environment fallback, `enc:` sealed for `namespace`), or a plain value itself. Raises a
+    `SpecbridgeError` that says what is missing; refuses the process's own variables like any reference."""
+    vault = Vault()
+    try:
+        return Secrets(namespace, vault)(reference)
     finally:
         vault.close()
 
@@ -137,6 +148,7 @@ __all__ = [
     "read_secret",
     "require_runtime",
     "reserved_variable",
+    "resolve_reference",
     "runtime_requirement",
     "seal_for_definition",
     "short_hash",

@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import click
+from specbridge_runtime.contract import is_reference
 
 from .. import codes
 from ..diagnostics import Level, has_errors
@@ -18,6 +20,7 @@ from ..pipeline import GenerateResult, RenderedPackage, generate
 from ..write import check_package, write_package
 from . import EXIT_FAILED, EXIT_OK, F, count_levels, print_diagnostics, progress, version_option
 
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 # Options that shape one SOURCE's package; a project file gives them per connector.
 _SOURCE_OPTIONS = ("out", "name", "base_url", "include", "exclude", "max_operations", "split_by", "overlay", "tools",
                    "output_schemas", "registry_namespace")
@@ -47,6 +50,9 @@ def source_options(function: F) -> F:
                      help=f"namespace of the server's name in server.json, e.g. io.github.<owner> "
                           f"(default {DEFAULT_NAMESPACE})"),
         click.option("--strict", is_flag=True, help="fail on any warning"),
+        click.option("--spec-header", multiple=True, metavar="'NAME: VALUE'", callback=_headers,
+                     help="a header sent when fetching the spec by URL, to its origin only (repeatable); VALUE is "
+                          "env:VAR, vault:NAME or enc:... (never the secret itself on the command line)"),
     ]
     for option in reversed(options):
         function = option(function)
@@ -62,7 +68,24 @@ def options_from(options: Mapping[str, Any]) -> GenOptions:
         split_by=options["split_by"], strict=options["strict"], overlays=tuple(options["overlay"]),
         deep=options["deep"], tools=options["tools"], output_schemas=options["output_schemas"],
         registry_namespace=options["registry_namespace"] or DEFAULT_NAMESPACE,
+        spec_headers=tuple(options["spec_header"]),
     )
+
+
+def _headers(_context: click.Context, _parameter: click.Parameter,
+             values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """Each `Name: value`, with a valid header name and a value that is a secret reference."""
+    headers = []
+    for text in values:
+        name, colon, value = text.partition(":")
+        name, value = name.strip(), value.strip()
+        if not colon or not _HEADER_NAME.fullmatch(name) or not value:
+            raise click.BadParameter(f"{text!r} is not 'Name: value'")
+        if not is_reference(value):
+            raise click.BadParameter(f"the value of {name} must be env:VAR, vault:NAME or enc:... (a secret is never "
+                                     "written on a command line, where other users can read it)")
+        headers.append((name, value))
+    return tuple(headers)
 
 
 def shown(path: Path) -> str:
