@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -86,3 +87,20 @@ def assert_absent(canaries: Iterable[str], **places: str) -> None:
 
 def everything_written(*folders: Path) -> dict[str, str]:
     return {str(path): text for folder in folders if folder.exists() for path, text in file_texts(folder)}
+
+
+async def call_tools(package_src: Path, module: str, environ: dict[str, str], log: Path,
+                     calls: list[tuple[str, dict[str, Any]]]) -> list[Any]:
+    """Start a generated package (`python -m module`) as its own process and make `calls` with the SDK client
+    over stdio; its stderr goes to `log`. The results, in order."""
+    from mcp import Client, StdioServerParameters
+    from mcp.client.stdio import stdio_client
+
+    server = StdioServerParameters(command=sys.executable, args=["-m", module],
+                                   env={"PATH": os.environ["PATH"], "PYTHONPATH": str(package_src), **environ})
+    results = []
+    with log.open("a") as errlog:
+        async with Client(stdio_client(server, errlog=errlog), cache=None) as client:
+            for tool, arguments in calls:
+                results.append(await client.call_tool(tool, arguments))
+    return results

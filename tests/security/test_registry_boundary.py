@@ -15,8 +15,16 @@ import pytest
 from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
-from tests.security.conftest import CANARIES, CANARY_VALUE, MASTER_KEY, SERVER_TOKEN, PeerFactory, assert_absent, \
-    everything_written, gen
+from tests.security.conftest import (
+    CANARIES,
+    CANARY_VALUE,
+    MASTER_KEY,
+    SERVER_TOKEN,
+    PeerFactory,
+    assert_absent,
+    everything_written,
+    gen,
+)
 from tests.wrappers.registry_server import running_registry
 
 pytestmark = pytest.mark.timeout(180)
