@@ -155,11 +155,12 @@ def _generate_job(job: Job, cwd: Path, progress: Progress) -> GenerateResult:
     if job.options.strict and failed_strict(diagnostics):
         count = sum(d.level is Level.WARNING for d in diagnostics)
         diagnostics.append(Diagnostic(Level.ERROR, codes.STRICT_WARNINGS,
-                                      f"--strict: {count} warning(s), so nothing is generated", "", job.source))
+                                      f"--strict: {count} warning(s), so nothing is generated", "",
+                                      public_url(job.source)))
         packages = ()
     if not packages:
         diagnostics.append(Diagnostic(Level.ERROR, codes.NOTHING_GENERATED, "no package was generated", "",
-                                      job.source))
+                                      public_url(job.source)))
     return GenerateResult(tuple(packages), tuple(diagnostics))
 
 
