@@ -58,7 +58,7 @@ def violations(log: Path) -> list[str]:
 async def test_every_tool_passes_prism_validation(notes_package: InstalledPackage, prism: tuple[str, Path],
                                                  tmp_path: Path) -> None:
     url, log = prism
-    params = notes_package.stdio(tmp_path, NOTES_BASE_URL=url, NOTES_BEARER_AUTH_TOKEN="prism-accepts-any-token")
+    params = notes_package.stdio(tmp_path, NOTES_BASE_URL=url, NOTES__BEARER_AUTH_TOKEN="prism-accepts-any-token")
     async with Client(params, cache=None) as client:
         tools = {tool.name for tool in (await client.list_tools()).tools}
         assert tools == set(VALID_CALLS)
@@ -73,7 +73,7 @@ async def test_invalid_arguments_never_reach_the_api(notes_package: InstalledPac
                                                      tmp_path: Path) -> None:
     url, log = prism
     before = log.read_text(errors="replace").count("Request received")
-    params = notes_package.stdio(tmp_path, NOTES_BASE_URL=url, NOTES_BEARER_AUTH_TOKEN="t")
+    params = notes_package.stdio(tmp_path, NOTES_BASE_URL=url, NOTES__BEARER_AUTH_TOKEN="t")
     bad_calls = {
         "notes_list_notes": ({"limit": 500}, "limit"),
         "notes_create_note": ({"title": ""}, "title"),
