@@ -4,7 +4,8 @@
     python -m tests.security.peers upstream PORT RECORD [FOLDER]   an HTTP API: /echo answers 400 with the
         request's headers and query; /kernel a 404 naming a kernel id and a file; /deep 500-level JSON;
         /ok; /redirect?to=URL; /files/NAME serves NAME from FOLDER (definitions, specs)
-    python -m tests.security.peers remote PORT RECORD    an MCP server (streamable HTTP at /mcp), tool `hello`
+    python -m tests.security.peers remote PORT RECORD    an MCP server (streamable HTTP at /mcp): tool `hello`,
+        and tool `echo`, which fails with every header it received in its error
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
@@ -73,13 +76,16 @@ def upstream_app(folder: Path | None) -> Starlette:
 
 
 def remote_app() -> Any:
-    from mcp.server.mcpserver import MCPServer
-
     server = MCPServer("hostile-remote")
 
     @server.tool(description="Says hello.")
     def hello() -> str:
         return "hello"
+
+    @server.tool(description="Fails, echoing every header the call arrived with.")
+    def echo(ctx: Context) -> str:
+        request = ctx.request_context.request
+        raise ToolError(f"denied; you sent {dict(getattr(request, 'headers', {}))}")
 
     return server.streamable_http_app()
 

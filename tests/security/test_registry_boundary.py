@@ -77,7 +77,10 @@ async def test_registry_text_is_literal_and_secrets_come_only_from_the_user(tmp_
     with log.open("w") as errlog:
         async with Client(stdio_client(server, errlog=errlog), cache=None) as client:
             result = await client.call_tool("hostile_hello", {})
+            echoed = await client.call_tool("hostile_echo", {})
     assert not result.is_error and result.content[0].text == "hello"
+    assert echoed.is_error and "denied; you sent" in echoed.content[0].text and "[redacted]" in echoed.content[0].text
+    assert USER_KEY not in echoed.content[0].text and USER_TOKEN not in echoed.content[0].text
 
     received = remote.headers()
     assert received, "the remote was not reached"
@@ -89,8 +92,8 @@ async def test_registry_text_is_literal_and_secrets_come_only_from_the_user(tmp_
         assert headers["x-enc"] == "literal:env:CANARY_VAR"
         assert headers["x-api-key"] == USER_KEY
         assert headers["authorization"] == f"Bearer {USER_TOKEN}"
-    assert_absent(CANARIES, remote=json.dumps(remote.requests()), result=result.model_dump_json(),
-                  log=log.read_text(), **everything_written(out, home))
+    assert_absent(CANARIES, remote=json.dumps(remote.requests()), log=log.read_text(),
+                  results=result.model_dump_json() + echoed.model_dump_json(), **everything_written(out, home))
 
 
 def test_a_definition_naming_the_servers_own_secrets_is_refused_at_gen(tmp_path: Path) -> None:

@@ -43,6 +43,7 @@ from .._core.naming import disambiguate, wrapped_tool_name
 from .._core.seams import AuditSink, CallGate, CallRecord
 from .._mechanisms.audit import arguments_digest
 from .._mechanisms.limits import LimitGate, timeout_for
+from .._mechanisms.response import redact_secrets
 from .._mechanisms.secrets import Secrets
 
 logger = logging.getLogger(__name__)
@@ -197,11 +198,14 @@ class WrapperProvider:
                 raise self._broke("the connection closed during the call") from None
             if exc.code == types.REQUEST_TIMEOUT:
                 raise UpstreamTimeout(f"{self._name}: the upstream tool {upstream_name!r} timed out") from None
-            raise UpstreamError(f"{self._name}: the upstream server refused the call: {exc.message}") from None
+            refusal = redact_secrets(exc.message)
+            raise UpstreamError(f"{self._name}: the upstream server refused the call: {refusal}") from None
         except RuntimeError as exc:  # the SDK's check of structured content against the tool's outputSchema
             raise InvalidResponse(f"{self._name}: the upstream server's answer was invalid: {exc}") from None
         except _TRANSPORT_FAILURES as exc:
             raise self._broke(_cause(exc)) from None
+        if result.is_error:  # an upstream that echoes the credentials it was sent does not hand them on
+            result = result.model_copy(update={"content": [_without_secrets(item) for item in result.content]})
         return result.model_copy(update={"meta": _own_meta(result.meta)})
 
     def _broke(self, cause: str) -> UpstreamDown:
@@ -386,6 +390,12 @@ async def _watch_close(
                 yield watched, write_stream
             finally:
                 tasks.cancel_scope.cancel()
+
+
+def _without_secrets(item: types.ContentBlock) -> types.ContentBlock:
+    if isinstance(item, types.TextContent):
+        return item.model_copy(update={"text": redact_secrets(item.text)})
+    return item
 
 
 def _own_meta(meta: Mapping[str, Any] | None) -> dict[str, Any] | None:
