@@ -148,3 +148,41 @@ def test_the_excerpt_is_short_single_line_and_redacts_secrets():
         assert secret not in excerpt
     assert "invalid token" in excerpt
     assert excerpt.endswith("…")
+
+
+def test_identifiers_that_are_not_secrets_stay_readable():
+    body = (b"Kernel does not exist: 123e4567-e89b-12d3-a456-426614174000;"
+            b" session_id=9f1c2d3e-4b5a-6978-8a9b-0c1d2e3f4a5b file report_2024_01_15_final_version_2.ipynb;"
+            b" Invalid token provided; WWW-Authenticate: Bearer "
+            b'realm="api"')
+    excerpt = sanitized_excerpt(body)
+    for kept in ("123e4567-e89b-12d3-a456-426614174000", "9f1c2d3e-4b5a-6978-8a9b-0c1d2e3f4a5b",
+                 "report_2024_01_15_final_version_2.ipynb", "Invalid token provided", 'Bearer realm="api"'):
+        assert kept in excerpt
+
+
+def test_echoed_credential_headers_are_masked_whole():
+    excerpt = sanitized_excerpt(b'{"Authorization": "Bearer tok-AAAA-my-secret", "Cookie": "sid=1; theme=dark",'
+                                b' "X-Api-Key": "k1"}\nAuthorization: Basic YWxpY2U6aHVudGVyMg==')
+    assert excerpt.count("[redacted]") == 4
+    assert "tok-AAAA" not in excerpt and "sid=1" not in excerpt and "YWxp" not in excerpt and "k1" not in excerpt
+
+
+def test_a_value_the_process_sent_is_replaced_in_every_form():
+    from urllib.parse import quote, quote_plus
+
+    from specbridge_runtime._mechanisms.secrets import hold
+
+    secret = 'plain/sent+value"x'
+    hold(secret)
+    forms = [secret, json.dumps(secret)[1:-1], quote(secret, safe=""), quote_plus(secret)]
+    excerpt = sanitized_excerpt(" | ".join(f"echo {form}" for form in forms).encode())
+    assert excerpt.count("[redacted]") == len(forms) and "sent" not in excerpt
+
+
+@pytest.mark.parametrize("depth", [101, 500, 100_000])
+def test_json_nested_deeper_than_clients_read_is_an_invalid_response(depth):
+    body = "[" * depth + "]" * depth
+    with pytest.raises(InvalidResponse, match="nested deeper than 100 levels"):
+        _map(httpx2.Response(200, headers={"content-type": "application/json"}, content=body.encode()))
+    assert not _map(httpx2.Response(200, json=json.loads("[" * 100 + "]" * 100))).is_error
