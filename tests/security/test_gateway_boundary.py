@@ -11,10 +11,14 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
+import mcp_types as types
 import pytest
 from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
+from specbridge_runtime._mechanisms.audit import NoAudit
+from specbridge_runtime._providers.gateway import ConnectorEntry, GatewayProvider
 
 from tests.security.conftest import Peer, PeerFactory, assert_absent, call_tools, gen
 
@@ -121,3 +125,48 @@ def test_two_connectors_serving_the_same_tool_name_stop_the_gateway(tmp_path: Pa
         assert "gateway team does not start: connectors a and a_b would both serve the tool 'a_b_ping'" in done.stderr
         assert "Traceback" not in done.stderr
     assert upstream.requests() == []
+
+
+class _Listed:
+    """A connector whose tools are known only when listed (as an upstream MCP server's are)."""
+
+    def __init__(self, name: str, tools: list[str]) -> None:
+        self.name, self.tools, self.calls = name, tools, 0
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    def on_tools_changed(self, callback: object) -> None: ...
+
+    async def list_tools(self) -> list[types.Tool]:
+        return [types.Tool(name=name, input_schema={"type": "object"}) for name in self.tools]
+
+    async def call_tool(self, name: str, arguments: object) -> types.CallToolResult:
+        self.calls += 1
+        return types.CallToolResult(content=[types.TextContent(type="text", text=self.name)])
+
+
+async def test_a_clash_known_only_when_listed_is_withheld_from_both(tmp_path: Path,
+                                                                    caplog: pytest.LogCaptureFixture) -> None:
+    (tmp_path / "gateway.yaml").write_text("name: team\nconnectors:\n  - definition: a.json\n"
+                                           "  - definition: a_b.json\n")
+    members = {"definition:a.json": _Listed("a", ["a_b_ping", "a_other"]),
+               "definition:a_b.json": _Listed("a_b", ["a_b_ping"])}
+
+    def load(entry: ConnectorEntry, seams: object) -> tuple[str, Any]:
+        member = members[entry.key]
+        return member.name, member
+
+    gateway = GatewayProvider(tmp_path / "gateway.yaml", {}, loader=load, audit=NoAudit())
+    await gateway.start()
+    try:
+        assert [tool.name for tool in await gateway.list_tools()] == ["a_other"]
+        refused = await gateway.call_tool("a_b_ping", {})
+        assert refused.is_error and "connectors a and a_b would both serve the tool 'a_b_ping'" in (
+            refused.content[0].text)
+        assert not (await gateway.call_tool("a_other", {})).is_error
+    finally:
+        await gateway.stop()
+    assert [member.calls for member in members.values()] == [1, 0]
+    assert "connectors a and a_b would both serve the tool 'a_b_ping'" in caplog.text

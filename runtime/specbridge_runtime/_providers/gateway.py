@@ -16,8 +16,9 @@ the namespace `g.c` (the vault entry of connector `g.c`, else the environment va
 `enc:` value is sealed with `specbridge encrypt --connector g.c`), so two connectors, two gateways, or a
 gateway and a standalone server never read each other's secrets. `env:` references read the environment,
 never the variables of the gateway's own inbound tokens. Two connectors that would serve the same tool
-name are refused: at start the gateway does not start and names both; a connector added later, or an
-upstream whose tools change, has the clashing tool withheld and logged, never routed to either.
+name are refused: generated packages' fixed tool lists before the gateway starts (it does not start, and
+names both); tools known only once listed (an upstream MCP server's, a connector added later) have the
+clashing name withheld from both and logged, never routed to either.
 All calls share one concurrency limit and one audit, whose records name the caller. The file is re-read
 when it changes: connectors enabled, disabled, added or removed take effect without a restart, and
 clients are told that the tool list changed (token values themselves are read at start).
@@ -178,10 +179,12 @@ class GatewayProvider:
             for problem in problems:
                 logger.warning("%s", problem)
         await self._apply(self.config)
-        await self._relist()
-        if self._clashes:
+        clashes = _clashes({name: [str(entry.get("name")) for entry in member.provider.tool_entries()]
+                            for name, member in self._members.items()
+                            if isinstance(member.provider, ToolEntriesSource)})
+        if clashes:  # fixed tool lists are known now; an upstream's are checked whenever they are listed
             await self.stop()
-            raise ConfigurationError(f"gateway {self.name} does not start: {self._clash_text()}")
+            raise ConfigurationError(f"gateway {self.name} does not start: {_clash_text(clashes)}")
         self._watcher = asyncio.create_task(self._watch(), name=f"specbridge gateway {self.name} config")
 
     async def stop(self) -> None:
@@ -232,21 +235,18 @@ class GatewayProvider:
     async def _relist(self) -> dict[str, Sequence[types.Tool]]:
         """Every member's tools, by connector; owners recomputed, a tool two connectors serve owned by none."""
         listed = {name: await member.provider.list_tools() for name, member in list(self._members.items())}
-        servers: dict[str, list[str]] = {}
-        for name, tools in listed.items():
-            for tool in tools:
-                servers.setdefault(tool.name, []).append(name)
-        clashes = {tool: tuple(names) for tool, names in servers.items() if len(names) > 1}
+        clashes = _clashes({name: [tool.name for tool in tools] for name, tools in listed.items()})
         if clashes.keys() - self._clashes.keys():
             logger.error("%s: %s", self.name, _clash_text(clashes))
         self._clashes = clashes
-        self._owners = {tool: self._members[names[0]] for tool, names in servers.items() if len(names) == 1}
+        self._owners = {tool.name: self._members[name] for name, tools in listed.items() for tool in tools
+                        if tool.name not in clashes}
         return listed
 
     def check_tool_names(self) -> None:
         """Before serving: refuse (naming both) two enabled connectors whose fixed tool lists (generated REST
         packages) share a tool name. Upstream MCP servers' tools are known only once connected: see `start`."""
-        servers: dict[str, list[str]] = {}
+        tools: dict[str, list[str]] = {}
         for entry in self.config.connectors:
             if not entry.enabled:
                 continue
@@ -255,14 +255,10 @@ class GatewayProvider:
             except ConfigurationError:
                 continue  # reported when the gateway serves
             if isinstance(provider, ToolEntriesSource):
-                for tool in provider.tool_entries():
-                    servers.setdefault(str(tool.get("name")), []).append(name)
-        clashes = {tool: tuple(names) for tool, names in servers.items() if len(names) > 1}
+                tools[name] = [str(tool.get("name")) for tool in provider.tool_entries()]
+        clashes = _clashes(tools)
         if clashes:
             raise ConfigurationError(f"gateway {self.name} does not start: {_clash_text(clashes)}")
-
-    def _clash_text(self) -> str:
-        return _clash_text(self._clashes)
 
     async def _apply(self, config: GatewayConfig) -> None:
         """Run exactly the enabled connectors of `config`: start the new ones, stop the others."""
@@ -341,6 +337,15 @@ class GatewayProvider:
 class NotAllowed(ToolError):
     status = "not_allowed"
     hint = "This caller's token is not allowed this connector; ask the gateway's operator to add it."
+
+
+def _clashes(tools: Mapping[str, Sequence[str]]) -> dict[str, tuple[str, ...]]:
+    """Tool names that more than one connector (`tools`: connector -> its tool names) would serve."""
+    servers: dict[str, list[str]] = {}
+    for connector, names in tools.items():
+        for name in names:
+            servers.setdefault(name, []).append(connector)
+    return {name: tuple(connectors) for name, connectors in servers.items() if len(connectors) > 1}
 
 
 def _clash_text(clashes: Mapping[str, Sequence[str]]) -> str:
