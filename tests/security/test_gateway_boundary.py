@@ -1,5 +1,5 @@
-"""Boundary 3: connectors `a` (scheme `b_bearer`) and `a_b` (scheme `bearer`), generated and installed side by
-side (dist-info and entry points), served by `specbridge-gateway` as its own process: each sends only its own
+"""Boundary 3: connectors `a` (scheme `b_bearer`) and `a_b` (scheme `bearer`), generated and installed with pip
+side by side (dist-info and entry points), served by `specbridge-gateway` as its own process: each sends only its own
 token, the old shared variable name is never read where it is ambiguous, and two connectors that would serve
 the same tool name stop the gateway before it starts, naming both."""
 
@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -20,40 +19,28 @@ from mcp.client.stdio import stdio_client
 from specbridge_runtime._mechanisms.audit import NoAudit
 from specbridge_runtime._providers.gateway import ConnectorEntry, GatewayProvider
 
-from tests.security.conftest import Peer, PeerFactory, assert_absent, call_tools, gen
+from tests.security.conftest import Peer, PeerFactory, assert_absent, call_tools
+from tests.support import installed_package
 
 pytestmark = pytest.mark.timeout(180)
 
+SPECS = Path(__file__).parent / "specs"
 GATEWAY = ("-c", "import sys; from specbridge_runtime.contract import gateway_main; sys.exit(gateway_main())")
 TOKEN_A, TOKEN_A_B = "token-of-a-0123456789abcdef", "token-of-a-b-0123456789abcdef"
 LEGACY = "TEAM_A_B_BEARER_TOKEN"  # what both connectors read before the separator
 LEGACY_VALUE = "legacy-shared-value-0123456789abcdef"
 
 
-def install(tmp_path: Path, upstream: Peer, operations: dict[str, str]) -> Path:
-    """Packages `a` and `a_b` generated and laid out as pip would install them, in one site folder."""
-    site = tmp_path / "site"
-    schemes = {"a": "b_bearer", "a_b": "bearer"}
-    for name, operation in operations.items():
-        definition = tmp_path / f"{name}.json"
-        definition.write_text(json.dumps({
-            "type": "rest", "name": name, "base_url": upstream.url,
-            "operations": [{"name": operation, "method": "GET", "path": "/ok"}],
-            "auth": {"type": "bearer", "name": schemes[name], "token": f"vault:{schemes[name]}_token"}}))
-        generated = gen(definition.name, "-o", str(tmp_path / name), cwd=tmp_path)
-        assert generated.returncode == 0, generated.stderr
-        shutil.copytree(tmp_path / name / "src" / f"{name}_mcp", site / f"{name}_mcp")
-        info = site / f"{name}_mcp-0.1.0.dist-info"
-        info.mkdir()
-        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}-mcp\nVersion: 0.1.0\n")
-        (info / "entry_points.txt").write_text(f"[specbridge.connectors]\n{name} = {name}_mcp.connector:PACKAGE\n")
+def install(folder: Path = SPECS) -> str:
+    """Packages `a` and `a_b` generated from their definitions and installed with pip side by side (dist-info
+    and entry points); the PYTHONPATH that holds both."""
+    return os.pathsep.join(str(installed_package(folder / f"{name}.json")) for name in ("a", "a_b"))
+
+
+def gateway_environ(tmp_path: Path, site: str, upstream: Peer, **variables: str) -> dict[str, str]:
     (tmp_path / "gateway.yaml").write_text("name: team\nconnectors:\n  - package: a\n  - package: a_b\n")
-    return site
-
-
-def gateway_environ(tmp_path: Path, site: Path, **variables: str) -> dict[str, str]:
-    return {"PATH": os.environ["PATH"], "PYTHONPATH": str(site), "SPECBRIDGE_HOME": str(tmp_path / "home"),
-            "SPECBRIDGE_AUDIT": "off", **variables}
+    return {"PATH": os.environ["PATH"], "PYTHONPATH": site, "SPECBRIDGE_HOME": str(tmp_path / "home"),
+            "SPECBRIDGE_AUDIT": "off", "A_BASE_URL": upstream.url, "A_B_BASE_URL": upstream.url, **variables}
 
 
 async def call_gateway(tmp_path: Path, environ: dict[str, str], log: Path, *tools: str) -> list[str]:
@@ -74,9 +61,8 @@ def upstream(peers: PeerFactory) -> Peer:
 
 
 async def test_each_connector_sends_only_its_own_token(tmp_path: Path, upstream: Peer) -> None:
-    site = install(tmp_path, upstream, {"a": "ping", "a_b": "pong"})
-    environ = gateway_environ(tmp_path, site, TEAM__A__B_BEARER_TOKEN=TOKEN_A, TEAM__A_B__BEARER_TOKEN=TOKEN_A_B,
-                              **{LEGACY: LEGACY_VALUE})
+    environ = gateway_environ(tmp_path, install(), upstream, TEAM__A__B_BEARER_TOKEN=TOKEN_A,
+                              TEAM__A_B__BEARER_TOKEN=TOKEN_A_B, **{LEGACY: LEGACY_VALUE})
     log = tmp_path / "gateway.log"
     texts = await call_gateway(tmp_path, environ, log, "a_ping", "a_b_pong")
     assert not any(text.startswith("ERROR") for text in texts), texts
@@ -86,10 +72,9 @@ async def test_each_connector_sends_only_its_own_token(tmp_path: Path, upstream:
 
 
 async def test_the_ambiguous_old_name_is_read_by_neither(tmp_path: Path, upstream: Peer) -> None:
-    site = install(tmp_path, upstream, {"a": "ping", "a_b": "pong"})
     log = tmp_path / "gateway.log"
-    texts = await call_gateway(tmp_path, gateway_environ(tmp_path, site, **{LEGACY: LEGACY_VALUE}), log,
-                               "a_ping", "a_b_pong")
+    environ = gateway_environ(tmp_path, install(), upstream, **{LEGACY: LEGACY_VALUE})
+    texts = await call_gateway(tmp_path, environ, log, "a_ping", "a_b_pong")
     assert all(text.startswith("ERROR") for text in texts), texts
     assert "TEAM__A__B_BEARER_TOKEN" in texts[0] and "TEAM__A_B__BEARER_TOKEN" in texts[1]
     assert upstream.requests() == []
@@ -100,27 +85,26 @@ async def test_the_ambiguous_old_name_is_read_by_neither(tmp_path: Path, upstrea
 
 async def test_the_old_name_still_works_with_a_warning_where_it_is_unambiguous(tmp_path: Path,
                                                                                upstream: Peer) -> None:
-    site = install(tmp_path, upstream, {"a": "ping", "a_b": "pong"})
-    alone = tmp_path / "alone"  # package `a` installed without `a_b`
-    shutil.copytree(site / "a_mcp", alone / "a_mcp")
-    shutil.copytree(site / "a_mcp-0.1.0.dist-info", alone / "a_mcp-0.1.0.dist-info")
+    alone = installed_package(SPECS / "a.json")  # package `a` installed without `a_b`
     log = tmp_path / "a.log"
-    environ = {"SPECBRIDGE_HOME": str(tmp_path / "home"), "SPECBRIDGE_AUDIT": "off", "A_B_BEARER_TOKEN": TOKEN_A}
+    environ = {"SPECBRIDGE_HOME": str(tmp_path / "home"), "SPECBRIDGE_AUDIT": "off", "A_BASE_URL": upstream.url,
+               "A_B_BEARER_TOKEN": TOKEN_A}
     (result,) = await call_tools(alone, "a_mcp", environ, log, [("a_ping", {})])
     assert not result.is_error and upstream.headers()[0]["authorization"] == f"Bearer {TOKEN_A}"
     assert "A_B_BEARER_TOKEN is deprecated (connector a): rename it to A__B_BEARER_TOKEN" in log.read_text()
 
-    (refused,) = await call_tools(site, "a_mcp", environ, log, [("a_ping", {})])  # now `a_b` is installed too
+    both = {**environ, "PYTHONPATH": install()}  # now `a_b` is installed too
+    (refused,) = await call_tools(alone, "a_mcp", both, log, [("a_ping", {})])
     assert refused.is_error and "A__B_BEARER_TOKEN" in refused.content[0].text
     assert len(upstream.requests()) == 1
 
 
 def test_two_connectors_serving_the_same_tool_name_stop_the_gateway(tmp_path: Path, upstream: Peer) -> None:
-    site = install(tmp_path, upstream, {"a": "b_ping", "a_b": "ping"})  # both would be `a_b_ping`
+    environ = gateway_environ(tmp_path, install(SPECS / "clash"), upstream)  # both serve `a_b_ping`
     for command in (["tools"], ["serve"]):
         done = subprocess.run([sys.executable, *GATEWAY, str(tmp_path / "gateway.yaml"), *command],
                               capture_output=True, text=True, timeout=60, check=False, stdin=subprocess.DEVNULL,
-                              env=gateway_environ(tmp_path, site))
+                              env=environ)
         assert done.returncode == 1
         assert "gateway team does not start: connectors a and a_b would both serve the tool 'a_b_ping'" in done.stderr
         assert "Traceback" not in done.stderr
