@@ -186,3 +186,12 @@ def test_json_nested_deeper_than_clients_read_is_an_invalid_response(depth):
     with pytest.raises(InvalidResponse, match="nested deeper than 100 levels"):
         _map(httpx2.Response(200, headers={"content-type": "application/json"}, content=body.encode()))
     assert not _map(httpx2.Response(200, json=json.loads("[" * 100 + "]" * 100))).is_error
+
+
+def test_text_pulled_into_the_excerpt_by_redaction_is_cleaned_too():
+    from specbridge_runtime._mechanisms.secrets import hold
+
+    secret = "held-" + "y" * 59
+    hold(secret)
+    excerpt = sanitized_excerpt(f"{secret} ".encode() * 120)  # 7.8 KB that shrinks to a tenth when cleaned
+    assert len(excerpt) == 500 and "held-" not in excerpt and "yyyy" not in excerpt

@@ -18,6 +18,7 @@ generated schemas accept.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import re
 from collections.abc import Mapping
@@ -195,12 +196,20 @@ def http_error_result(response: httpx2.Response, body: bytes, *, connector: str,
 
 
 def sanitized_excerpt(body: bytes, limit: int = EXCERPT_CHARS) -> str:
-    """At most `limit` characters of `body` on one line: control characters removed and anything that
-    looks like a token, key or password redacted."""
-    text = redact_held(body[:_EXAMINED_BYTES].decode("utf-8", errors="replace"))
+    """At most `limit` characters of `body` on one line: control characters removed, every secret the
+    process holds replaced, and anything that looks like a token, key or password redacted."""
+    text = body[:_EXAMINED_BYTES].decode("utf-8", errors="replace")
     text = _SPACES.sub(" ", _CONTROL.sub(" ", text)).strip()
-    text = redact_secrets(text)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    # Only a window that can reach the excerpt is cleaned (the patterns cost ~2 ms per KB). It reaches far
+    # enough past `limit` that a secret cut at its end cannot show; if redaction shrinks it below that, it grows.
+    margin = 3 * max((len(value) for value in held()), default=0) + 256
+    window = 4 * limit
+    while True:
+        cleaned = redact_secrets(text[:window])
+        if window >= len(text) or len(cleaned) >= limit + margin:
+            break
+        window *= 2
+    return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
 
 
 def redact_secrets(text: str) -> str:
@@ -223,10 +232,13 @@ def redact_held(text: str) -> str:
     return text
 
 
-def _forms(value: str) -> dict[str, None]:
+@functools.lru_cache(maxsize=1024)
+def _forms(value: str) -> tuple[str, ...]:
+    """How an echo may spell `value`: as is, JSON-escaped, URL-encoded, with its runs of spaces collapsed."""
     escaped = json.dumps(value)[1:-1]
-    return dict.fromkeys((value, escaped, json.dumps(value, ensure_ascii=False)[1:-1], escaped.replace("/", "\\/"),
-                          quote(value, safe=""), quote(value), quote_plus(value)))
+    return tuple(dict.fromkeys((value, escaped, json.dumps(value, ensure_ascii=False)[1:-1],
+                                escaped.replace("/", "\\/"), quote(value, safe=""), quote(value), quote_plus(value),
+                                _SPACES.sub(" ", value))))
 
 
 def _mask_pair(match: re.Match[str]) -> str:
