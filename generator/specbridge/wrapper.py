@@ -331,6 +331,7 @@ def _remote(remote: Transport, values: _Values, where: str) -> RemoteUpstream:
                 _refuse(values, f"{where}/url", "a secret variable is not put in a URL")) or ""
     if is_reference(url):
         values.error(codes.WRAPPER_SECRET_ARGUMENT, "a secret variable is not put in a URL", f"{where}/url")
+    url = url.removeprefix(LITERAL_PREFIX)  # a URL is never resolved: it is the text it carries
     auth = _single_auth(values.definition.auth, values.source, values.problems)
     headers: list[tuple[str, str]] = []
     for index, header in enumerate(remote.headers):

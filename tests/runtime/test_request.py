@@ -208,3 +208,15 @@ def test_every_request_names_the_package_and_the_runtime_unless_the_definition_d
     overridden = _request(ITEM, {"id": "1"}, agent=agent, static_headers=[("user-agent", "my-bot/1.0")])
     assert overridden.headers.get_list("User-Agent") == ["my-bot/1.0"]
 
+
+
+def test_a_literal_static_header_is_sent_as_the_text_it_carries():
+    from specbridge_runtime import Operation
+    from specbridge_runtime._mechanisms.request import build_request
+
+    operation = Operation(tool="t", method="GET", path="/x", input_model="M")
+    request = build_request(operation, {}, base_url="http://127.0.0.1:9",
+                            static_headers=(("X-Note", "literal:env:HOME"), ("X-Plain", "plain"),
+                                            ("X-Secret", "env:HOME")))
+    assert request.headers["x-note"] == "env:HOME" and request.headers["x-plain"] == "plain"
+    assert "x-secret" not in request.headers  # a reference: auth resolves and adds it

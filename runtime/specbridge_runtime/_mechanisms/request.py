@@ -19,7 +19,7 @@ import httpx2
 
 from .._core.descriptors import Body, ConnectorSpec, Operation, Param
 from .._core.errors import ConfigurationError, InvalidArguments
-from .._core.grammar import base_url_variable, is_reference
+from .._core.grammar import LITERAL_PREFIX, base_url_variable, is_reference
 from .._core.version import __version__
 from .styles import bracket_pairs, cookie_text, encode_strict, header_value, path_value, query_text, scalar_text
 
@@ -76,8 +76,10 @@ def build_request(operation: Operation, arguments: Mapping[str, Any], *, base_ur
                   static_headers: Sequence[tuple[str, str]] = (), agent: str | None = None) -> httpx2.Request:
     """The request for one call. `arguments` is the input model's dump (keys are argument names); `agent`
     the User-Agent sent unless `static_headers` name one."""
-    # A header whose value is a secret reference is a credential: `UpstreamAuth` resolves and adds it.
-    headers: list[tuple[str, str]] = [(name, value) for name, value in static_headers if not is_reference(value)]
+    # A header whose value is a secret reference is a credential: `UpstreamAuth` resolves and adds it. A
+    # `literal:` value is sent as the text it carries.
+    headers: list[tuple[str, str]] = [(name, value.removeprefix(LITERAL_PREFIX)) for name, value in static_headers
+                                      if not is_reference(value)]
     if operation.accept and not any(name.lower() == "accept" for name, _ in headers):
         headers.append(("Accept", operation.accept))
     if agent and not any(name.lower() == "user-agent" for name, _ in static_headers):
