@@ -72,7 +72,7 @@ async def test_fixed_query_accept_and_the_definitions_auth_reach_the_api(
     (tmp_path / "iam.json").write_text(json.dumps(DEFINITION))
     package = generate_and_install(str(tmp_path / "iam.json"), tmp_path / "out" / "iam", "iam")
     url, seen = recorder
-    params = package.stdio(tmp_path, IAM_BASE_URL=url, IAM_PASSWORD="s3cret")
+    params = package.stdio(tmp_path, IAM_BASE_URL=url, IAM__PASSWORD="s3cret")
     async with Client(params, cache=None) as client:
         tools = {tool.name: tool for tool in (await client.list_tools()).tools}
         assert set(tools) == {"iam_create_group", "iam_list_groups"}

@@ -23,8 +23,8 @@ def by_name(variables: tuple[EnvVar, ...]) -> dict[str, EnvVar]:
 
 def test_the_one_way_in_is_a_required_secret_read_as_the_runtime_reads_it() -> None:
     found = by_name(rest_environment(spec(auth=(BEARER,), security=(("bearer",),))))
-    assert found["SHOP_TOKEN"].secret and found["SHOP_TOKEN"].required
-    assert "shop-mcp creds set token" in found["SHOP_TOKEN"].description
+    assert found["SHOP__TOKEN"].secret and found["SHOP__TOKEN"].required
+    assert "shop-mcp creds set token" in found["SHOP__TOKEN"].description
     base = found["SHOP_BASE_URL"]
     assert not base.secret and not base.required and base.default == "https://api.example.com"
 
@@ -32,10 +32,10 @@ def test_the_one_way_in_is_a_required_secret_read_as_the_runtime_reads_it() -> N
 def test_alternatives_or_optional_auth_make_no_credential_required() -> None:
     key = AuthScheme(name="key", type="api_key", secrets=(("key", "env:SHOP_API_KEY"),))
     either = by_name(rest_environment(spec(auth=(BEARER, key), security=(("bearer",), ("key",)))))
-    assert not either["SHOP_TOKEN"].required and not either["SHOP_API_KEY"].required
+    assert not either["SHOP__TOKEN"].required and not either["SHOP_API_KEY"].required
     assert either["SHOP_API_KEY"].secret
     optional = by_name(rest_environment(spec(auth=(BEARER,), security=(("bearer",), ()))))
-    assert not optional["SHOP_TOKEN"].required
+    assert not optional["SHOP__TOKEN"].required
 
 
 def test_sealed_secrets_need_the_master_key_and_plain_values_nothing() -> None:
@@ -55,7 +55,7 @@ def test_the_base_url_is_required_only_when_the_spec_has_no_usable_one() -> None
 def test_a_wrapper_lists_the_secrets_it_passes_to_its_upstream() -> None:
     stdio = WrapperConnector(name="time", title="Time", version="1", kind="custom",
                              upstream=StdioUpstream(command="srv", env=(("API_KEY", "vault:api_key"), ("MODE", "x"))))
-    assert [(v.name, v.secret) for v in wrapper_environment(stdio)] == [("TIME_API_KEY", True)]
+    assert [(v.name, v.secret) for v in wrapper_environment(stdio)] == [("TIME__API_KEY", True)]
     upstream = RemoteUpstream(url="https://mcp.example.com", headers=(("X-Key", "env:DOCS_KEY"),))
     remote = WrapperConnector(name="docs", title="Docs", version="1", kind="custom", upstream=upstream)
     assert [v.name for v in wrapper_environment(remote)] == ["DOCS_KEY"]

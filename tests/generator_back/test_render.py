@@ -175,4 +175,4 @@ def test_readme_says_an_oauth2_scheme_without_a_runnable_flow_takes_a_token_you_
     packages, _diagnostics = rest_packages([connector], [Path("/tmp/out/demo")], (), Path("/tmp"))
     line = next(line for line in packages[0].files["README.md"].splitlines() if "petstore" in line)
     assert "OAuth2 access token you obtain from the provider yourself" in line
-    assert "creds set petstore_auth_token" in line and "DEMO_PETSTORE_AUTH_TOKEN" in line
+    assert "creds set petstore_auth_token" in line and "DEMO__PETSTORE_AUTH_TOKEN" in line
