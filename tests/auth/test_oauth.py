@@ -230,6 +230,19 @@ async def test_without_a_token_the_call_says_to_log_in(auth_server: AuthServer, 
     assert result.is_error and "authdemo-mcp login" in text(result)
 
 
+async def test_an_access_token_obtained_elsewhere_is_sent_while_the_flows_have_none(
+        auth_server: AuthServer, upstream: str, secrets: Secrets, environ) -> None:
+    """A user who cannot sign in here (no browser for the flow) stores a token like a bearer token."""
+    secrets.store("app_client_id", "app")
+    spec = connector(upstream, app_scheme(auth_server.issuer), security=(("app",),))
+    environ["AUTHDEMO__APP_TOKEN"] = auth_server.token("reader")
+    result = await call(spec, secrets, environ, "authdemo_oauth_read")
+    assert not result.is_error, text(result)
+    del environ["AUTHDEMO__APP_TOKEN"]
+    refused = await call(spec, secrets, environ, "authdemo_oauth_read")
+    assert refused.is_error and "authdemo-mcp login" in text(refused)
+
+
 async def test_an_openapi_openid_connect_scheme_signs_in_as_a_public_client(auth_server: AuthServer, upstream: str,
                                                                            secrets: Secrets, environ) -> None:
     """What gen-front makes of `type: openIdConnect`: the discovery URL, client id and secret references;

@@ -17,9 +17,9 @@ import httpx2
 
 from .._core.clock import SYSTEM_CLOCK, Clock
 from .._core.descriptors import AuthScheme, ConnectorSpec, Operation
-from .._core.grammar import control_problem, is_reference
+from .._core.grammar import VAULT_PREFIX, control_problem, fallback_env_name, is_reference
 from .._core.seams import UpstreamAuth
-from .oauth import OAuthClient
+from .oauth import LoginRequired, OAuthClient, snake
 from .secrets import CredentialError, CredentialFormatError, CredentialMissing, Secrets, hold
 
 Requirement = tuple[str, ...]
@@ -163,11 +163,21 @@ class HeadersAuth(_SecretScheme):
 
 
 class OAuth2Auth:
+    """A token from the scheme's flows (login, refresh, client credentials); while they have none, an access
+    token the user obtained elsewhere and stored like a bearer token (`<scheme>_token`)."""
+
     def __init__(self, client: OAuthClient) -> None:
         self.client = client
+        self.given = f"{VAULT_PREFIX}{snake(client.scheme.name)}_token"
 
     async def apply(self, request: httpx2.Request) -> None:
-        token = await self.client.access_token()
+        try:
+            token = await self.client.access_token()
+        except LoginRequired:
+            given = self.client.secrets.lookup(self.given)
+            if given is None:
+                raise
+            token = given
         problem = format_problem(token)
         if problem:
             raise CredentialFormatError(f"bad key format: the access token of {self.client.scheme.name!r} {problem}")
@@ -178,12 +188,14 @@ class OAuth2Auth:
         return await self.client.refresh_after_rejection()
 
     def available(self) -> bool:
-        return self.client.available()
+        return self.client.available() or self.client.secrets.lookup(self.given) is not None
 
     def missing(self) -> str:
+        connector, name = self.client.secrets.connector, self.given.removeprefix(VAULT_PREFIX)
         return (
-            f"auth {self.client.scheme.name!r} (oauth2) has no token: sign in with "
-            f"`{self.client.secrets.connector}-mcp login`, or configure a client id and secret for client credentials"
+            f"auth {self.client.scheme.name!r} (oauth2) has no token: sign in with `{connector}-mcp login`, "
+            f"configure a client id and secret for client credentials, or store an access token you obtained "
+            f"with `{connector}-mcp creds set {name}` (or {fallback_env_name(connector, name)})"
         )
 
 

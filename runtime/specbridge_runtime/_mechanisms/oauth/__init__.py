@@ -5,7 +5,7 @@ format (`store`); `OAuthClient` discovers, registers, fetches, refreshes (single
 from .client import LOGIN_TIMEOUT_S, REFRESH_SKEW_S, OAuthClient
 from .discovery import HTTP_TIMEOUT_S, Endpoints, discover_metadata, discover_resource
 from .errors import ClientRejected, LoginRequired, OAuthError
-from .store import ClientIdentity, StoredToken, TokenStore, describe_token
+from .store import ClientIdentity, StoredToken, TokenStore, describe_token, snake
 
 __all__ = [
     "HTTP_TIMEOUT_S",
@@ -22,4 +22,5 @@ __all__ = [
     "describe_token",
     "discover_metadata",
     "discover_resource",
+    "snake",
 ]
