@@ -5,6 +5,9 @@
   recorded; an unmatched request gets a 404.
 - `provider_for(package, upstream)`: a `RestProvider` for a generated package that calls the mock, with
   the simple default seams (no credentials, no limits, no retries, no audit) unless others are given.
+- `ManualClock`: a clock the test moves (`advance(seconds)`), or that jumps to the end of every sleep
+  (`auto_advance`, the default), so paced, retried and timed-out calls run without waiting; give it to
+  `provider_for(..., clock=...)` or to any part that takes a `clock`.
 - `connect(provider)`: an in-process MCP client (`mcp.Client`) talking to `build_server(provider)`.
 - `assert_tools_match_operations(package)`, `assert_schemas_match_models(package)`: a generated package's
   contract, that it advertises exactly the operations it runs, with the input schemas its models validate.
@@ -28,6 +31,7 @@ import httpx2
 from mcp import Client
 
 from ._assembly.defaults import NeverRetry, UnlimitedGate, no_credentials
+from ._core.clock import SYSTEM_CLOCK, Clock, ManualClock
 from ._core.grammar import base_url_variable
 from ._core.seams import AuditSink, CallGate, RetryPolicy, ToolProvider
 from ._mechanisms.audit import NoAudit
@@ -37,7 +41,8 @@ from ._providers.package import RestPackage
 from ._providers.rest import AuthFactory, RestProvider
 
 __all__ = [
-    "MockUpstream", "assert_schemas_match_models", "assert_tools_match_operations", "connect", "provider_for",
+    "ManualClock", "MockUpstream", "assert_schemas_match_models", "assert_tools_match_operations", "connect",
+    "provider_for",
 ]
 
 Handler = Callable[[httpx2.Request], httpx2.Response | Awaitable[httpx2.Response]]
@@ -97,8 +102,8 @@ class MockUpstream:
 
 def provider_for(package: RestPackage, upstream: MockUpstream, *, environ: Mapping[str, str] | None = None,
                  gate: CallGate | None = None, auth_for: AuthFactory | None = None, retry: RetryPolicy | None = None,
-                 audit: AuditSink | None = None) -> RestProvider:
-    """A provider for `package` whose calls go to `upstream`."""
+                 audit: AuditSink | None = None, clock: Clock = SYSTEM_CLOCK) -> RestProvider:
+    """A provider for `package` whose calls go to `upstream`, timed on `clock`."""
     return RestProvider(
         package,
         environ={**(environ or {}), base_url_variable(package.connector): upstream.base_url},
@@ -107,6 +112,7 @@ def provider_for(package: RestPackage, upstream: MockUpstream, *, environ: Mappi
         retry=retry if retry is not None else NeverRetry(),
         audit=audit if audit is not None else NoAudit(),
         transport=upstream.transport,
+        clock=clock,
     )
 
 

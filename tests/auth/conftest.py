@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import dataclasses
 import json
@@ -154,40 +153,15 @@ def connector(base_url: str, *schemes: AuthScheme, security: tuple[tuple[str, ..
                          security=security, headers=headers)
 
 
-class ManualClock:
-    """A `Clock` the test moves: `sleep` returns once `advance` has moved time past its end."""
-
-    def __init__(self, start: float = 1_000_000.0) -> None:
-        self.now = start
-        self._sleepers: list[tuple[float, asyncio.Future[None]]] = []
-
-    def time(self) -> float:
-        return self.now
-
-    def monotonic(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        woken = asyncio.get_running_loop().create_future()
-        self._sleepers.append((self.now + seconds, woken))
-        await woken
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-        for end, woken in self._sleepers:
-            if end <= self.now and not woken.done():
-                woken.set_result(None)
-
-
 def provider(spec: ConnectorSpec, secrets: Secrets, environ: Mapping[str, str],
              audit: Records | None = None, clock: Clock = SYSTEM_CLOCK) -> RestProvider:
-    """The real REST call path with this project's auth."""
+    """The real REST call path with this project's auth, timed (OAuth token lifetimes too) on `clock`."""
     # The connector's security applies to every operation here (the CLI package gives the OAuth ones their own).
     operations = tuple(dataclasses.replace(operation, security=None) for operation in OPERATIONS)
     package = RestPackage(spec, operations, AUTHDEMO_PACKAGE.package)
     return RestProvider(package, environ=environ, gate=UnlimitedGate(),
                         auth_for=build_auth_factory(spec, secrets=secrets, clock=clock), retry=NeverRetry(),
-                        audit=audit if audit is not None else Records())
+                        audit=audit if audit is not None else Records(), clock=clock)
 
 
 @contextlib.asynccontextmanager

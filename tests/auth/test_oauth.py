@@ -14,8 +14,9 @@ import pytest
 from specbridge_runtime._core.descriptors import AuthScheme, OAuthFlow
 from specbridge_runtime._mechanisms.oauth import OAuthClient, OAuthError, StoredToken
 from specbridge_runtime._mechanisms.secrets import Secrets
+from specbridge_runtime.testing import ManualClock
 
-from tests.auth.conftest import SHORT_TTL_S, AuthServer, ManualClock, call, client_secret, connector, started, text
+from tests.auth.conftest import SHORT_TTL_S, AuthServer, call, client_secret, connector, started, text
 from tests.auth.upstream import Expected
 
 
@@ -175,7 +176,7 @@ async def test_a_token_is_refreshed_ahead_of_expiry(auth_server: AuthServer, ups
                                                     expected: Expected) -> None:
     secrets.store("app_client_id", "short-app")
     scheme = app_scheme(auth_server.issuer)
-    clock = ManualClock()
+    clock = ManualClock(auto_advance=False)
     token, _, _ = await login(OAuthClient(scheme, secrets, clock=clock))
     clock.advance(SHORT_TTL_S * 0.8)  # in the last quarter of its lifetime (still valid at the server)
     seen = len(expected.oauth_tokens_seen)
@@ -188,7 +189,7 @@ async def test_a_token_is_refreshed_ahead_of_expiry(auth_server: AuthServer, ups
 
 async def test_login_gives_up_when_no_answer_comes_in_time(auth_server: AuthServer, secrets: Secrets) -> None:
     secrets.store("app_client_id", "app")
-    clock = ManualClock()
+    clock = ManualClock(auto_advance=False)
     urls: asyncio.Queue[str] = asyncio.Queue()
     client = OAuthClient(app_scheme(auth_server.issuer), secrets, clock=clock)
     signing_in = asyncio.create_task(client.login(notify=urls.put_nowait, open_browser=False, timeout_s=300))

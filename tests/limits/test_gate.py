@@ -3,20 +3,16 @@ the environment's overrides of a connector's limits."""
 
 from __future__ import annotations
 
-import time
-import uuid
-
 import anyio
+import anyio.lowlevel
 import pytest
+from specbridge_runtime._assembly.state import RuntimeState
 from specbridge_runtime._core.descriptors import Limits, OperationLimits
 from specbridge_runtime._core.errors import QueueFull, RateLimited
 from specbridge_runtime._core.grammar import parse_rate
 from specbridge_runtime._mechanisms.limits import ConcurrencyLimit, LimitGate, limits_from_env, timeout_for
-
-
-def unique(prefix: str) -> str:
-    """Buckets are process-wide by connector name: each test uses its own connector."""
-    return f"{prefix}_{uuid.uuid4().hex[:8]}"
+from specbridge_runtime._mechanisms.local_stores import LocalRates, LocalSlots
+from specbridge_runtime.testing import ManualClock
 
 
 @pytest.mark.parametrize(
@@ -34,7 +30,13 @@ def test_parse_rate_refuses(text: str) -> None:
     assert parse_rate(text) is None
 
 
-async def peak_inside(gates: list[LimitGate], calls: int) -> int:
+async def settle() -> None:
+    """Let every task that can run, run (a woken waiter, a task just started) before the test goes on."""
+    for _ in range(20):
+        await anyio.lowlevel.checkpoint()
+
+
+async def peak_inside(gates: list[LimitGate], calls: int, clock: ManualClock) -> int:
     """Make `calls` concurrent calls, spread over `gates`; the most that were inside at once."""
     inside = peak = 0
 
@@ -43,7 +45,7 @@ async def peak_inside(gates: list[LimitGate], calls: int) -> int:
         async with gate.enter("t"):
             inside += 1
             peak = max(peak, inside)
-            await anyio.sleep(0.02)
+            await clock.sleep(0.02)
             inside -= 1
 
     async with anyio.create_task_group() as group:
@@ -52,81 +54,114 @@ async def peak_inside(gates: list[LimitGate], calls: int) -> int:
     return peak
 
 
+async def starts_of(calls: list[tuple[LimitGate, str]], clock: ManualClock) -> list[float]:
+    """Make the calls concurrently; when each started on `clock`, in the order they started."""
+    starts: list[float] = []
+
+    async def call(gate: LimitGate, tool: str) -> None:
+        async with gate.enter(tool):
+            starts.append(clock.monotonic())
+
+    async with anyio.create_task_group() as group:
+        for gate, tool in calls:
+            group.start_soon(call, gate, tool)
+    return starts
+
+
 async def test_concurrency_is_capped() -> None:
-    assert await peak_inside([LimitGate(unique("conc"), Limits(concurrency=3, queue_timeout_s=5))], 12) == 3
+    clock = ManualClock()
+    gate = LimitGate("conc", Limits(concurrency=3, queue_timeout_s=5), clock=clock)
+    assert await peak_inside([gate], 12, clock) == 3
 
 
 async def test_a_full_queue_is_a_clear_error_after_the_queue_wait() -> None:
-    gate = LimitGate(unique("full"), Limits(concurrency=1, queue_timeout_s=0.2))
-    async with gate.enter("t"):
-        started = time.monotonic()
-        with pytest.raises(QueueFull) as caught:
+    clock = ManualClock(auto_advance=False)
+    gate = LimitGate("full", Limits(concurrency=1, queue_timeout_s=0.2), clock=clock)
+    outcome: list[object] = []
+
+    async def second_call() -> None:
+        try:
             async with gate.enter("t"):
-                pass
-        waited = time.monotonic() - started
-    assert 0.15 < waited < 1.0
-    assert "Too many calls in flight" in caught.value.text and "retry in a moment" in caught.value.text
+                outcome.append("entered")
+        except QueueFull as error:
+            outcome.append(error)
+
+    async with gate.enter("t"), anyio.create_task_group() as group:
+        group.start_soon(second_call)
+        await settle()
+        clock.advance(0.19)
+        await settle()
+        assert outcome == []  # still waiting for the slot
+        clock.advance(0.01)
+    (error,) = outcome
+    assert isinstance(error, QueueFull)
+    assert "Too many calls in flight" in error.text and "retry in a moment" in error.text
     async with gate.enter("t"):  # the slot is free again
         pass
 
 
 async def test_a_cancelled_waiter_leaves_no_slot_taken() -> None:
-    gate = LimitGate(unique("cancel"), Limits(concurrency=1, queue_timeout_s=5))
+    clock = ManualClock(auto_advance=False)
+    gate = LimitGate("cancel", Limits(concurrency=1, queue_timeout_s=5), clock=clock)
     async with gate.enter("t"):
-        with anyio.move_on_after(0.05):
+        with anyio.CancelScope() as waiting:
+            waiting.cancel()
             async with gate.enter("t"):
                 pass
-    with anyio.fail_after(1):
+    assert waiting.cancelled_caught
+
+    async def give_up_after_the_queue_wait() -> None:
+        await settle()
+        clock.advance(5)
+
+    async with anyio.create_task_group() as group:  # a leaked slot would make this call wait, then QueueFull
+        group.start_soon(give_up_after_the_queue_wait)
         async with gate.enter("t"):
             pass
 
 
 async def test_rate_paces_calls_and_is_shared_by_gates_of_the_connector() -> None:
-    connector = unique("rate")
-    first, second = LimitGate(connector, Limits(rate="20/s")), LimitGate(connector, Limits(rate="20/s"))
+    clock = ManualClock()
+    rates = LocalRates(clock)
+    first, second = (LimitGate("rate", Limits(rate="20/s"), rates=rates, clock=clock) for _ in range(2))
+    starts = await starts_of([(first if index % 2 else second, "t") for index in range(10)], clock)
+    assert starts == pytest.approx([index * 0.05 for index in range(10)])  # one call every 50 ms, across both
 
-    async def call(gate: LimitGate) -> None:
-        async with gate.enter("t"):
-            pass
 
-    started = time.monotonic()
-    async with anyio.create_task_group() as group:
-        for index in range(10):
-            group.start_soon(call, first if index % 2 else second)
-    assert 0.45 <= time.monotonic() - started < 1.5  # 10 calls at 20/s: the last starts 9 intervals after the first
+async def test_gates_of_the_assembly_share_the_buckets_of_a_connector() -> None:
+    clock = ManualClock()
+    state = RuntimeState(clock=clock, rates=LocalRates(clock))
+    one_server, another = (state.gate("shop", Limits(rate="2/s")) for _ in range(2))
+    assert await starts_of([(one_server, "t"), (another, "t"), (one_server, "t")], clock) == [0.0, 0.5, 1.0]
 
 
 async def test_operation_rate_applies_to_that_operation_only() -> None:
-    gate = LimitGate(unique("op"), Limits(operations=(("slow", OperationLimits(rate="5/s")),)))
-    started = time.monotonic()
-    for _ in range(3):
-        async with gate.enter("fast"):
-            pass
-    assert time.monotonic() - started < 0.05
-    for _ in range(3):
-        async with gate.enter("slow"):
-            pass
-    assert 0.38 < time.monotonic() - started < 0.6
+    clock = ManualClock()
+    gate = LimitGate("op", Limits(operations=(("slow", OperationLimits(rate="5/s")),)), clock=clock)
+    assert await starts_of([(gate, "fast")] * 3, clock) == [0.0, 0.0, 0.0]
+    assert await starts_of([(gate, "slow")] * 3, clock) == pytest.approx([0.0, 0.2, 0.4])
+    assert clock.slept == pytest.approx([0.2, 0.4])
 
 
 async def test_a_token_beyond_the_queue_wait_is_refused_at_once() -> None:
-    connector = unique("far")
-    gate = LimitGate(connector, Limits(rate="1/min", queue_timeout_s=1))
+    clock = ManualClock()
+    gate = LimitGate("far", Limits(rate="1/min", queue_timeout_s=1), clock=clock)
     async with gate.enter("t"):
         pass
-    started = time.monotonic()
+    clock.advance(0.5)
     with pytest.raises(RateLimited) as caught:
         async with gate.enter("t"):
             pass
-    assert time.monotonic() - started < 0.1
-    assert 58 < (caught.value.retry_after_s or 0) <= 60
-    assert "1/min" in caught.value.message and f"{connector.upper()}_RATE" in caught.value.text
+    assert clock.slept == []  # refused without waiting
+    assert caught.value.retry_after_s == pytest.approx(59.5)
+    assert "1/min" in caught.value.message and "FAR_RATE" in caught.value.text
 
 
 async def test_a_gateway_shares_one_concurrency_limit_across_connectors() -> None:
-    shared = ConcurrencyLimit(2)
-    gates = [LimitGate(unique("gw"), Limits(concurrency=10), shared) for _ in range(3)]
-    assert await peak_inside(gates, 9) == 2
+    clock = ManualClock()
+    shared = ConcurrencyLimit(2, "gateway", LocalSlots(clock))
+    gates = [LimitGate(f"gw{index}", Limits(concurrency=10), shared, clock=clock) for index in range(3)]
+    assert await peak_inside(gates, 9, clock) == 2
 
 
 def test_environment_overrides_the_definition() -> None:

@@ -7,32 +7,33 @@ import json
 import time
 
 from specbridge_runtime._core.descriptors import Limits, OperationLimits
+from specbridge_runtime.testing import ManualClock
 
 from tests.limits.conftest import TEST_LIMITS, ServeFactory, text_of
 
 
 async def test_an_operation_rate_paces_that_operation_only(serve: ServeFactory) -> None:
     limits = Limits(timeout_s=5, operations=(("faultapi_post", OperationLimits(rate="5/s")),))
-    async with serve(limits) as served:
-        started = time.monotonic()
+    clock = ManualClock()
+    async with serve(limits, clock=clock) as served:
         for _ in range(5):
             assert not (await served.call("faultapi_get", mode="ok")).is_error
-        gets = time.monotonic() - started
+        assert clock.slept == []
         for _ in range(3):
             assert not (await served.call("faultapi_post", mode="ok", note="n")).is_error
-        posts = time.monotonic() - started - gets
-    assert gets < 0.3 and 0.38 < posts < 0.8
+    assert clock.slept == [0.2, 0.2]  # one POST every 200 ms
 
 
 async def test_a_token_beyond_the_queue_wait_is_a_clear_error(serve: ServeFactory) -> None:
-    async with serve(Limits(rate="2/min", queue_timeout_s=0.5)) as served:
+    clock = ManualClock()
+    async with serve(Limits(rate="2/min", queue_timeout_s=0.5), clock=clock) as served:
         assert not (await served.call("faultapi_get", mode="ok")).is_error
-        started = time.monotonic()
+        clock.advance(1)
         refused = await served.call("faultapi_get", mode="ok")
-        assert time.monotonic() - started < 0.3
         text = text_of(refused)
         assert refused.is_error and "rate limit of 2/min" in text and "FAULTAPI_RATE" in text
-        assert "next call can start in 29" in text or "next call can start in 30" in text
+        assert "next call can start in 29.0 s" in text
+        assert clock.slept == []  # refused at once
 
 
 async def test_arguments_are_recorded_only_when_the_definition_opts_in(serve: ServeFactory) -> None:

@@ -4,11 +4,11 @@ a second request cannot repeat an effect, and every wait bounded."""
 from __future__ import annotations
 
 import email.utils
-import time
 
 import httpx2
 import pytest
 from specbridge_runtime._mechanisms.retry import BackoffRetry, retry_after_s
+from specbridge_runtime.testing import ManualClock
 
 REQUEST = httpx2.Request("GET", "http://127.0.0.1/x")
 
@@ -40,8 +40,10 @@ def test_retry_after_in_seconds_http_date_and_reset_headers() -> None:
 @pytest.mark.parametrize("idempotent", [True, False])
 def test_429_is_retried_for_every_method_after_the_time_the_api_asks(idempotent: bool) -> None:
     assert policy().delay(0, response(429, retry_after="2"), None, idempotent, 0) == 2
-    reset = str(int(time.time()) + 5)
-    assert 3.5 < (policy().delay(0, response(429, x_ratelimit_reset=reset), None, idempotent, 0) or 0) <= 5
+    clock = ManualClock(start=1_700_000_000.5)
+    told = BackoffRetry(max_retries=3, max_wait_s=30, clock=clock).delay(
+        0, response(429, x_ratelimit_reset="1700000005"), None, idempotent, 0)
+    assert told == 4.5  # the reset is an epoch time, read against the clock
 
 
 def test_429_without_headers_backs_off_exponentially_with_jitter() -> None:

@@ -11,11 +11,13 @@ from specbridge_runtime import InvalidResponse, Operation
 from specbridge_runtime._mechanisms.response import sanitized_excerpt, to_result
 
 OPERATION = Operation(tool="shop_get_order", method="GET", path="/orders/{id}", input_model="M")
+NOW = 1_700_000_000.0  # a Retry-After in seconds does not depend on it
 WRAPPED = Operation(tool="shop_list_orders", method="GET", path="/orders", input_model="M", wrap_output=True)
 
 
 def _map(response, operation=OPERATION, output_schema=True):
-    return to_result(response, response.content, connector="shop", operation=operation, output_schema=output_schema)
+    return to_result(response, response.content, connector="shop", operation=operation, output_schema=output_schema,
+                     now=NOW)
 
 
 def test_a_json_object_is_structured_content_and_text():

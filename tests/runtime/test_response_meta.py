@@ -17,13 +17,14 @@ LIST = Operation(tool="shop_list_orders", method="GET", path="/v1/orders", input
     response_headers=("X-Request-Id",))
 ARGUMENTS = {"cursor": {"type": "string"}, "limit": {"anyOf": [{"type": "integer"}, {"type": "null"}]},
              "sort": {"type": "array", "items": {"type": "string"}}, "active": {"type": "boolean"}}
+NOW = 1_700_000_000.0  # what a Retry-After date would be read against
 REQUEST = httpx2.Request("GET", "https://api.example.com/v1/orders?limit=2")
 
 
 def _map(response: httpx2.Response, *, output_schema: bool = True) -> types.CallToolResult:
     response.request = REQUEST
     return to_result(response, response.content, connector="shop", operation=LIST, output_schema=output_schema,
-                     arguments=ARGUMENTS)
+                     now=NOW, arguments=ARGUMENTS)
 
 
 def _texts(result: types.CallToolResult) -> list[str]:

@@ -49,11 +49,10 @@ async def test_custom_wrapper_over_each_transport(supergateway: Supergateway, tm
         assert text_of(await client.call_tool("everything_get-sum", {"a": 2, "b": 3})) == "The sum of 2 and 3 is 5."
 
         supergateway.kill()
-        started = time.monotonic()
-        down = await client.call_tool("everything_echo", {"message": "anyone?"})
+        with anyio.fail_after(5):  # a bound for the test run: the call answers, it does not wait to reconnect
+            down = await client.call_tool("everything_echo", {"message": "anyone?"})
         assert down.is_error
         assert "upstream MCP server everything is down" in text_of(down)
-        assert time.monotonic() - started < 5
 
         supergateway.start()
         deadline = time.monotonic() + 30

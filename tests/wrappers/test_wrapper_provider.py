@@ -7,7 +7,6 @@ from __future__ import annotations
 import dataclasses
 import re
 import sys
-import time
 
 import anyio
 import pytest
@@ -95,12 +94,11 @@ async def test_missing_secret_says_which_and_never_hangs() -> None:
     provider = WrapperProvider("calc", stdio_upstream(), secrets=Secrets("calc", environ={}),
                                backoff=Backoff(0.1, 0.5))
     try:
-        started = time.monotonic()
-        result = await provider.call_tool("calc_add", {"a": 1, "b": 2})
+        with anyio.fail_after(10):  # a bound for the test run: the call answers, it does not wait to connect
+            result = await provider.call_tool("calc_add", {"a": 1, "b": 2})
         assert result.is_error
         assert "upstream MCP server calc is down" in text_of(result)
         assert "UPSTREAM_TOKEN is not set" in text_of(result)
-        assert time.monotonic() - started < 10
         status = await provider.status()
         assert not status.connected and "UPSTREAM_TOKEN" in status.detail
     finally:

@@ -15,32 +15,37 @@ from .._core.seams import AuditSink, InboundAuth
 from .._mechanisms.audit import audit_from_env
 from .._mechanisms.auth import build_auth_factory
 from .._mechanisms.inbound import inbound_auth_from_env
-from .._mechanisms.limits import ConcurrencyLimit, LimitGate, limits_from_env
+from .._mechanisms.limits import ConcurrencyLimit, limits_from_env
 from .._mechanisms.retry import BackoffRetry
 from .._mechanisms.secrets import Secrets
 from .._providers.package import RestPackage
 from .._providers.rest import RestProvider
 from .._providers.search import SearchProvider
 from .._providers.wrapper import WrapperPackage, WrapperProvider
+from .state import RuntimeState, process_state
 
 logger = logging.getLogger(__name__)
 
 
 def rest_provider(package: RestPackage, *, environ: Mapping[str, str],
                   transport: httpx2.AsyncBaseTransport | None = None, secrets: Secrets | None = None,
-                  slots: ConcurrencyLimit | None = None, audit: AuditSink | None = None) -> RestProvider:
+                  slots: ConcurrencyLimit | None = None, audit: AuditSink | None = None,
+                  state: RuntimeState | None = None) -> RestProvider:
     """The provider `<name>-mcp serve` runs for a generated package. A gateway passes its credentials
-    namespace (`secrets`), its shared concurrency `slots` and its `audit`."""
-    limits, audit = _limits_and_audit(package.connector.limits, package.name, environ, audit)
+    namespace (`secrets`), its shared concurrency `slots` and its `audit`; `state` (default: the
+    process's) holds the limits' state and the clock."""
+    state = state or process_state()
+    limits, audit = _limits_and_audit(package.connector.limits, package.name, environ, audit, state)
     return RestProvider(
         package,
         environ=environ,
-        gate=LimitGate(package.name, limits, slots),
-        auth_for=build_auth_factory(package.connector, secrets=secrets, environ=environ),
-        retry=BackoffRetry.from_limits(limits),
+        gate=state.gate(package.name, limits, slots),
+        auth_for=build_auth_factory(package.connector, secrets=secrets, environ=environ, clock=state.clock),
+        retry=BackoffRetry.from_limits(limits, state.clock),
         audit=audit,
         limits=limits,
         transport=transport,
+        clock=state.clock,
     )
 
 
@@ -54,14 +59,16 @@ def package_provider(package: RestPackage, *, environ: Mapping[str, str], secret
 
 
 def wrapper_provider(spec: WrapperSpec, *, environ: Mapping[str, str], secrets: Secrets | None = None,
-                     slots: ConcurrencyLimit | None = None, audit: AuditSink | None = None) -> WrapperProvider:
+                     slots: ConcurrencyLimit | None = None, audit: AuditSink | None = None,
+                     state: RuntimeState | None = None) -> WrapperProvider:
     """The provider `<name>-mcp serve` runs for a wrapper package (same seams as a REST one)."""
-    limits, audit = _limits_and_audit(spec.limits, spec.name, environ, audit)
+    state = state or process_state()
+    limits, audit = _limits_and_audit(spec.limits, spec.name, environ, audit, state)
     return WrapperProvider(
         spec.name,
         spec.upstream,
         secrets=secrets if secrets is not None else Secrets(spec.name, environ=environ),
-        gate=LimitGate(spec.name, limits, slots),
+        gate=state.gate(spec.name, limits, slots),
         audit=audit,
         limits=limits,
         audit_arguments=spec.audit_arguments,
@@ -76,13 +83,13 @@ def build_provider(package: RestPackage | WrapperPackage,
     return wrapper_provider(package.connector, environ=environ)
 
 
-def _limits_and_audit(limits: Limits, name: str, environ: Mapping[str, str],
-                      audit: AuditSink | None) -> tuple[Limits, AuditSink]:
+def _limits_and_audit(limits: Limits, name: str, environ: Mapping[str, str], audit: AuditSink | None,
+                      state: RuntimeState) -> tuple[Limits, AuditSink]:
     """The connector's limits with the environment's overrides, and the audit (the given one, else the
     environment's); invalid settings are logged and left out."""
     effective, problems = limits_from_env(limits, name, environ)
     if audit is None:
-        audit, audit_problems = audit_from_env(environ)
+        audit, audit_problems = audit_from_env(environ, state.clock)
         problems += audit_problems
     for problem in problems:
         logger.warning("%s", problem)

@@ -28,11 +28,11 @@ import operator
 import os
 import sqlite3
 import threading
-import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final, Protocol
 
+from .._core.clock import SYSTEM_CLOCK, Clock
 from .._core.seams import AuditSink, CallRecord
 from .private import narrow, open_private_append, private_dir, private_file
 from .vault import specbridge_home
@@ -214,11 +214,13 @@ class _Writer:
 class BackgroundAudit:
     """The `AuditSink`: `record()` appends to a list that a writer thread (started by the first record) stores
     in one transaction every `WRITE_EVERY_S`; so a call never waits for the disk, nor wakes a thread. The
-    writer deletes what is older than the retention when it starts and every hour."""
+    writer deletes what is older than the retention (on `clock`) when it starts and every hour."""
 
-    def __init__(self, store: CallStore, *, retention_days: float = DEFAULT_RETENTION_DAYS) -> None:
+    def __init__(self, store: CallStore, *, retention_days: float = DEFAULT_RETENTION_DAYS,
+                 clock: Clock = SYSTEM_CLOCK) -> None:
         self.store = store
         self.retention_days = retention_days
+        self.clock = clock
         self._lock = threading.Lock()
         self._writer: _Writer | None = None
 
@@ -256,11 +258,12 @@ class BackgroundAudit:
         next_purge = 0.0
         stopping = False
         while not stopping:
-            if time.time() >= next_purge:
-                next_purge = time.time() + PURGE_EVERY_S
-                cutoff = time.time() - self.retention_days * _DAY_S
+            now = self.clock.time()
+            if now >= next_purge:
+                next_purge = now + PURGE_EVERY_S
+                cutoff = now - self.retention_days * _DAY_S
                 _attempt("old records not deleted", functools.partial(self.store.purge, cutoff))
-            items = writer.take(min(WRITE_EVERY_S, next_purge - time.time()))
+            items = writer.take(min(WRITE_EVERY_S, next_purge - now))
             calls = [item for item in items if isinstance(item, CallRecord)]
             if calls:
                 _attempt(f"{len(calls)} call record(s) not stored", functools.partial(self.store.write, calls))
@@ -299,7 +302,8 @@ def store_from_env(environ: Mapping[str, str]) -> CallStore | None:
     raise ValueError(f"SPECBRIDGE_AUDIT={kind!r}: expected sqlite, jsonl or off")
 
 
-def audit_from_env(environ: Mapping[str, str] = os.environ) -> tuple[AuditSink, tuple[str, ...]]:
+def audit_from_env(environ: Mapping[str, str] = os.environ,
+                   clock: Clock = SYSTEM_CLOCK) -> tuple[AuditSink, tuple[str, ...]]:
     """The audit sink the environment selects, and a message for each invalid setting (its default used)."""
     problems: list[str] = []
     try:
@@ -318,5 +322,5 @@ def audit_from_env(environ: Mapping[str, str] = os.environ) -> tuple[AuditSink, 
             problems.append(f"SPECBRIDGE_AUDIT_RETENTION_DAYS={text!r} is ignored: expected days > 0 "
                             f"(default {DEFAULT_RETENTION_DAYS:g})")
             retention = DEFAULT_RETENTION_DAYS
-    sink: AuditSink = NoAudit() if store is None else BackgroundAudit(store, retention_days=retention)
+    sink: AuditSink = NoAudit() if store is None else BackgroundAudit(store, retention_days=retention, clock=clock)
     return sink, tuple(problems)

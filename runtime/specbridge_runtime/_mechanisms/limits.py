@@ -2,99 +2,46 @@
 connector (the definition's values, overridden from the environment).
 
 Rates are token buckets holding one token: "10/s" lets a call start every 100 ms, so no window of the
-period sees (much) more than the stated number of calls, however the calls arrive. Buckets are
-process-wide, keyed by connector (and operation), so every session, server and gateway of the process
-shares them. A call first takes one of the `concurrency` slots, then waits for its token while holding
-the slot (a call is started only when it may be sent, so slots never release a burst); both waits
-together are bounded by `queue_timeout_s`.
+period sees (much) more than the stated number of calls, however the calls arrive. Buckets live in a
+`RateStore` keyed by connector (and operation): the assembly gives every gate of the process the same
+store (or a shared one across replicas), so every session, server and gateway shares them. A call first
+takes one of the `concurrency` slots (a `SlotStore`), then waits for its token while holding the slot (a
+call is started only when it may be sent, so slots never release a burst); both waits together are
+bounded by `queue_timeout_s`.
 """
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import replace
 
-import anyio
-
+from .._core.clock import SYSTEM_CLOCK, Clock
 from .._core.descriptors import Limits
 from .._core.errors import QueueFull, RateLimited
 from .._core.grammar import Rate, env_prefix, parse_rate
+from .._core.stores import Bucket, RateStore, SlotStore
+from .local_stores import LocalRates, LocalSlots
 
 _OFF = frozenset({"", "none", "off", "unlimited"})
 
 
-class _Bucket:
-    """Virtual scheduling of a one-token bucket: `next_start` is when the next call may start."""
-
-    __slots__ = ("next_start", "rate", "scope")
-
-    def __init__(self, scope: str, rate: Rate) -> None:
-        self.scope = scope  # "connector" or "connector/tool"
-        self.rate = rate
-        self.next_start = 0.0
-
-
-_buckets: dict[tuple[str, str], _Bucket] = {}
-_buckets_lock = threading.Lock()  # buckets are shared across event loops and threads of the process
-
-
-def _bucket(scope: str, rate: Rate) -> _Bucket:
-    with _buckets_lock:
-        return _buckets.setdefault((scope, rate.text), _Bucket(scope, rate))
-
-
-def _reserve(buckets: tuple[_Bucket, ...], budget_s: float) -> float:
-    """Reserve the earliest start all `buckets` allow; the seconds to wait for it. Raises `RateLimited`
-    (reserving nothing) when that start is more than `budget_s` away."""
-    with _buckets_lock:
-        now = time.monotonic()
-        start = max([now, *(bucket.next_start for bucket in buckets)])
-        wait = start - now
-        if wait > budget_s:
-            slowest = max(buckets, key=lambda bucket: bucket.next_start)
-            connector, _, tool = slowest.scope.partition("/")
-            where = f"operation {tool}" if tool else f"connector {connector}"
-            raise RateLimited(
-                f"The rate limit of {slowest.rate.text} for {where} is reached: the next call can start in "
-                f"{wait:.1f} s.",
-                hint=f"Retry after {wait:.0f} s, or make fewer calls. The rate is set in the connector definition's "
-                f"limits{'' if tool else f' or the environment variable {env_prefix(connector)}_RATE'}.",
-                retry_after_s=wait,
-            )
-        for bucket in buckets:
-            bucket.next_start = start + bucket.rate.interval_s
-        return wait
-
-
 class ConcurrencyLimit:
-    """At most `concurrency` calls in flight; one per server, or one shared by all connectors of a gateway."""
+    """At most `concurrency` calls in flight under `key` (a connector, or a gateway whose connectors share
+    it), counted in `store`."""
 
-    def __init__(self, concurrency: int) -> None:
+    def __init__(self, concurrency: int, key: str = "", store: SlotStore | None = None) -> None:
         if concurrency < 1:
             raise ValueError(f"concurrency must be at least 1, not {concurrency}")
         self.concurrency = concurrency
-        self._semaphore: anyio.Semaphore | None = None
-
-    async def _acquire(self, wait_s: float) -> bool:
-        if self._semaphore is None:  # created on first use, inside the event loop that serves the calls
-            self._semaphore = anyio.Semaphore(self.concurrency, fast_acquire=True)
-        try:
-            self._semaphore.acquire_nowait()
-            return True
-        except anyio.WouldBlock:
-            pass
-        with anyio.move_on_after(wait_s):
-            await self._semaphore.acquire()
-            return True
-        return False
+        self.key = key
+        self.store: SlotStore = store if store is not None else LocalSlots()
 
     @asynccontextmanager
     async def slot(self, wait_s: float) -> AsyncIterator[None]:
         """Hold one slot; raises `QueueFull` when none frees up within `wait_s` seconds."""
-        if not await self._acquire(wait_s):
+        lease = await self.store.acquire(self.key, self.concurrency, wait_s)
+        if lease is None:
             raise QueueFull(
                 f"Too many calls in flight (at most {self.concurrency} at once; waited {wait_s:g} s for a free "
                 "slot); retry in a moment.",
@@ -103,43 +50,62 @@ class ConcurrencyLimit:
         try:
             yield
         finally:
-            assert self._semaphore is not None
-            self._semaphore.release()
+            await self.store.release(self.key, lease)
 
 
 class LimitGate:
     """The `CallGate` of one connector: a slot of `slots` (its own, or a gateway's shared one), then a token
-    of the connector's rate and of the operation's rate, all within `limits.queue_timeout_s`."""
+    of the connector's rate and of the operation's rate from `rates`, all within `limits.queue_timeout_s`
+    on `clock`."""
 
-    def __init__(self, connector: str, limits: Limits, slots: ConcurrencyLimit | None = None) -> None:
+    def __init__(self, connector: str, limits: Limits, slots: ConcurrencyLimit | None = None, *,
+                 rates: RateStore | None = None, clock: Clock = SYSTEM_CLOCK) -> None:
         self.connector = connector
         self.queue_timeout_s = limits.queue_timeout_s
-        self.slots = slots if slots is not None else ConcurrencyLimit(limits.concurrency)
+        self.clock = clock
+        self.slots = slots if slots is not None else ConcurrencyLimit(limits.concurrency, connector, LocalSlots(clock))
+        self.rates: RateStore = rates if rates is not None else LocalRates(clock)
+        self._rates: dict[str, Rate] = {}
         self._connector_buckets = self._buckets_for(connector, limits.rate)
         self._operation_buckets = {
             tool: self._connector_buckets + self._buckets_for(f"{connector}/{tool}", operation.rate)
             for tool, operation in limits.operations
         }
 
-    @staticmethod
-    def _buckets_for(scope: str, text: str | None) -> tuple[_Bucket, ...]:
+    def _buckets_for(self, scope: str, text: str | None) -> tuple[Bucket, ...]:
         if text is None:
             return ()
         rate = parse_rate(text)
         if rate is None:
             raise ValueError(f"{scope}: {text!r} is not a rate such as '10/s' or '100/min'")
-        return (_bucket(scope, rate),)
+        key = f"{scope}@{rate.text}"  # a changed rate starts a bucket of its own
+        self._rates[key] = rate
+        return (Bucket(key, rate.interval_s),)
 
     @asynccontextmanager
     async def enter(self, tool: str) -> AsyncIterator[None]:
-        deadline = time.monotonic() + self.queue_timeout_s
+        deadline = self.clock.monotonic() + self.queue_timeout_s
         async with self.slots.slot(self.queue_timeout_s):
             buckets = self._operation_buckets.get(tool, self._connector_buckets)
             if buckets:
-                wait = _reserve(buckets, deadline - time.monotonic())
-                if wait > 0:
-                    await anyio.sleep(wait)
+                reservation = await self.rates.reserve(buckets, deadline - self.clock.monotonic())
+                if not reservation.granted:
+                    raise self._refusal(buckets[reservation.blocking], reservation.wait_s)
+                if reservation.wait_s > 0:
+                    await self.clock.sleep(reservation.wait_s)
             yield
+
+    def _refusal(self, bucket: Bucket, wait: float) -> RateLimited:
+        scope = bucket.key.rpartition("@")[0]
+        connector, _, tool = scope.partition("/")
+        where = f"operation {tool}" if tool else f"connector {connector}"
+        return RateLimited(
+            f"The rate limit of {self._rates[bucket.key].text} for {where} is reached: the next call can start in "
+            f"{wait:.1f} s.",
+            hint=f"Retry after {wait:.0f} s, or make fewer calls. The rate is set in the connector definition's "
+            f"limits{'' if tool else f' or the environment variable {env_prefix(connector)}_RATE'}.",
+            retry_after_s=wait,
+        )
 
 
 def timeout_for(limits: Limits, tool: str) -> float:

@@ -69,12 +69,13 @@ _OPAQUE = re.compile(r"[A-Za-z0-9+/_-]{32,}={0,2}")
 
 
 def to_result(response: httpx2.Response, body: bytes, *, connector: str, operation: Operation,
-              output_schema: bool, arguments: Mapping[str, Any] | None = None) -> types.CallToolResult:
+              output_schema: bool, now: float, arguments: Mapping[str, Any] | None = None) -> types.CallToolResult:
     """Map a response whose body (`body`, decoded, within the size limit) has been read.
-    `output_schema`: the tool advertises one, so a success must carry structured content; `arguments`: the
-    schemas of the tool's arguments (see `response_meta`). Raises `InvalidResponse` when a JSON content type
-    carries something else."""
-    result = _body_result(response, body, connector=connector, operation=operation, output_schema=output_schema)
+    `output_schema`: the tool advertises one, so a success must carry structured content; `now` (epoch
+    seconds) is what a `Retry-After` date is measured from; `arguments`: the schemas of the tool's arguments
+    (see `response_meta`). Raises `InvalidResponse` when a JSON content type carries something else."""
+    result = _body_result(response, body, connector=connector, operation=operation, output_schema=output_schema,
+                          now=now)
     meta = response_meta(response, operation, arguments)
     if meta is not None:
         result.content.append(types.TextContent(type="text", text=json.dumps({RESPONSE_KEY: meta}, ensure_ascii=False)))
@@ -84,10 +85,10 @@ def to_result(response: httpx2.Response, body: bytes, *, connector: str, operati
 
 
 def _body_result(response: httpx2.Response, body: bytes, *, connector: str, operation: Operation,
-                 output_schema: bool) -> types.CallToolResult:
+                 output_schema: bool, now: float) -> types.CallToolResult:
     status = response.status_code
     if not 200 <= status < 300:
-        return http_error_result(response, body, connector=connector, operation=operation)
+        return http_error_result(response, body, connector=connector, operation=operation, now=now)
     content_type = response.headers.get("content-type", "")
     media_type = content_type.split(";", 1)[0].strip().lower()
     fallback = {"result": None} if output_schema else None
@@ -180,7 +181,7 @@ def json_depth(value: Any) -> int:
 
 
 def http_error_result(response: httpx2.Response, body: bytes, *, connector: str,
-                      operation: Operation) -> types.CallToolResult:
+                      operation: Operation, now: float) -> types.CallToolResult:
     status = response.status_code
     reason = response.reason_phrase or ""
     message = f"HTTP {status}{' ' + reason if reason else ''} from {connector} ({operation.method} {operation.path})"
@@ -192,7 +193,7 @@ def http_error_result(response: httpx2.Response, body: bytes, *, connector: str,
     excerpt = sanitized_excerpt(readable(body[:_PAGE_BYTES], media_type).encode())
     if excerpt:
         message += f". Response: {excerpt}"
-    return error_result(f"{message}\nHint: {http_hint(status, retry_after_s=retry_after_s(response.headers))}")
+    return error_result(f"{message}\nHint: {http_hint(status, retry_after_s=retry_after_s(response.headers, now))}")
 
 
 def sanitized_excerpt(body: bytes, limit: int = EXCERPT_CHARS) -> str:

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import email.utils
 import random
-import time
 from collections.abc import Callable, Mapping
 
 import httpx2
 
+from .._core.clock import SYSTEM_CLOCK, Clock
 from .._core.descriptors import Limits
 
 RETRY_STATUSES_IDEMPOTENT = frozenset({502, 503, 504})
@@ -31,10 +31,10 @@ _EPOCH_S = 1_000_000_000
 _EPOCH_MS = 1_000_000_000_000
 
 
-def retry_after_s(headers: Mapping[str, str], now: float | None = None) -> float | None:
+def retry_after_s(headers: Mapping[str, str], now: float) -> float | None:
     """Seconds the API asks to wait, from `Retry-After` (seconds or HTTP date), `RateLimit-Reset` or
-    `X-RateLimit-Reset` (epoch seconds or milliseconds, or seconds from now); None when it says nothing."""
-    now = time.time() if now is None else now
+    `X-RateLimit-Reset` (epoch seconds or milliseconds, or seconds from now), `now` being the epoch time;
+    None when it says nothing."""
     text = headers.get("retry-after")
     if text is not None:
         seconds = _number(text)
@@ -65,19 +65,21 @@ def _number(text: str) -> float | None:
 
 
 class BackoffRetry:
-    """The `RetryPolicy`: up to `max_retries` retries, waiting at most `max_wait_s` seconds in all."""
+    """The `RetryPolicy`: up to `max_retries` retries, waiting at most `max_wait_s` seconds in all. `clock`
+    tells the time an HTTP date in `Retry-After` is measured from."""
 
     def __init__(self, *, max_retries: int, max_wait_s: float, base_s: float = 0.5, cap_s: float = 8.0,
-                 jitter: Callable[[], float] = random.random) -> None:
+                 jitter: Callable[[], float] = random.random, clock: Clock = SYSTEM_CLOCK) -> None:
         self.max_retries = max_retries
         self.max_wait_s = max_wait_s
         self.base_s = base_s
         self.cap_s = cap_s
         self._jitter = jitter
+        self._clock = clock
 
     @classmethod
-    def from_limits(cls, limits: Limits) -> BackoffRetry:
-        return cls(max_retries=limits.max_retries, max_wait_s=limits.max_retry_wait_s)
+    def from_limits(cls, limits: Limits, clock: Clock = SYSTEM_CLOCK) -> BackoffRetry:
+        return cls(max_retries=limits.max_retries, max_wait_s=limits.max_retry_wait_s, clock=clock)
 
     def delay(self, attempt: int, response: httpx2.Response | None, error: Exception | None,
               idempotent: bool, waited_s: float) -> float | None:
@@ -93,7 +95,7 @@ class BackoffRetry:
                 idempotent: bool) -> float | None:
         if response is not None:
             if response.status_code == 429 or (idempotent and response.status_code in RETRY_STATUSES_IDEMPOTENT):
-                told = retry_after_s(response.headers)
+                told = retry_after_s(response.headers, self._clock.time())
                 return told if told is not None else self._backoff(attempt)
             return None
         if isinstance(error, httpx2.ConnectError) or (idempotent and isinstance(error, _BROKEN_AFTER_SENDING)):

@@ -149,13 +149,16 @@ class GatewayProvider:
     """`ToolProvider` of a gateway: the union of its enabled connectors' tools, filtered per caller."""
 
     def __init__(self, path: Path, environ: Mapping[str, str], *, loader: ConnectorLoader,
-                 audit: AuditSink | None = None, reload_interval_s: float = RELOAD_INTERVAL_S) -> None:
+                 audit: AuditSink | None = None, reload_interval_s: float = RELOAD_INTERVAL_S,
+                 concurrency: Callable[[str, int], ConcurrencyLimit] | None = None) -> None:
         self.path = path
         self._loader = loader
         self.environ = environ
         self.config = read_config(path)
         self._audit = audit
-        self._slots = ConcurrencyLimit(self.config.concurrency)
+        # One limit of calls in flight for all the connectors, from the assembly's state.
+        self._slots = (concurrency(self.config.name, self.config.concurrency) if concurrency is not None
+                       else ConcurrencyLimit(self.config.concurrency, self.config.name))
         self._reload_interval_s = reload_interval_s
         self._members: dict[str, _Member] = {}  # by connector name
         self._owners: dict[str, _Member] = {}  # tool name -> member

@@ -9,16 +9,15 @@ the size limit, within the timeout -> ask the `RetryPolicy` -> map the response 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import anyio
 import httpx2
 import mcp_types as types
 
 from .._core.caller import current_principal
+from .._core.clock import SYSTEM_CLOCK, Clock
 from .._core.descriptors import Limits, Operation
 from .._core.errors import (
     ConfigurationError,
@@ -62,11 +61,12 @@ class RestProvider:
     """Serves the tools of `package`, calling its API over one pooled `httpx2.AsyncClient`.
 
     `environ` supplies `<NAME>_BASE_URL`; `limits` defaults to the connector's; `transport` replaces the
-    network (tests: `specbridge_runtime.testing.MockUpstream`)."""
+    network (tests: `specbridge_runtime.testing.MockUpstream`); `clock` times the calls, their timeouts and
+    the waits between retries."""
 
     def __init__(self, package: RestPackage, *, environ: Mapping[str, str], gate: CallGate, auth_for: AuthFactory,
                  retry: RetryPolicy, audit: AuditSink, limits: Limits | None = None,
-                 transport: httpx2.AsyncBaseTransport | None = None) -> None:
+                 transport: httpx2.AsyncBaseTransport | None = None, clock: Clock = SYSTEM_CLOCK) -> None:
         self.package = package
         self.connector = package.connector
         self.limits = limits if limits is not None else package.connector.limits
@@ -76,6 +76,7 @@ class RestProvider:
         self._audit = audit
         self._transport = transport
         self._fast_io = fast_io(environ)
+        self._clock = clock
         self._client: httpx2.AsyncClient | None = None
         self._base_url: str | None = None
         self._base_url_problem = ""
@@ -116,7 +117,7 @@ class RestProvider:
 
     async def call_tool(self, name: str, arguments: Mapping[str, Any]) -> types.CallToolResult:
         """The result of one call; raises `OperationNotFound` (after auditing it) for a tool it does not have."""
-        started, wall = time.monotonic(), time.time()
+        started, wall = self._clock.monotonic(), self._clock.time()
         outcome = _Outcome()
         try:
             result = await self._call(name, arguments, outcome)
@@ -145,7 +146,7 @@ class RestProvider:
         outcome.bytes_in = len(body)
         outcome.status = "ok" if response.is_success else f"http_{response.status_code}"
         return to_result(response, body, connector=self.name, operation=operation,
-                         output_schema=self.package.has_output_schema(name),
+                         output_schema=self.package.has_output_schema(name), now=self._clock.time(),
                          arguments=self.package.argument_schemas(name))
 
     async def _send(self, operation: Operation, values: Mapping[str, Any],
@@ -181,7 +182,7 @@ class RestProvider:
                     raise self._upstream_error(failure, operation, timeout_s)
                 assert response is not None
                 return response, body
-            await anyio.sleep(delay)
+            await self._clock.sleep(delay)
             waited_s += delay
             attempt += 1
             outcome.retries += 1
@@ -189,7 +190,7 @@ class RestProvider:
     async def _exchange(self, request: httpx2.Request, timeout_s: float) -> tuple[httpx2.Response, bytes]:
         """Send `request` and read its body chunk by chunk, never holding more than the size limit."""
         limit = self.limits.max_response_bytes
-        with anyio.fail_after(timeout_s):
+        with self._clock.fail_after(timeout_s):
             response = await self._http().send(request, stream=True)
             try:
                 declared = response.headers.get("content-length", "")
@@ -227,7 +228,7 @@ class RestProvider:
 
     def _record(self, tool: str, arguments: Mapping[str, Any], outcome: _Outcome, started: float,
                 wall: float) -> None:
-        latency_ms = (time.monotonic() - started) * 1000
+        latency_ms = (self._clock.monotonic() - started) * 1000
         if logger.isEnabledFor(logging.DEBUG):  # a line per call costs more than the rest of the record
             logger.debug("%s %s -> %s%s in %.1f ms, %d bytes out, %d in, %d retries", self.name, tool,
                          outcome.status, f" (HTTP {outcome.http_status})" if outcome.http_status else "",

@@ -1,0 +1,44 @@
+"""Where the state of the limits lives, so that one replica or many share it: the rate buckets
+(`RateStore`) and the slots of calls in flight (`SlotStore`). The assembly chooses the implementation
+(in-process by default) and hands it to every gate it builds; a store is keyed by strings, so any number
+of connectors, servers and gateways can share one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class Bucket:
+    """A one-token bucket: a call may start every `interval_s` seconds. `key` names it in the store."""
+
+    key: str
+    interval_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    """The answer of `RateStore.reserve`: the seconds to wait before starting, or, when `granted` is False,
+    the seconds until the next start `blocking` (the slowest bucket) allows (nothing was reserved)."""
+
+    granted: bool
+    wait_s: float
+    blocking: int = -1  # index into the buckets reserved
+
+
+class RateStore(Protocol):
+    async def reserve(self, buckets: Sequence[Bucket], budget_s: float) -> Reservation:
+        """Atomically reserve the earliest start every bucket allows, if it is at most `budget_s` away."""
+        ...
+
+
+class SlotStore(Protocol):
+    async def acquire(self, key: str, capacity: int, wait_s: float) -> object | None:
+        """One of `capacity` slots of `key` (a lease to give back to `release`), waiting at most `wait_s`
+        seconds for one to free up; None when none did."""
+        ...
+
+    async def release(self, key: str, lease: object) -> None: ...
