@@ -22,7 +22,7 @@ from .._providers.package import RestPackage
 from .._providers.rest import RestProvider
 from .._providers.search import SearchProvider
 from .._providers.wrapper import WrapperPackage, WrapperProvider
-from .state import RuntimeState, process_state
+from .state import RuntimeState, state_for
 
 logger = logging.getLogger(__name__)
 
@@ -32,9 +32,9 @@ def rest_provider(package: RestPackage, *, environ: Mapping[str, str],
                   slots: ConcurrencyLimit | None = None, audit: AuditSink | None = None,
                   state: RuntimeState | None = None) -> RestProvider:
     """The provider `<name>-mcp serve` runs for a generated package. A gateway passes its credentials
-    namespace (`secrets`), its shared concurrency `slots` and its `audit`; `state` (default: the
-    process's) holds the limits' state and the clock."""
-    state = state or process_state()
+    namespace (`secrets`), its shared concurrency `slots` and its `audit`; `state` (default: the one the
+    environment asks for) holds the limits' state and the clock."""
+    state = state or state_for(environ)
     limits, audit = _limits_and_audit(package.connector.limits, package.name, environ, audit, state)
     return RestProvider(
         package,
@@ -62,7 +62,7 @@ def wrapper_provider(spec: WrapperSpec, *, environ: Mapping[str, str], secrets: 
                      slots: ConcurrencyLimit | None = None, audit: AuditSink | None = None,
                      state: RuntimeState | None = None) -> WrapperProvider:
     """The provider `<name>-mcp serve` runs for a wrapper package (same seams as a REST one)."""
-    state = state or process_state()
+    state = state or state_for(environ)
     limits, audit = _limits_and_audit(spec.limits, spec.name, environ, audit, state)
     return WrapperProvider(
         spec.name,

@@ -17,7 +17,7 @@ from .._providers.gateway import ConnectorEntry, ConnectorLoader, GatewayConfig,
 from .._providers.package import RestPackage
 from .._providers.wrapper import WrapperPackage
 from .connectors import package_provider, wrapper_provider
-from .state import process_state
+from .state import state_for
 
 ENTRY_POINT_GROUP = "specbridge.connectors"
 
@@ -62,7 +62,7 @@ def _wrapper(spec: WrapperSpec, environ: Mapping[str, str], seams: MemberSeams) 
 def gateway_provider(path: Path, environ: Mapping[str, str], *,
                      read_definition: DefinitionReader | None = None) -> GatewayProvider:
     return GatewayProvider(path, environ, loader=connector_loader(path.parent, environ, read_definition),
-                           concurrency=process_state().concurrency)
+                           concurrency=state_for(environ).concurrency)
 
 
 def gateway_environ(config: GatewayConfig, environ: Mapping[str, str]) -> dict[str, str]:

@@ -88,6 +88,14 @@ class RateLimited(LimitExceeded):
     hint = "Reduce the call frequency; retry after the time given. Request higher limits from the service."
 
 
+class StoreUnavailable(LimitExceeded):
+    """A shared store of the replicated mode (Redis, PostgreSQL) cannot be reached; the message names it."""
+
+    status = "store_unavailable"
+    hint = ("The call was not sent. Check that the store named in the message is running and reachable; the "
+            "server recovers by itself when it is back.")
+
+
 class UpstreamError(ToolError):
     """The upstream API could not be used for this call."""
 

@@ -1,0 +1,30 @@
+"""Fixtures of the replicated mode's tests: a redis-server and a PostgreSQL of their own, on 127.0.0.1."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.faultserver.process import faultserver  # noqa: F401  (the fixture)
+from tests.stores.servers import PostgresServer, RedisServer
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    server = RedisServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture(scope="module")
+def postgres_server() -> Iterator[PostgresServer]:
+    server = PostgresServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.close()

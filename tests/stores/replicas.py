@@ -1,0 +1,70 @@
+"""Replicas of the fault API package, each its own process serving streamable HTTP with its own
+SPECBRIDGE_HOME, sharing the stores named in their environment; and callers spread over them round-robin."""
+
+from __future__ import annotations
+
+import bisect
+import os
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import anyio
+import httpx2
+import mcp_types as types
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+
+from tests.support import REPO, free_port, serving
+
+SERVER = [sys.executable, "-m", "tests.limits.fixtures.faultapi_mcp", "serve", "--transport", "http", "--no-auth"]
+
+
+@dataclass
+class Replica:
+    url: str
+    home: Path
+    process: subprocess.Popen[bytes]
+
+
+@contextmanager
+def replicas(count: int, base: Path, environ: Mapping[str, str]) -> Iterator[list[Replica]]:
+    """`count` replicas, each with its own home under `base`, with `environ` (the stores, the limits)."""
+    with ExitStack() as stack:
+        started = []
+        for index in range(count):
+            home = base / f"replica-{index}"
+            port = free_port()
+            env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(REPO), "SPECBRIDGE_HOME": str(home),
+                   **environ}
+            process = stack.enter_context(serving([*SERVER, "--port", str(port)], port, env=env, cwd=REPO))
+            started.append(Replica(f"http://127.0.0.1:{port}/mcp", home, process))
+        yield started
+
+
+async def round_robin(urls: list[str], callers: int, calls: int, tool: str,
+                      arguments: Mapping[str, str]) -> dict[str, types.CallToolResult]:
+    """`calls` calls of `tool` by `callers` concurrent MCP clients, client i on replica i mod len(urls);
+    each call's arguments carry its own `id`. The results by id."""
+    results: dict[str, types.CallToolResult] = {}
+
+    async def caller(index: int) -> None:
+        http = httpx2.AsyncClient(timeout=120)
+        async with Client(streamable_http_client(urls[index % len(urls)], http_client=http), cache=None) as client:
+            for number in range(index, calls, callers):
+                call_id = f"call-{number}"
+                results[call_id] = await client.call_tool(tool, {**arguments, "id": call_id})
+
+    async with anyio.create_task_group() as group:
+        for index in range(callers):
+            group.start_soon(caller, index)
+    return results
+
+
+def busiest_second(arrivals: list[float]) -> int:
+    """The most arrivals within any one second (a sliding window starting at each arrival)."""
+    ordered = sorted(arrivals)
+    return max(bisect.bisect_right(ordered, start + 1.0) - index for index, start in enumerate(ordered))

@@ -1,0 +1,125 @@
+"""redis-server and PostgreSQL as the replicated mode's tests run them: real servers on 127.0.0.1 on free
+ports, with their files in a temporary directory, started and stopped by the test (scripts/setup.sh
+installs them where missing)."""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.support import free_port, wait_for_port
+
+
+def _binary(name: str) -> str:
+    found = shutil.which(name)
+    if found is None:
+        pytest.fail(f"{name} is missing: run scripts/setup.sh (it installs it with apt-get)")
+    return found
+
+
+class RedisServer:
+    """One redis-server without persistence; `stop()` and `start()` again on the same port."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.directory = Path(tempfile.mkdtemp(prefix="specbridge-redis-"))
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        command = [_binary("redis-server"), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                   "--appendonly", "no", "--dir", str(self.directory), "--protected-mode", "yes"]
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for_port(self.port, timeout=20, process=self.process)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=10)
+            if self.process.poll() is None:
+                self.process.kill()
+                self.process.wait(timeout=10)
+            self.process = None
+
+    def close(self) -> None:
+        self.stop()
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def postgres_bindir() -> Path:
+    """Where initdb and postgres are: `pg_config --bindir`, else Debian's /usr/lib/postgresql/*/bin."""
+    candidates = []
+    if shutil.which("pg_config"):
+        candidates.append(subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True,
+                                         check=False).stdout.strip())
+    candidates += sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)
+    for candidate in candidates:
+        if candidate and (Path(candidate) / "initdb").exists():
+            return Path(candidate)
+    pytest.fail("PostgreSQL's initdb is missing: run scripts/setup.sh (it installs postgresql with apt-get)")
+
+
+class PostgresServer:
+    """A PostgreSQL cluster made by initdb in a temporary directory, run by the `postgres` user when the tests
+    run as root (initdb and postgres refuse root), with a database `specbridge`."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.directory = Path(tempfile.mkdtemp(prefix="specbridge-pg-"))
+        self.data = self.directory / "data"
+        self.url = f"postgresql://postgres@127.0.0.1:{self.port}/specbridge"
+        self.process: subprocess.Popen[bytes] | None = None
+        self._as_user: list[str] = []
+        if os.geteuid() == 0:
+            self._as_user = ["runuser", "-u", "postgres", "--"]
+            shutil.chown(self.directory, "postgres", "postgres")
+        self.bindir = postgres_bindir()
+
+    def start(self) -> None:
+        if not self.data.exists():
+            subprocess.run([*self._as_user, str(self.bindir / "initdb"), "-D", str(self.data), "-U", "postgres",
+                            "-A", "trust", "--no-sync", "-E", "UTF8"], check=True, capture_output=True)
+        command = [*self._as_user, str(self.bindir / "postgres"), "-D", str(self.data), "-p", str(self.port),
+                   "-h", "127.0.0.1", "-k", str(self.directory), "-c", "fsync=off", "-c", "synchronous_commit=off",
+                   "-c", "full_page_writes=off"]
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for_port(self.port, timeout=30, process=self.process)
+        self._create_database()
+
+    def _create_database(self) -> None:
+        import psycopg
+
+        deadline = time.monotonic() + 30
+        while True:  # the port opens a moment before the server accepts connections
+            try:
+                with psycopg.connect(self.url.replace("/specbridge", "/postgres"), autocommit=True) as db:
+                    if db.execute("SELECT 1 FROM pg_database WHERE datname = 'specbridge'").fetchone() is None:
+                        db.execute("CREATE DATABASE specbridge")
+                return
+            except psycopg.OperationalError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()  # runuser passes SIGTERM on: a "smart" shutdown
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=20)
+            if self.process.poll() is None:
+                self.process.kill()
+                self.process.wait(timeout=10)
+            self.process = None
+
+    def close(self) -> None:
+        self.stop()
+        shutil.rmtree(self.directory, ignore_errors=True)
