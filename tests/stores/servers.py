@@ -69,15 +69,16 @@ def postgres_bindir() -> Path:
 
 
 class PostgresServer:
-    """A PostgreSQL cluster made by initdb in a temporary directory, run by the `postgres` user when the tests
-    run as root (initdb and postgres refuse root), with a database `specbridge`."""
+    """A PostgreSQL cluster made by initdb in a temporary directory, started and stopped by pg_ctl, as the
+    `postgres` user when the tests run as root (initdb and postgres refuse root), with a database
+    `specbridge`."""
 
     def __init__(self) -> None:
         self.port = free_port()
         self.directory = Path(tempfile.mkdtemp(prefix="specbridge-pg-"))
         self.data = self.directory / "data"
         self.url = f"postgresql://postgres@127.0.0.1:{self.port}/specbridge"
-        self.process: subprocess.Popen[bytes] | None = None
+        self.running = False
         self._as_user: list[str] = []
         if os.geteuid() == 0:
             self._as_user = ["runuser", "-u", "postgres", "--"]
@@ -88,11 +89,12 @@ class PostgresServer:
         if not self.data.exists():
             subprocess.run([*self._as_user, str(self.bindir / "initdb"), "-D", str(self.data), "-U", "postgres",
                             "-A", "trust", "--no-sync", "-E", "UTF8"], check=True, capture_output=True)
-        command = [*self._as_user, str(self.bindir / "postgres"), "-D", str(self.data), "-p", str(self.port),
-                   "-h", "127.0.0.1", "-k", str(self.directory), "-c", "fsync=off", "-c", "synchronous_commit=off",
-                   "-c", "full_page_writes=off"]
-        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_for_port(self.port, timeout=30, process=self.process)
+        options = (f"-p {self.port} -h 127.0.0.1 -k {self.directory} -c fsync=off -c synchronous_commit=off"
+                   " -c full_page_writes=off")
+        subprocess.run([*self._as_user, str(self.bindir / "pg_ctl"), "start", "-w", "-t", "60", "-D", str(self.data),
+                        "-l", str(self.directory / "server.log"), "-o", options],
+                       check=True, capture_output=True)
+        self.running = True
         self._create_database()
 
     def _create_database(self) -> None:
@@ -111,14 +113,10 @@ class PostgresServer:
                 time.sleep(0.1)
 
     def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()  # runuser passes SIGTERM on: a "smart" shutdown
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.process.wait(timeout=20)
-            if self.process.poll() is None:
-                self.process.kill()
-                self.process.wait(timeout=10)
-            self.process = None
+        if self.running:
+            subprocess.run([*self._as_user, str(self.bindir / "pg_ctl"), "stop", "-w", "-t", "60", "-m", "fast",
+                            "-D", str(self.data)], check=True, capture_output=True)
+            self.running = False
 
     def close(self) -> None:
         self.stop()

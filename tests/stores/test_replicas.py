@@ -1,23 +1,40 @@
-"""Three replicas of one server over streamable HTTP, each with its own SPECBRIDGE_HOME, sharing Redis:
-20 concurrent callers spread round-robin keep the connector's rate and its limit of calls in flight as one
-server would."""
+"""Three replicas of one server over streamable HTTP, each with its own SPECBRIDGE_HOME, sharing Redis and
+PostgreSQL: 20 concurrent callers spread round-robin keep the connector's rate and its limit of calls in
+flight as one server would, and every replica's calls are in the one audit `usage` reads."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 
 from tests.faultserver.process import FaultServerProcess
 from tests.stores.replicas import busiest_second, replicas, round_robin
-from tests.stores.servers import RedisServer
+from tests.stores.servers import PostgresServer, RedisServer
+from tests.support import REPO
 
 CALLS = 200
 
 
-async def test_three_replicas_keep_one_rate_and_one_limit_of_calls_in_flight(
-        redis_server: RedisServer, faultserver: FaultServerProcess, tmp_path: Path) -> None:
+def usage_json(home: Path, database_url: str) -> dict[str, object]:
+    """What `faultapi-mcp usage --json` prints, run with `home` and the shared database."""
+    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(REPO), "SPECBRIDGE_HOME": str(home),
+           "SPECBRIDGE_DATABASE_URL": database_url}
+    done = subprocess.run([sys.executable, "-m", "tests.limits.fixtures.faultapi_mcp", "usage", "--json",
+                           "--since", "1h"], env=env, cwd=REPO, capture_output=True, text=True, timeout=60, check=True)
+    result: dict[str, object] = json.loads(done.stdout)
+    return result
+
+
+async def test_three_replicas_keep_one_rate_one_limit_of_calls_in_flight_and_one_audit(
+        redis_server: RedisServer, postgres_server: PostgresServer, faultserver: FaultServerProcess,
+        tmp_path: Path) -> None:
     key = f"replicas-{uuid.uuid4().hex}"
-    environ = {"SPECBRIDGE_REDIS_URL": redis_server.url, "FAULTAPI_BASE_URL": faultserver.url,
+    environ = {"SPECBRIDGE_REDIS_URL": redis_server.url, "SPECBRIDGE_DATABASE_URL": postgres_server.url,
+               "FAULTAPI_BASE_URL": faultserver.url,
                "FAULTAPI_RATE": "10/s", "FAULTAPI_CONCURRENCY": "10", "FAULTAPI_TIMEOUT_S": "10",
                "FAULTAPI_QUEUE_TIMEOUT_S": "60"}
     with replicas(3, tmp_path, environ) as running:
@@ -30,3 +47,7 @@ async def test_three_replicas_keep_one_rate_and_one_limit_of_calls_in_flight(
     assert stats["max_in_flight"] <= 10
     # The upstream's own clock: never more than the rate (10 % for the network's jitter) in any second.
     assert busiest_second(stats["arrivals"]) <= 11
+    # The replicas were stopped (SIGTERM): a fresh home reads every replica's calls from PostgreSQL.
+    usage = usage_json(tmp_path / "fresh-home", postgres_server.url)
+    assert usage["tools"] == [{"tool": "faultapi_get", "calls": CALLS, "errors": 0, "error_rate": 0.0,
+                               "p50_ms": usage["tools"][0]["p50_ms"], "p95_ms": usage["tools"][0]["p95_ms"]}]

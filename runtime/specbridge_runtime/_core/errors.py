@@ -28,6 +28,10 @@ class ConfigurationError(SpecbridgeError):
     """The server cannot be set up as asked (no base URL, a public host without inbound auth, ...)."""
 
 
+class StoreError(SpecbridgeError):
+    """A shared store of the replicated mode (PostgreSQL, Redis) cannot be used; the message names it."""
+
+
 class ToolError(SpecbridgeError):
     """A call failed; the caller (the model) gets `to_result()`. `status` names the class of failure in
     audit records; `hint` says what to check."""

@@ -1,16 +1,18 @@
 """The audit of every call (the `AuditSink` seam): one `CallRecord` per call, written off the event loop.
 
 `record()` only appends the record to a list; a writer thread stores batches in SQLite
-(`$SPECBRIDGE_HOME/audit.db`, WAL, one table `calls` shared by every connector of the machine) or in JSON
-lines (`$SPECBRIDGE_HOME/audit/audit-YYYY-MM-DD.jsonl`, one file per UTC day), and deletes what is older than
-the retention when it starts (with the first call) and every hour. A failing disk loses records (logged),
-never a call.
+(`$SPECBRIDGE_HOME/audit.db`, WAL, one table `calls` shared by every connector of the machine), in JSON
+lines (`$SPECBRIDGE_HOME/audit/audit-YYYY-MM-DD.jsonl`, one file per UTC day) or, with
+`SPECBRIDGE_DATABASE_URL`, in PostgreSQL shared by every replica, and deletes what is older than the
+retention when it starts (with the first call) and every hour. A failing disk or database never fails a
+call: the writer keeps the records (up to `MAX_UNSAVED`) and stores them when it can again.
 
 Records hold no secret: a `CallRecord` has no headers, tokens or URLs, and its arguments only as a sha256
 hash and a size unless the connector's definition opts in (`ConnectorSpec.audit_arguments`).
 
-Environment: SPECBRIDGE_AUDIT=sqlite (default) | jsonl | off, SPECBRIDGE_AUDIT_RETENTION_DAYS (default 30),
-SPECBRIDGE_HOME (default ~/.specbridge).
+Environment: SPECBRIDGE_AUDIT=sqlite (default) | jsonl | postgresql (the default with
+SPECBRIDGE_DATABASE_URL) | off, SPECBRIDGE_AUDIT_RETENTION_DAYS (default 30), SPECBRIDGE_HOME (default
+~/.specbridge).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from pathlib import Path
 from typing import Any, Final, Protocol
 
 from .._core.clock import SYSTEM_CLOCK, Clock
+from .._core.errors import StoreError
 from .._core.seams import AuditSink, CallRecord
 from .private import narrow, open_private_append, private_dir, private_file
 from .vault import specbridge_home
@@ -43,6 +46,8 @@ DEFAULT_RETENTION_DAYS: Final = 30.0
 PURGE_EVERY_S: Final = 3600.0
 # How often the writer stores what was recorded: at most this much is lost if the process is killed.
 WRITE_EVERY_S: Final = 0.5
+# Records kept while the store cannot take them; beyond this the oldest are dropped (logged).
+MAX_UNSAVED: Final = 100_000
 _DAY_S: Final = 86400.0
 _FIELDS: Final = tuple(field.name for field in dataclasses.fields(CallRecord))
 _values: Final = operator.attrgetter(*_FIELDS)  # a record's values in column order (astuple would deep-copy)
@@ -257,6 +262,7 @@ class BackgroundAudit:
     def _run(self, writer: _Writer) -> None:
         next_purge = 0.0
         stopping = False
+        unsaved: list[CallRecord] = []
         while not stopping:
             now = self.clock.time()
             if now >= next_purge:
@@ -264,22 +270,31 @@ class BackgroundAudit:
                 cutoff = now - self.retention_days * _DAY_S
                 _attempt("old records not deleted", functools.partial(self.store.purge, cutoff))
             items = writer.take(min(WRITE_EVERY_S, next_purge - now))
-            calls = [item for item in items if isinstance(item, CallRecord)]
-            if calls:
-                _attempt(f"{len(calls)} call record(s) not stored", functools.partial(self.store.write, calls))
+            unsaved += [item for item in items if isinstance(item, CallRecord)]
+            if unsaved and _attempt(f"{len(unsaved)} call record(s) not stored yet",
+                                    functools.partial(self.store.write, unsaved)):
+                unsaved = []
+            if len(unsaved) > MAX_UNSAVED:
+                logger.error("audit: %d call record(s) dropped: the store has not taken any for too long",
+                             len(unsaved) - MAX_UNSAVED)
+                del unsaved[:-MAX_UNSAVED]
             for item in items:
                 if isinstance(item, _Flush):
                     item.done.set()
             stopping = _STOP in items
+        if unsaved:
+            logger.error("audit: %d call record(s) lost at shutdown: the store could not take them", len(unsaved))
         self.store.close()
 
 
-def _attempt(failure: str, action: Callable[[], None]) -> None:
-    """Run a store action; a failing disk or database is logged, and the writer goes on."""
+def _attempt(failure: str, action: Callable[[], None]) -> bool:
+    """Run a store action; a failing disk or database is logged (False), and the writer goes on."""
     try:
         action()
-    except (sqlite3.Error, OSError) as error:
+    except (sqlite3.Error, OSError, StoreError) as error:
         logger.warning("audit: %s: %s", failure, error)
+        return False
+    return True
 
 
 class NoAudit:
@@ -290,16 +305,27 @@ class NoAudit:
 
 
 def store_from_env(environ: Mapping[str, str]) -> CallStore | None:
-    """The store SPECBRIDGE_AUDIT selects (None for "off"); raises ValueError on an unknown value."""
-    kind = environ.get("SPECBRIDGE_AUDIT", "sqlite").strip().lower() or "sqlite"
+    """The store SPECBRIDGE_AUDIT selects (None for "off"); raises ValueError on an unknown value or a missing
+    database URL or driver."""
+    database_url = environ.get("SPECBRIDGE_DATABASE_URL", "").strip()
+    kind = environ.get("SPECBRIDGE_AUDIT", "").strip().lower() or ("postgresql" if database_url else "sqlite")
     home = specbridge_home(environ)
+    if kind in ("postgresql", "postgres"):
+        if not database_url:
+            raise ValueError("SPECBRIDGE_AUDIT=postgresql needs SPECBRIDGE_DATABASE_URL=postgresql://...")
+        try:
+            from .postgres import PostgresCallStore
+        except ImportError:
+            raise ValueError("SPECBRIDGE_DATABASE_URL is set but psycopg is not installed: "
+                             "pip install 'specbridge-runtime[postgres]'") from None
+        return PostgresCallStore(database_url)
     if kind == "sqlite":
         return SqliteStore(home / "audit.db")
     if kind == "jsonl":
         return JsonLinesStore(home / "audit")
     if kind == "off":
         return None
-    raise ValueError(f"SPECBRIDGE_AUDIT={kind!r}: expected sqlite, jsonl or off")
+    raise ValueError(f"SPECBRIDGE_AUDIT={kind!r}: expected sqlite, jsonl, postgresql or off")
 
 
 def audit_from_env(environ: Mapping[str, str] = os.environ,

@@ -9,8 +9,11 @@ Both answer only the Host names they were bound to (DNS rebinding protection), p
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
-from collections.abc import AsyncIterator, Sequence
+import signal
+import threading
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, nullcontext
 
 import uvicorn
@@ -171,8 +174,31 @@ async def serve_stdio(server: ProviderServer, *, fast: bool = True) -> None:
                          server.create_initialization_options())
 
 
-async def serve_app(app: Starlette, *, host: str, port: int, log_level: str = "warning") -> None:
-    """Run an HTTP or SSE app with uvicorn until interrupted."""
+DRAIN_S = 30.0
+
+
+class _GracefulServer(uvicorn.Server):
+    """uvicorn, except that SIGTERM and SIGINT end `serve()` normally once the calls in flight finished
+    (uvicorn raises the signal again afterwards, which kills the process before it flushes its audit), so
+    the process exits 0 after its exit handlers ran."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():  # signals reach the main thread only
+            yield
+            return
+        previous = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
+async def serve_app(app: Starlette, *, host: str, port: int, log_level: str = "warning",
+                    drain_s: float = DRAIN_S) -> None:
+    """Run an HTTP or SSE app with uvicorn until SIGTERM or SIGINT: then stop accepting connections, let
+    the calls in flight finish (at most `drain_s` seconds) and return."""
     config = uvicorn.Config(app, host=host, port=port, log_level=log_level.lower(), access_log=False,
-                            lifespan="on", log_config=None)
-    await uvicorn.Server(config).serve()
+                            lifespan="on", log_config=None, timeout_graceful_shutdown=max(1, round(drain_s)))
+    await _GracefulServer(config).serve()
