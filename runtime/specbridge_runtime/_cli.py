@@ -25,6 +25,7 @@ from ._commands.tools import ToolsCommand
 from ._commands.usage import UsageCommand
 from ._core.errors import SpecbridgeError
 from ._core.version import __version__
+from ._mechanisms.operations import JsonFormatter
 from ._providers.package import RestPackage
 from ._providers.wrapper import WrapperPackage
 
@@ -38,6 +39,7 @@ COMMANDS: list[Command] = [
 ]
 DEFAULT_COMMAND = "serve"
 LOG_LEVEL_ENV = "SPECBRIDGE_LOG_LEVEL"
+LOG_FORMAT_ENV = "SPECBRIDGE_LOG_FORMAT"
 _LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
@@ -45,7 +47,8 @@ def configure_logging(environ: Mapping[str, str]) -> None:
     text = environ.get(LOG_LEVEL_ENV, "INFO").strip().upper()
     level = logging.getLevelName(text)
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter(_LOG_FORMAT))
+    json_lines = environ.get(LOG_FORMAT_ENV, "").strip().lower() == "json"
+    handler.setFormatter(JsonFormatter() if json_lines else logging.Formatter(_LOG_FORMAT))
     logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)
     runtime_logger = logging.getLogger("specbridge_runtime")
     if isinstance(level, int):

@@ -93,7 +93,7 @@ def _limits_and_audit(limits: Limits, name: str, environ: Mapping[str, str], aud
         problems += audit_problems
     for problem in problems:
         logger.warning("%s", problem)
-    return effective, audit
+    return effective, state.measured(audit)
 
 
 def inbound_auth(server_name: str, environ: Mapping[str, str]) -> InboundAuth | None:

@@ -9,15 +9,20 @@ once with an error naming the store, `open` lets it through without the shared l
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+
+import anyio.to_thread
 
 from .._core.clock import SYSTEM_CLOCK, Clock
 from .._core.descriptors import Limits
-from .._core.errors import ConfigurationError
+from .._core.errors import ConfigurationError, StoreError, StoreUnavailable
+from .._core.seams import AuditSink, CallGate
 from .._core.stores import RateStore, SlotStore
 from .._mechanisms.limits import ConcurrencyLimit, LimitGate
 from .._mechanisms.local_stores import LocalRates, LocalSlots
+from .._mechanisms.metrics import MeasuredAudit, MeasuredGate, Metrics
+from .._mechanisms.operations import Readiness
 
 
 @dataclass(frozen=True)
@@ -28,15 +33,22 @@ class RuntimeState:
     rates: RateStore = field(default_factory=LocalRates)
     slots: SlotStore | None = None  # None: each concurrency limit counts its own slots in this process
     shared: str | None = None  # the shared store, named for messages and readiness (None: in process)
+    ping: Callable[[], Awaitable[None]] | None = None  # raises StoreUnavailable while the shared store is down
+    metrics: Metrics = field(default_factory=Metrics)
 
     def concurrency(self, key: str, capacity: int) -> ConcurrencyLimit:
         """The limit of `capacity` calls in flight under `key` (a connector, or a gateway's shared one)."""
         return ConcurrencyLimit(capacity, key, self.slots if self.slots is not None else LocalSlots(self.clock))
 
-    def gate(self, connector: str, limits: Limits, slots: ConcurrencyLimit | None = None) -> LimitGate:
-        """The `CallGate` of `connector`: `slots` (a gateway's), else its own concurrency limit."""
-        return LimitGate(connector, limits, slots or self.concurrency(connector, limits.concurrency),
+    def gate(self, connector: str, limits: Limits, slots: ConcurrencyLimit | None = None) -> CallGate:
+        """The `CallGate` of `connector`: `slots` (a gateway's), else its own concurrency limit; measured."""
+        gate = LimitGate(connector, limits, slots or self.concurrency(connector, limits.concurrency),
                          rates=self.rates, clock=self.clock)
+        return MeasuredGate(gate, connector, self.metrics)
+
+    def measured(self, audit: AuditSink) -> AuditSink:
+        """`audit`, counting every call record in the metrics."""
+        return MeasuredAudit(audit, self.metrics)
 
 
 _PROCESS_STATE = RuntimeState()
@@ -82,5 +94,32 @@ def _redis_state(url: str, policy: str) -> RuntimeState:
     rates, slots = redis_stores.RedisRates(connection), redis_stores.RedisSlots(connection)
     if policy == "open":
         return RuntimeState(rates=redis_stores.FailOpenRates(rates), slots=redis_stores.FailOpenSlots(slots),
-                            shared=connection.name)
-    return RuntimeState(rates=rates, slots=slots, shared=connection.name)
+                            shared=connection.name, ping=connection.ping)
+    return RuntimeState(rates=rates, slots=slots, shared=connection.name, ping=connection.ping)
+
+
+def readiness(environ: Mapping[str, str], state: RuntimeState) -> Readiness:
+    """The checks of `/readyz`: the shared stores the environment names answer."""
+
+    async def problems() -> list[str]:
+        found: list[str] = []
+        if state.ping is not None:
+            try:
+                await state.ping()
+            except StoreUnavailable as error:
+                found.append(error.message)
+        database_url = environ.get("SPECBRIDGE_DATABASE_URL", "").strip()
+        if database_url:
+            try:
+                await anyio.to_thread.run_sync(_check_database, database_url)
+            except StoreError as error:
+                found.append(str(error))
+        return found
+
+    return problems
+
+
+def _check_database(url: str) -> None:
+    from .._mechanisms.postgres import connect
+
+    connect(url).close()

@@ -8,6 +8,7 @@ import functools
 import anyio
 
 from .._assembly.connectors import inbound_auth
+from .._assembly.state import readiness, state_for
 from .._mechanisms.fast_io import fast_io
 from .._mechanisms.transports import (
     HTTP_PATH,
@@ -43,13 +44,15 @@ class ServeCommand:
             return 0
         inbound = None if args.no_auth else inbound_auth(provider.name, cli.environ)
         check_exposure(args.host, inbound, no_auth=args.no_auth)
+        state = state_for(cli.environ)
+        ready = readiness(cli.environ, state)
         if args.transport == "http":
             app = build_http_app(server, host=args.host, port=args.port, inbound=inbound,
-                                 allowed_hosts=args.allowed_host)
+                                 allowed_hosts=args.allowed_host, ready=ready, metrics=state.metrics)
             path = HTTP_PATH
         else:
             app = build_sse_app(server, host=args.host, port=args.port, inbound=inbound,
-                                allowed_hosts=args.allowed_host)
+                                allowed_hosts=args.allowed_host, ready=ready, metrics=state.metrics)
             path = SSE_PATH
         access = "bearer token required" if inbound is not None else "no inbound auth: local clients only"
         cli.note(f"{provider.name}: serving MCP on http://{args.host}:{args.port}{path} ({access})")

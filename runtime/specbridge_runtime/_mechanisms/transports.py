@@ -34,6 +34,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .._core.errors import ConfigurationError
 from .._core.seams import InboundAuth
+from .metrics import Metrics
+from .operations import Readiness, RequestIdMiddleware, operations_routes
 from .server import ProviderServer
 from .stdio import AnsweringMalformed, stdio_pipes
 
@@ -86,11 +88,28 @@ def transport_security(host: str, port: int, allowed_hosts: Sequence[str] = ()) 
                                      allowed_origins=origins)
 
 
-def _auth_middleware(inbound: InboundAuth | None) -> list[Middleware]:
+def _middleware(inbound: InboundAuth | None) -> list[Middleware]:
+    ids = [Middleware(RequestIdMiddleware)]
     if inbound is None:
-        return []
-    return [Middleware(AuthenticationMiddleware, backend=BearerAuthBackend(inbound.verifier)),
+        return ids
+    return [*ids, Middleware(AuthenticationMiddleware, backend=BearerAuthBackend(inbound.verifier)),
             Middleware(AuthContextMiddleware)]
+
+
+class _Started:
+    """Whether the app's lifespan has started the provider; with the caller's checks, the readiness."""
+
+    def __init__(self, ready: Readiness | None) -> None:
+        self.started = False
+        self._ready = ready
+
+    async def problems(self) -> list[str]:
+        problems = [] if self.started else ["the server is starting: its connectors are not loaded yet"]
+        return problems + (await self._ready() if self._ready is not None else [])
+
+
+def _operations(started: _Started, metrics: Metrics | None, inbound: InboundAuth | None) -> list[BaseRoute]:
+    return operations_routes(started.problems, metrics, lambda app: _protected(app, inbound))
 
 
 def _protected(app: ASGIApp, inbound: InboundAuth | None) -> ASGIApp:
@@ -112,18 +131,21 @@ def _metadata_routes(inbound: InboundAuth | None) -> list[BaseRoute]:
 
 def build_http_app(server: ProviderServer, *, host: str = "127.0.0.1", port: int = 8000,
                    inbound: InboundAuth | None = None, allowed_hosts: Sequence[str] = (),
-                   path: str = HTTP_PATH) -> Starlette:
-    """The streamable HTTP app serving `server` at `path`."""
+                   path: str = HTTP_PATH, ready: Readiness | None = None, metrics: Metrics | None = None) -> Starlette:
+    """The streamable HTTP app serving `server` at `path`, with /healthz, /readyz (`ready`: the caller's own
+    checks) and /metrics (when given `metrics`)."""
     manager = StreamableHTTPSessionManager(app=server, security_settings=transport_security(host, port, allowed_hosts))
     routes: list[BaseRoute] = [Route(path, endpoint=_protected(StreamableHTTPASGIApp(manager), inbound))]
+    started = _Started(ready)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         async with manager.run():  # enters the server's lifespan: the provider runs as long as the app
+            started.started = True
             yield
 
-    return Starlette(routes=routes + _metadata_routes(inbound), middleware=_auth_middleware(inbound),
-                     lifespan=lifespan)
+    return Starlette(routes=routes + _metadata_routes(inbound) + _operations(started, metrics, inbound),
+                     middleware=_middleware(inbound), lifespan=lifespan)
 
 
 class _SseConnection:
@@ -147,7 +169,8 @@ class _SseConnection:
 
 def build_sse_app(server: ProviderServer, *, host: str = "127.0.0.1", port: int = 8000,
                   inbound: InboundAuth | None = None, allowed_hosts: Sequence[str] = (), sse_path: str = SSE_PATH,
-                  messages_path: str = SSE_MESSAGES_PATH) -> Starlette:
+                  messages_path: str = SSE_MESSAGES_PATH, ready: Readiness | None = None,
+                  metrics: Metrics | None = None) -> Starlette:
     """The SSE app: clients GET `sse_path` for the stream and POST their messages under `messages_path`."""
     security = transport_security(host, port, allowed_hosts)
     transport = SseServerTransport(messages_path, security_settings=security)
@@ -156,13 +179,16 @@ def build_sse_app(server: ProviderServer, *, host: str = "127.0.0.1", port: int 
         Mount(messages_path, app=_protected(transport.handle_post_message, inbound)),
     ]
 
+    started = _Started(ready)
+
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         async with server.lifespan(server):  # one provider for all connections, not one per connection
+            started.started = True
             yield
 
-    return Starlette(routes=routes + _metadata_routes(inbound), middleware=_auth_middleware(inbound),
-                     lifespan=lifespan)
+    return Starlette(routes=routes + _metadata_routes(inbound) + _operations(started, metrics, inbound),
+                     middleware=_middleware(inbound), lifespan=lifespan)
 
 
 async def serve_stdio(server: ProviderServer, *, fast: bool = True) -> None:
