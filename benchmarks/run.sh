@@ -12,3 +12,6 @@ echo "== Per-call overhead and throughput against FastMCP (bench_calls.py)"
 echo
 echo "== Search quality of --tools dynamic: 76 tasks on Stripe and GitHub against plain BM25 (bench_search.py)"
 .venv/bin/python benchmarks/bench_search.py
+echo
+echo "== Replicas: throughput of 1 against 3, and the shared limiter's cost per call (bench_replicas.py)"
+.venv/bin/python benchmarks/bench_replicas.py

@@ -53,7 +53,8 @@ async def round_robin(urls: list[str], callers: int, calls: int, tool: str,
 
     async def caller(index: int) -> None:
         http = httpx2.AsyncClient(timeout=120)
-        async with Client(streamable_http_client(urls[index % len(urls)], http_client=http), cache=None) as client:
+        async with Client(streamable_http_client(urls[index % len(urls)], http_client=http)) as client:
+            await client.list_tools()  # once: the client checks each result against the cached output schema
             for number in range(index, calls, callers):
                 call_id = f"call-{number}"
                 results[call_id] = await client.call_tool(tool, {**arguments, "id": call_id})
