@@ -18,9 +18,17 @@ import mcp_types as types
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
+from tests.limits.conftest import FAULTAPI_SRC
 from tests.support import REPO, free_port, serving
 
-SERVER = [sys.executable, "-m", "tests.limits.fixtures.faultapi_mcp", "serve", "--transport", "http", "--no-auth"]
+FAULTAPI = [sys.executable, "-m", "faultapi_mcp"]  # the fault API package, generated when the tests start
+SERVER = [*FAULTAPI, "serve", "--transport", "http", "--no-auth"]
+
+
+def package_environ(home: Path, environ: Mapping[str, str]) -> dict[str, str]:
+    """The environment of a fault API process with `home` as its SPECBRIDGE_HOME, plus `environ`."""
+    return {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": os.pathsep.join([str(FAULTAPI_SRC), str(REPO)]),
+            "SPECBRIDGE_HOME": str(home), **environ}
 
 
 @dataclass
@@ -38,9 +46,8 @@ def replicas(count: int, base: Path, environ: Mapping[str, str]) -> Iterator[lis
         for index in range(count):
             home = base / f"replica-{index}"
             port = free_port()
-            env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(REPO), "SPECBRIDGE_HOME": str(home),
-                   **environ}
-            process = stack.enter_context(serving([*SERVER, "--port", str(port)], port, env=env, cwd=REPO))
+            process = stack.enter_context(serving([*SERVER, "--port", str(port)], port,
+                                                  env=package_environ(home, environ), cwd=REPO))
             started.append(Replica(f"http://127.0.0.1:{port}/mcp", home, process))
         yield started
 

@@ -5,7 +5,6 @@ clear errors naming it meanwhile, /readyz honest, recovery without a restart."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -19,7 +18,7 @@ from mcp.client.streamable_http import streamable_http_client
 
 from tests.faultserver.process import FaultServerProcess
 from tests.limits.conftest import text_of
-from tests.stores.replicas import SERVER
+from tests.stores.replicas import SERVER, package_environ
 from tests.stores.servers import RedisServer
 from tests.support import REPO, free_port, serving
 
@@ -30,9 +29,9 @@ TOKEN = "operator-token-" + "x" * 24
 def server(redis_server: RedisServer, faultserver: FaultServerProcess, tmp_path: Path) -> Iterator[tuple[str, Path]]:
     port = free_port()
     log = tmp_path / "server.log"
-    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(REPO), "SPECBRIDGE_HOME": str(tmp_path / "home"),
-           "SPECBRIDGE_REDIS_URL": redis_server.url, "SPECBRIDGE_SERVER_TOKEN": TOKEN, "SPECBRIDGE_LOG_FORMAT": "json",
-           "SPECBRIDGE_LOG_LEVEL": "DEBUG", "FAULTAPI_BASE_URL": faultserver.url, "FAULTAPI_MAX_RETRIES": "0"}
+    env = package_environ(tmp_path / "home", {
+        "SPECBRIDGE_REDIS_URL": redis_server.url, "SPECBRIDGE_SERVER_TOKEN": TOKEN, "SPECBRIDGE_LOG_FORMAT": "json",
+        "SPECBRIDGE_LOG_LEVEL": "DEBUG", "FAULTAPI_BASE_URL": faultserver.url, "FAULTAPI_MAX_RETRIES": "0"})
     command = [arg for arg in SERVER if arg != "--no-auth"]
     with log.open("wb") as stderr, serving([*command, "--port", str(port)], port, env=env, cwd=REPO,
                                            stderr=stderr):

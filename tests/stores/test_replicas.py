@@ -5,14 +5,12 @@ flight as one server would, and every replica's calls are in the one audit `usag
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 
 from tests.faultserver.process import FaultServerProcess
-from tests.stores.replicas import busiest_second, replicas, round_robin
+from tests.stores.replicas import FAULTAPI, busiest_second, package_environ, replicas, round_robin
 from tests.stores.servers import PostgresServer, RedisServer
 from tests.support import REPO
 
@@ -21,10 +19,9 @@ CALLS = 200
 
 def usage_json(home: Path, database_url: str) -> dict[str, object]:
     """What `faultapi-mcp usage --json` prints, run with `home` and the shared database."""
-    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(REPO), "SPECBRIDGE_HOME": str(home),
-           "SPECBRIDGE_DATABASE_URL": database_url}
-    done = subprocess.run([sys.executable, "-m", "tests.limits.fixtures.faultapi_mcp", "usage", "--json",
-                           "--since", "1h"], env=env, cwd=REPO, capture_output=True, text=True, timeout=60, check=True)
+    env = package_environ(home, {"SPECBRIDGE_DATABASE_URL": database_url})
+    done = subprocess.run([*FAULTAPI, "usage", "--json", "--since", "1h"], env=env, cwd=REPO, capture_output=True,
+                          text=True, timeout=60, check=True)
     result: dict[str, object] = json.loads(done.stdout)
     return result
 

@@ -3,10 +3,8 @@ every one of them to its audit, and exits 0."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 
@@ -17,7 +15,7 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
 from tests.faultserver.process import FaultServerProcess
-from tests.stores.replicas import SERVER
+from tests.stores.replicas import FAULTAPI, SERVER, package_environ
 from tests.support import REPO, free_port, wait_for_port
 
 
@@ -25,8 +23,7 @@ async def test_sigterm_lets_the_calls_in_flight_finish_and_audits_them(faultserv
                                                                        tmp_path: Path) -> None:
     key = f"sigterm-{uuid.uuid4().hex}"
     port = free_port()
-    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(REPO), "SPECBRIDGE_HOME": str(tmp_path),
-           "FAULTAPI_BASE_URL": faultserver.url}
+    env = package_environ(tmp_path, {"FAULTAPI_BASE_URL": faultserver.url})
     server = subprocess.Popen([*SERVER, "--port", str(port)], env=env, cwd=REPO, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
     try:
@@ -60,6 +57,6 @@ async def test_sigterm_lets_the_calls_in_flight_finish_and_audits_them(faultserv
         if server.poll() is None:
             server.kill()
             server.wait(timeout=10)
-    usage = subprocess.run([sys.executable, "-m", "tests.limits.fixtures.faultapi_mcp", "usage", "--json"],
+    usage = subprocess.run([*FAULTAPI, "usage", "--json"],
                            env=env, cwd=REPO, capture_output=True, text=True, timeout=60, check=True)
     assert '"calls": 5' in usage.stdout
