@@ -4,6 +4,7 @@ npm peers are, free ports, waiting for and stopping servers, test packages gener
 from __future__ import annotations
 
 import atexit
+import bisect
 import contextlib
 import io
 import os
@@ -33,6 +34,13 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def busiest_second(arrivals: list[float]) -> int:
+    """The most arrivals within any one second (a sliding window starting at each arrival): how a rate limit
+    is checked against the upstream's own clock, whatever the speed of the machine."""
+    ordered = sorted(arrivals)
+    return max(bisect.bisect_right(ordered, start + 1.0) - index for index, start in enumerate(ordered))
 
 
 def wait_for_port(port: int, *, timeout: float = 30.0, process: subprocess.Popen[bytes] | None = None) -> None:

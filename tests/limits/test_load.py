@@ -4,7 +4,6 @@ audit row per call."""
 
 from __future__ import annotations
 
-import bisect
 import time
 import uuid
 from pathlib import Path
@@ -18,6 +17,7 @@ from specbridge_runtime._mechanisms.usage import summarize
 
 from tests.faultserver.process import FaultServerProcess
 from tests.limits.conftest import Served, ServeFactory
+from tests.support import busiest_second
 
 CLIENTS = 20
 CALLS_PER_CLIENT = 10
@@ -38,12 +38,6 @@ async def run_load(served: Served, name: str, delay: str) -> dict[str, types.Cal
         for client_index in range(CLIENTS):
             group.start_soon(client_calls, client_index)
     return results
-
-
-def busiest_second(arrivals: list[float]) -> int:
-    """The most arrivals within any one second (a sliding window starting at each arrival)."""
-    ordered = sorted(arrivals)
-    return max(bisect.bisect_right(ordered, start + 1.0) - index for index, start in enumerate(ordered))
 
 
 def assert_none_lost_or_duplicated(results: dict[str, types.CallToolResult], upstream_ids: list[str]) -> None:

@@ -7,24 +7,16 @@ from collections.abc import Iterator
 import pytest
 
 from tests.faultserver.process import faultserver  # noqa: F401  (the fixture)
-from tests.stores.servers import PostgresServer, RedisServer
+from tests.stores.servers import PostgresServer, RedisServer, running
 
 
 @pytest.fixture
 def redis_server() -> Iterator[RedisServer]:
-    server = RedisServer()
-    server.start()
-    try:
+    with running(RedisServer()) as server:
         yield server
-    finally:
-        server.close()
 
 
 @pytest.fixture(scope="module")
 def postgres_server() -> Iterator[PostgresServer]:
-    server = PostgresServer()
-    server.start()
-    try:
+    with running(PostgresServer()) as server:
         yield server
-    finally:
-        server.close()

@@ -3,7 +3,6 @@ SPECBRIDGE_HOME, sharing the stores named in their environment; and callers spre
 
 from __future__ import annotations
 
-import bisect
 import os
 import subprocess
 import sys
@@ -70,9 +69,3 @@ async def round_robin(urls: list[str], callers: int, calls: int, tool: str,
         for index in range(callers):
             group.start_soon(caller, index)
     return results
-
-
-def busiest_second(arrivals: list[float]) -> int:
-    """The most arrivals within any one second (a sliding window starting at each arrival)."""
-    ordered = sorted(arrivals)
-    return max(bisect.bisect_right(ordered, start + 1.0) - index for index, start in enumerate(ordered))

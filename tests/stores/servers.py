@@ -11,7 +11,10 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 import pytest
 
@@ -121,3 +124,22 @@ class PostgresServer:
     def close(self) -> None:
         self.stop()
         shutil.rmtree(self.directory, ignore_errors=True)
+
+
+class _Server(Protocol):
+    def start(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+ServerT = TypeVar("ServerT", bound=_Server)
+
+
+@contextmanager
+def running(server: ServerT) -> Iterator[ServerT]:
+    """`server` started, and stopped with its files removed afterwards."""
+    server.start()
+    try:
+        yield server
+    finally:
+        server.close()

@@ -15,7 +15,7 @@ from specbridge_runtime._mechanisms import postgres
 from specbridge_runtime._mechanisms.audit import BackgroundAudit, store_from_env
 from specbridge_runtime._mechanisms.postgres import SCHEMA_VERSION, PostgresCallStore, connect
 
-from tests.stores.servers import PostgresServer
+from tests.stores.servers import PostgresServer, running
 
 
 def record(connector: str, tool: str = "t", when: float | None = None) -> CallRecord:
@@ -81,12 +81,8 @@ def test_retention_deletes_in_bounded_batches(postgres_server: PostgresServer,
 
 @pytest.fixture
 def own_postgres() -> Iterator[PostgresServer]:
-    server = PostgresServer()
-    server.start()
-    try:
+    with running(PostgresServer()) as server:
         yield server
-    finally:
-        server.close()
 
 
 def test_records_wait_while_the_database_is_down(own_postgres: PostgresServer) -> None:

@@ -10,9 +10,9 @@ import uuid
 from pathlib import Path
 
 from tests.faultserver.process import FaultServerProcess
-from tests.stores.replicas import FAULTAPI, busiest_second, package_environ, replicas, round_robin
+from tests.stores.replicas import FAULTAPI, package_environ, replicas, round_robin
 from tests.stores.servers import PostgresServer, RedisServer
-from tests.support import REPO
+from tests.support import REPO, busiest_second
 
 CALLS = 200
 

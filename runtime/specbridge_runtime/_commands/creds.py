@@ -4,7 +4,9 @@
 the command line, and refuses a value with a control character; `creds list` shows names, the last 6
 characters only and each secret's age, flagging those older than the rotation period
 (`SPECBRIDGE_SECRET_MAX_AGE_DAYS`, 90 days); `creds delete KEY` revokes (a running server stops using it on
-its next call); `creds rotate-key` re-seals every secret of this machine's vault under a new master key.
+its next call); `creds rotate-key` re-seals every secret of this machine's vault under a new master key;
+`creds migrate --to postgresql://...` copies this home's SQLite vault, sealed as it is, into PostgreSQL for
+replicas (`SPECBRIDGE_DATABASE_URL`).
 """
 
 from __future__ import annotations
@@ -20,10 +22,24 @@ from .._core.grammar import VAULT_PREFIX, control_problem, fallback_env_name
 from .._mechanisms.auth import format_problem
 from .._mechanisms.oauth import describe_token
 from .._mechanisms.secrets import CredentialError, check_name
-from .._mechanisms.vault import MASTER_KEY_ENV, MAX_AGE_ENV, Entry, Vault, mask, max_age_days, parse_master_key
+from .._mechanisms.vault import (
+    MASTER_KEY_ENV,
+    MAX_AGE_ENV,
+    Entry,
+    Vault,
+    copy_rows,
+    database_url_problem,
+    mask,
+    max_age_days,
+    parse_master_key,
+    rows_from_env,
+    specbridge_home,
+)
+from .._mechanisms.vault_rows import SqliteRows
 from ._context import CliContext
 
 NEW_MASTER_KEY_ENV = "SPECBRIDGE_NEW_MASTER_KEY"
+DATABASE_URL_ENV = "SPECBRIDGE_DATABASE_URL"
 
 
 def connector_name(cli: CliContext) -> str:
@@ -78,6 +94,11 @@ class CredsCommand:
         actions.add_parser("list", help="list stored secrets, masked to their last 6 characters")
         delete = actions.add_parser("delete", help="delete (revoke) a secret; a running server stops using it")
         delete.add_argument("key")
+        migrate = actions.add_parser(
+            "migrate", help="copy this home's vault, still sealed, into PostgreSQL (for SPECBRIDGE_DATABASE_URL)")
+        migrate.add_argument("--to", metavar="postgresql://USER@HOST/DB", default=None,
+                             help="the database (default: SPECBRIDGE_DATABASE_URL); its password comes from "
+                                  "PGPASSWORD or ~/.pgpass, never from the command line")
         actions.add_parser(
             "rotate-key",
             help=f"re-seal every secret under a new master key (with {MASTER_KEY_ENV} set, the new key comes "
@@ -85,6 +106,8 @@ class CredsCommand:
         )
 
     def run(self, args: argparse.Namespace, cli: CliContext) -> int:
+        if args.action == "migrate":
+            return self._migrate(args.to, cli)
         vault = Vault(environ=cli.environ)
         try:
             if args.action == "rotate-key":
@@ -145,6 +168,27 @@ class CredsCommand:
         width = max(len(row[0]) for row in rows)
         for name, shown, updated in rows:
             cli.print(f"{name:<{width}}  {shown}{'  ' + updated if updated else ''}")
+        return 0
+
+    def _migrate(self, url: str | None, cli: CliContext) -> int:
+        given = url is not None
+        url = url or cli.environ.get(DATABASE_URL_ENV, "").strip()
+        problem = database_url_problem(url, on_command_line=given)
+        if problem:
+            cli.note(f"{cli.prog}: error: {problem}")
+            return 1
+        home = specbridge_home(cli.environ)
+        source, target = SqliteRows(home), rows_from_env(home, {DATABASE_URL_ENV: url})
+        try:
+            done = copy_rows(source, target)
+        finally:
+            source.close()
+            target.close()
+        cli.note(f"copied {done.secrets} sealed secret(s) of {len(done.connectors)} connector(s) from {source.where} "
+                 f"to {target.where}; no value was opened")
+        if done.key_ids:
+            cli.note(f"they open with master key {', '.join(done.key_ids)} (this home's): give every replica that key "
+                     f"({MASTER_KEY_ENV}) and {DATABASE_URL_ENV}")
         return 0
 
     def _rotate(self, vault: Vault, cli: CliContext) -> int:

@@ -8,6 +8,8 @@ upgrade it once. A database newer than this runtime is refused rather than writt
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
 from urllib.parse import urlsplit
@@ -15,8 +17,9 @@ from urllib.parse import urlsplit
 import psycopg
 from psycopg import sql
 
-from .._core.errors import StoreError
+from .._core.errors import StoreError, StoreUnavailable
 from .._core.seams import CallRecord
+from .vault_rows import RowWriter, Sealed
 
 DATABASE_URL_ENV = "SPECBRIDGE_DATABASE_URL"
 
@@ -150,3 +153,99 @@ class PostgresCallStore:
         if self._db is not None:
             self._db.close()
             self._db = None
+
+
+class _PostgresWriter:
+    def __init__(self, db: psycopg.Connection[Any]) -> None:
+        self.db = db
+
+    def put(self, connector: str, name: str, sealed: Sealed, updated_at: float) -> None:
+        self.db.execute(
+            "INSERT INTO specbridge_secrets VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (connector, name) DO UPDATE"
+            " SET key_id = EXCLUDED.key_id, nonce = EXCLUDED.nonce, ciphertext = EXCLUDED.ciphertext,"
+            " updated_at = EXCLUDED.updated_at",
+            (connector, name, sealed.key_id, sealed.nonce, sealed.ciphertext, updated_at))
+
+    def remove(self, connector: str, name: str) -> bool:
+        return self.db.execute("DELETE FROM specbridge_secrets WHERE connector = %s AND name = %s",
+                               (connector, name)).rowcount > 0
+
+    def sealed_otherwise(self, kid: str) -> list[tuple[str, str, Sealed]]:
+        rows = self.db.execute("SELECT connector, name, key_id, nonce, ciphertext FROM specbridge_secrets"
+                               " WHERE key_id != %s FOR UPDATE", (kid,)).fetchall()
+        return [(connector, name, Sealed(key, bytes(nonce), bytes(text))) for connector, name, key, nonce, text in rows]
+
+    def replace_sealed(self, connector: str, name: str, sealed: Sealed) -> None:
+        self.db.execute("UPDATE specbridge_secrets SET key_id = %s, nonce = %s, ciphertext = %s WHERE connector = %s"
+                        " AND name = %s", (sealed.key_id, sealed.nonce, sealed.ciphertext, connector, name))
+
+
+class PostgresRows:
+    """The vault's sealed rows in `specbridge_secrets`, shared by every replica (the master key must then be
+    the same everywhere: `SPECBRIDGE_MASTER_KEY`). A database that cannot be used raises `StoreUnavailable`
+    naming it."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.where = describe(url)
+        self._db: psycopg.Connection[Any] | None = None
+        self._lock = threading.Lock()  # one connection, used by one thread at a time
+
+    @contextlib.contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection[Any]]:
+        with self._lock:
+            try:
+                if self._db is None or self._db.closed:
+                    self._db = connect(self.url)
+                yield self._db
+            except StoreError as error:
+                raise StoreUnavailable(f"The vault's database cannot be used: {error}") from None
+            except psycopg.Error as error:
+                if self._db is not None:
+                    self._db.close()
+                    self._db = None
+                raise StoreUnavailable(f"The vault's database ({self.where}) cannot be used: "
+                                       f"{_first_line(error)}") from None
+
+    def exists(self) -> bool:
+        return True  # the table is made with the schema; reading it creates nothing
+
+    def read(self, connector: str, name: str) -> Sealed | None:
+        with self._connection() as db:
+            row = db.execute("SELECT key_id, nonce, ciphertext FROM specbridge_secrets WHERE connector = %s"
+                             " AND name = %s", (connector, name)).fetchone()
+        return Sealed(row[0], bytes(row[1]), bytes(row[2])) if row is not None else None
+
+    def all_of(self, connector: str) -> list[tuple[str, Sealed, float]]:
+        with self._connection() as db:
+            rows = db.execute("SELECT name, key_id, nonce, ciphertext, updated_at FROM specbridge_secrets"
+                              " WHERE connector = %s ORDER BY name", (connector,)).fetchall()
+        return [(name, Sealed(kid, bytes(nonce), bytes(text)), updated) for name, kid, nonce, text, updated in rows]
+
+    def everything(self) -> list[tuple[str, str, Sealed, float]]:
+        with self._connection() as db:
+            rows = db.execute("SELECT connector, name, key_id, nonce, ciphertext, updated_at FROM specbridge_secrets"
+                              " ORDER BY connector, name").fetchall()
+        return [(connector, name, Sealed(kid, bytes(nonce), bytes(text)), updated)
+                for connector, name, kid, nonce, text, updated in rows]
+
+    def key_other_than(self, kid: str) -> str | None:
+        with self._connection() as db:
+            row = db.execute("SELECT key_id FROM specbridge_secrets WHERE key_id != %s LIMIT 1", (kid,)).fetchone()
+        return str(row[0]) if row is not None else None
+
+    def uses_key(self, kid: str) -> bool:
+        with self._connection() as db:
+            found = db.execute("SELECT 1 FROM specbridge_secrets WHERE key_id = %s LIMIT 1", (kid,)).fetchone()
+        return found is not None
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[RowWriter]:
+        with self._connection() as db, db.transaction():
+            yield _PostgresWriter(db)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None

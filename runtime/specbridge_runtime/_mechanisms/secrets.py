@@ -36,7 +36,8 @@ from .._core.grammar import (
     legacy_env_name,
     reserved_variable,
 )
-from .vault import MasterKeyError, Sealed, SecretUnreadable, Vault, VaultError, seal, unseal
+from .vault import MasterKeyError, SecretUnreadable, Vault, VaultError, seal, unseal
+from .vault_rows import Sealed
 
 logger = logging.getLogger(__name__)
 

@@ -18,18 +18,19 @@ import contextlib
 import hashlib
 import math
 import os
-import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from .._core.errors import SpecbridgeError
-from .private import narrow, private_dir, private_file
+from .private import private_dir, private_file
+from .vault_rows import RowWriter, Sealed, SecretRows, SqliteRows, write_new_file
 
 try:  # POSIX: serialize rotations between processes; elsewhere one process at a time is assumed.
     import fcntl
@@ -44,17 +45,6 @@ KEY_BYTES = 32
 NONCE_BYTES = 12
 MASK_VISIBLE = 6
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS secrets (
-    connector TEXT NOT NULL,
-    name TEXT NOT NULL,
-    key_id TEXT NOT NULL,
-    nonce BLOB NOT NULL,
-    ciphertext BLOB NOT NULL,
-    updated_at REAL NOT NULL,
-    PRIMARY KEY (connector, name)
-) WITHOUT ROWID
-"""
 
 
 class VaultError(SpecbridgeError):
@@ -118,13 +108,6 @@ def _aad(connector: str, name: str, kid: str) -> bytes:
     return f"{connector}\0{name}\0{kid}".encode()
 
 
-@dataclass(frozen=True, slots=True)
-class Sealed:
-    key_id: str
-    nonce: bytes
-    ciphertext: bytes
-
-
 def seal(key: bytes, connector: str, name: str, plaintext: str) -> Sealed:
     kid = key_id(key)
     nonce = os.urandom(NONCE_BYTES)
@@ -140,16 +123,6 @@ def unseal(key: bytes, connector: str, name: str, sealed: Sealed) -> str:
             f"copied from another connector or name. Store it again with `{connector}-mcp creds set {name}`"
         ) from None
     return plaintext.decode()
-
-
-def _write_new_file(path: Path, data: bytes) -> None:
-    """Create `path` (mode 0600) with `data`, durably, failing if it exists."""
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        os.write(descriptor, data)
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -202,7 +175,7 @@ class Keyring:
             return None
         private_dir(self.home)
         temporary = self.home / f"master.key.{os.getpid()}.{threading.get_ident()}.tmp"
-        _write_new_file(temporary, (encode_master_key(os.urandom(KEY_BYTES)) + "\n").encode("ascii"))
+        write_new_file(temporary, (encode_master_key(os.urandom(KEY_BYTES)) + "\n").encode("ascii"))
         try:
             os.link(temporary, self.key_path)  # atomic and never replaces: a concurrent creator wins
         except FileExistsError:
@@ -215,7 +188,7 @@ class Keyring:
     def stage_next(self, key: bytes) -> None:
         with contextlib.suppress(FileNotFoundError):
             self.next_path.unlink()
-        _write_new_file(self.next_path, (encode_master_key(key) + "\n").encode("ascii"))
+        write_new_file(self.next_path, (encode_master_key(key) + "\n").encode("ascii"))
         _fsync_dir(self.home)
 
     def promote_next(self) -> None:
@@ -268,44 +241,18 @@ class Vault:
     (`creds delete`, `creds set`, a token refresh) is seen by the next call without a restart.
     """
 
-    def __init__(self, home: Path | None = None, *, environ: Mapping[str, str] | None = None) -> None:
+    def __init__(self, home: Path | None = None, *, environ: Mapping[str, str] | None = None,
+                 rows: SecretRows | None = None) -> None:
         env = os.environ if environ is None else environ
         self.home = home if home is not None else specbridge_home(env)
-        self.path = self.home / "vault.db"
+        self.rows = rows if rows is not None else rows_from_env(self.home, env)
         self.keyring = Keyring(self.home, env)
         self._lock = threading.RLock()  # rotation holds it while sealing
-        self._connection: sqlite3.Connection | None = None
         self._keys: dict[str, bytes] = {}
-
-    # -- storage -----------------------------------------------------------------------------------
-
-    def _db(self) -> sqlite3.Connection:
-        if self._connection is None:
-            private_file(self.path)  # 0600 before SQLite opens it; its -wal and -shm take the same mode
-            connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30.0)
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute("PRAGMA synchronous=FULL")
-            connection.execute(_SCHEMA)
-            narrow(Path(f"{self.path}-wal"), Path(f"{self.path}-shm"))
-            self._connection = connection
-        return self._connection
 
     def close(self) -> None:
         with self._lock:
-            if self._connection is not None:
-                self._connection.close()
-                self._connection = None
-
-    @contextlib.contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        connection = self._db()
-        connection.execute("BEGIN IMMEDIATE")
-        try:
-            yield connection
-        except BaseException:
-            connection.execute("ROLLBACK")
-            raise
-        connection.execute("COMMIT")
+            self.rows.close()
 
     # -- keys --------------------------------------------------------------------------------------
 
@@ -317,7 +264,7 @@ class Vault:
             self._keys = self.keyring.keys()
         if not self._keys:
             raise MasterKeyError(
-                f"the master key is missing: the vault {self.path} holds secrets sealed with key {kid}, but "
+                f"the master key is missing: the vault {self.rows.where} holds secrets sealed with key {kid}, but "
                 f"{MASTER_KEY_ENV} is not set and {self.keyring.key_path} does not exist. Restore the key file "
                 f"or set {MASTER_KEY_ENV}"
             )
@@ -330,14 +277,11 @@ class Vault:
         """The key new secrets and `enc:` values are sealed with, created on first use. Refused while
         the vault holds secrets this key cannot open: mixing keys would strand them."""
         key = self.keyring.current(create=False)
-        if self.path.exists():
+        if self.rows.exists():
             with self._lock:
-                stranded = self._db().execute(
-                    "SELECT key_id FROM secrets WHERE key_id != ? LIMIT 1", (key_id(key or b""),)
-                )
-                row = stranded.fetchone()
-            if row is not None:
-                self.key_for(row[0])
+                stranded = self.rows.key_other_than(key_id(key or b""))
+            if stranded is not None:
+                self.key_for(stranded)
         if key is None:
             key = self.keyring.current(create=True)
             assert key is not None  # create=True always yields a key
@@ -350,53 +294,34 @@ class Vault:
             with self.keyring.rotation_lock(), self._lock:
                 self._settle()
         sealed = seal(self.sealing_key(), connector, name, value)
-        with self._lock, self._transaction() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO secrets VALUES (?, ?, ?, ?, ?, ?)",
-                (connector, name, sealed.key_id, sealed.nonce, sealed.ciphertext, time.time()),
-            )
+        with self._lock, self.rows.transaction() as rows:
+            rows.put(connector, name, sealed, time.time())
 
     def get(self, connector: str, name: str) -> str | None:
-        if not self.path.exists():
+        if not self.rows.exists():
             return None  # reading never creates files
         with self._lock:
-            row = (
-                self._db()
-                .execute(
-                    "SELECT key_id, nonce, ciphertext FROM secrets WHERE connector = ? AND name = ?",
-                    (connector, name),
-                )
-                .fetchone()
-            )
-        if row is None:
+            sealed = self.rows.read(connector, name)
+        if sealed is None:
             return None
-        sealed = Sealed(row[0], row[1], row[2])
         return unseal(self.key_for(sealed.key_id), connector, name, sealed)
 
     def delete(self, connector: str, name: str) -> bool:
-        if not self.path.exists():
+        if not self.rows.exists():
             return False
-        with self._lock, self._transaction() as db:
-            cursor = db.execute("DELETE FROM secrets WHERE connector = ? AND name = ?", (connector, name))
-        return cursor.rowcount > 0
+        with self._lock, self.rows.transaction() as rows:
+            return rows.remove(connector, name)
 
     def entries(self, connector: str, describe: Callable[[str], str] = mask) -> list[Entry]:
         """Every secret of `connector`, shown by `describe` (masked); an unreadable one with its problem."""
-        if not self.path.exists():
+        if not self.rows.exists():
             return []
         with self._lock:
-            rows = (
-                self._db()
-                .execute(
-                    "SELECT name, key_id, nonce, ciphertext, updated_at FROM secrets WHERE connector = ? ORDER BY name",
-                    (connector,),
-                )
-                .fetchall()
-            )
+            rows = self.rows.all_of(connector)
         entries: list[Entry] = []
-        for name, kid, nonce, ciphertext, updated_at in rows:
+        for name, sealed, updated_at in rows:
             try:
-                value = unseal(self.key_for(kid), connector, name, Sealed(kid, nonce, ciphertext))
+                value = unseal(self.key_for(sealed.key_id), connector, name, sealed)
             except VaultError as error:
                 entries.append(Entry(name, None, updated_at, str(error)))
             else:
@@ -417,28 +342,22 @@ class Vault:
             files = not self.keyring.from_environment
             if files:
                 self.sealing_key()  # the old key must exist before anything is staged beside it
-            with self._transaction() as db:
+            with self.rows.transaction() as rows:
                 if files:
                     self.keyring.stage_next(key)
-                old_kids, resealed = self._reseal(db, key)
+                old_kids, resealed = self._reseal(rows, key)
             if files:
                 self.keyring.promote_next()
             self._keys = {}
         return Rotation(old_kids, key_id(key), resealed)
 
-    def _reseal(self, db: sqlite3.Connection, key: bytes) -> tuple[tuple[str, ...], int]:
+    def _reseal(self, rows: RowWriter, key: bytes) -> tuple[tuple[str, ...], int]:
         """Re-seal, inside the caller's transaction, every row not yet sealed with `key`."""
-        rows = db.execute(
-            "SELECT connector, name, key_id, nonce, ciphertext FROM secrets WHERE key_id != ?", (key_id(key),)
-        ).fetchall()
-        for connector, name, kid, nonce, ciphertext in rows:
-            value = unseal(self.key_for(kid), connector, name, Sealed(kid, nonce, ciphertext))
-            sealed = seal(key, connector, name, value)
-            db.execute(
-                "UPDATE secrets SET key_id = ?, nonce = ?, ciphertext = ? WHERE connector = ? AND name = ?",
-                (sealed.key_id, sealed.nonce, sealed.ciphertext, connector, name),
-            )
-        return tuple(sorted({row[2] for row in rows})), len(rows)
+        found = rows.sealed_otherwise(key_id(key))
+        for connector, name, sealed in found:
+            value = unseal(self.key_for(sealed.key_id), connector, name, sealed)
+            rows.replace_sealed(connector, name, seal(key, connector, name, value))
+        return tuple(sorted({sealed.key_id for _, _, sealed in found})), len(found)
 
     def _settle(self) -> None:
         """Finish a rotation that was interrupted after its commit (rows use the staged key), or drop
@@ -447,11 +366,56 @@ class Vault:
         if self.keyring.from_environment or not staged.exists():
             return
         key = parse_master_key(staged.read_text(encoding="ascii"), str(staged))
-        in_use = self._db().execute("SELECT 1 FROM secrets WHERE key_id = ? LIMIT 1", (key_id(key),)).fetchone()
-        if not in_use:
+        if not self.rows.uses_key(key_id(key)):
             staged.unlink()
             return
-        with self._transaction() as db:
-            self._reseal(db, key)
+        with self.rows.transaction() as rows:
+            self._reseal(rows, key)
         self.keyring.promote_next()
         self._keys = {}
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    secrets: int
+    connectors: tuple[str, ...]
+    key_ids: tuple[str, ...]
+
+
+def copy_rows(source: SecretRows, target: SecretRows) -> Migration:
+    """Copy every sealed row of `source` into `target` in one transaction, as they are: nothing is opened, so
+    no value is exposed, and the rows open with the key that sealed them. A row already in `target` is
+    replaced."""
+    rows = source.everything() if source.exists() else []
+    with target.transaction() as writer:
+        for connector, name, sealed, updated_at in rows:
+            writer.put(connector, name, sealed, updated_at)
+    return Migration(len(rows), tuple(sorted({row[0] for row in rows})),
+                     tuple(sorted({row[2].key_id for row in rows})))
+
+
+def database_url_problem(url: str, *, on_command_line: bool) -> str | None:
+    """Why `url` cannot name the vault's database (not PostgreSQL, or a password on the command line), or None."""
+    if not url:
+        return "no database: give --to postgresql://USER@HOST/DB or set SPECBRIDGE_DATABASE_URL"
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgresql", "postgres"):
+        return "the database URL must start with postgresql://"
+    if on_command_line and parts.password:
+        return ("the database URL holds a password, which would show in the process list: put it in PGPASSWORD or "
+                "~/.pgpass (or pass the URL in SPECBRIDGE_DATABASE_URL)")
+    return None
+
+
+def rows_from_env(home: Path, environ: Mapping[str, str]) -> SecretRows:
+    """Where the environment keeps the vault's rows: PostgreSQL with `SPECBRIDGE_DATABASE_URL`, else
+    `home/vault.db`."""
+    url = environ.get("SPECBRIDGE_DATABASE_URL", "").strip()
+    if not url:
+        return SqliteRows(home)
+    try:
+        from .postgres import PostgresRows
+    except ImportError:
+        raise VaultError("SPECBRIDGE_DATABASE_URL is set but psycopg is not installed: "
+                         "pip install 'specbridge-runtime[postgres]'") from None
+    return PostgresRows(url)
