@@ -106,15 +106,16 @@ def test_recording_costs_the_caller_microseconds(tmp_path: Path) -> None:
     audit.close()
 
 
-def test_a_failing_store_loses_records_not_calls(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_a_failing_store_keeps_the_records_and_costs_no_call(tmp_path: Path,
+                                                             caplog: pytest.LogCaptureFixture) -> None:
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("a file where the audit folder should be")
     audit = BackgroundAudit(SqliteStore(blocker / "audit.db"))
     with caplog.at_level(logging.WARNING, logger="specbridge_runtime.audit"):
         audit.record(record())
         assert audit.flush()
-    audit.close()
-    assert "not stored" in caplog.text
+        audit.close()
+    assert "1 call record(s) not stored yet" in caplog.text and "1 call record(s) lost at shutdown" in caplog.text
 
 
 def test_audit_is_chosen_by_the_environment(tmp_path: Path) -> None:

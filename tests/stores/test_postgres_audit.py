@@ -1,5 +1,6 @@
 """The audit in a real PostgreSQL: one table for every replica's calls, a versioned schema upgraded once,
-retention as a bounded delete, and records kept while the database is down and stored when it is back."""
+retention as a bounded delete, and records kept while the database is down (calls refused meanwhile) and
+stored when it is back."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
-from specbridge_runtime._core.errors import StoreError
+from specbridge_runtime._core.errors import StoreError, StoreUnavailable
 from specbridge_runtime._core.seams import CallRecord
 from specbridge_runtime._mechanisms import postgres
 from specbridge_runtime._mechanisms.audit import BackgroundAudit, store_from_env
@@ -94,11 +95,14 @@ def test_records_wait_while_the_database_is_down(own_postgres: PostgresServer) -
     for _ in range(5):
         audit.record(record(connector))
     assert audit.flush()  # tried, failed, kept
+    with pytest.raises(StoreUnavailable, match=f"PostgreSQL at 127.0.0.1:{own_postgres.port}/specbridge"):
+        audit.check()  # the next call is refused before anything is sent
     with pytest.raises(StoreError, match=f"PostgreSQL at 127.0.0.1:{own_postgres.port}/specbridge cannot be reached"):
         connect(own_postgres.url)
     own_postgres.start()
     audit.record(record(connector))
     assert audit.flush()
+    audit.check()  # back: calls are taken again
     audit.close()
     store = PostgresCallStore(own_postgres.url)
     try:

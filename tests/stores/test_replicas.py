@@ -1,13 +1,23 @@
 """Three replicas of one server over streamable HTTP, each with its own SPECBRIDGE_HOME, sharing Redis and
 PostgreSQL: 20 concurrent callers spread round-robin keep the connector's rate and its limit of calls in
-flight as one server would, and every replica's calls are in the one audit `usage` reads."""
+flight as one server would, and every replica's calls are in the one audit `usage` reads; a replica killed
+during load loses no call it answered."""
 
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import uuid
 from pathlib import Path
+
+import anyio
+import httpx2
+import psycopg
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+from specbridge_runtime._mechanisms.audit import arguments_digest
 
 from tests.faultserver.process import FaultServerProcess
 from tests.stores.replicas import FAULTAPI, package_environ, replicas, round_robin
@@ -48,3 +58,40 @@ async def test_three_replicas_keep_one_rate_one_limit_of_calls_in_flight_and_one
     usage = usage_json(tmp_path / "fresh-home", postgres_server.url)
     assert usage["tools"] == [{"tool": "faultapi_get", "calls": CALLS, "errors": 0, "error_rate": 0.0,
                                "p50_ms": usage["tools"][0]["p50_ms"], "p95_ms": usage["tools"][0]["p95_ms"]}]
+
+
+async def test_a_replica_killed_during_load_loses_no_acknowledged_call(
+        postgres_server: PostgresServer, faultserver: FaultServerProcess, tmp_path: Path) -> None:
+    key = f"killed-{uuid.uuid4().hex}"
+    environ = {"SPECBRIDGE_DATABASE_URL": postgres_server.url, "FAULTAPI_BASE_URL": faultserver.url}
+    answered: dict[str, dict[str, str]] = {}  # call id -> arguments, for every call that got its result
+    broken: list[int] = []
+
+    with replicas(3, tmp_path, environ) as running:
+        async def caller(index: int) -> None:
+            replica = running[index % 3]
+            try:
+                http = httpx2.AsyncClient(timeout=60)
+                async with Client(streamable_http_client(replica.url, http_client=http)) as client:
+                    await client.list_tools()
+                    for number in range(10):
+                        arguments = {"mode": "ok", "key": key, "delay": "0.1", "id": f"{index}-{number}"}
+                        result = await client.call_tool("faultapi_get", arguments)
+                        assert not result.is_error
+                        answered[arguments["id"]] = arguments
+                        if index == 0 and number == 4:
+                            os.kill(replica.process.pid, signal.SIGKILL)  # mid-load, records still in flight
+            except Exception:  # the callers of the killed replica lose their connection
+                broken.append(index)
+
+        async with anyio.create_task_group() as group:
+            for index in range(12):
+                group.start_soon(caller, index)
+    assert broken and all(index % 3 == 0 for index in broken)  # only the killed replica's callers
+    assert sum(1 for call_id in answered if int(call_id.split("-")[0]) % 3 != 0) == 8 * 10  # the others went on
+    with psycopg.connect(postgres_server.url) as db:
+        stored = {row[0] for row in db.execute("SELECT arguments_hash FROM specbridge_calls WHERE connector = %s",
+                                               ("faultapi",))}
+    missing = [call_id for call_id, arguments in answered.items()
+               if arguments_digest(arguments, keep=False)[0] not in stored]
+    assert missing == []

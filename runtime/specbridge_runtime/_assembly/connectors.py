@@ -12,7 +12,7 @@ import httpx2
 
 from .._core.descriptors import Limits, WrapperSpec
 from .._core.seams import AuditSink, InboundAuth
-from .._mechanisms.audit import audit_from_env
+from .._mechanisms.audit import BackgroundAudit, audit_from_env
 from .._mechanisms.auth import build_auth_factory
 from .._mechanisms.inbound import inbound_auth_from_env
 from .._mechanisms.limits import ConcurrencyLimit, limits_from_env
@@ -42,10 +42,11 @@ def rest_provider(package: RestPackage, *, environ: Mapping[str, str],
         gate=state.gate(package.name, limits, slots),
         auth_for=build_auth_factory(package.connector, secrets=secrets, environ=environ, clock=state.clock),
         retry=BackoffRetry.from_limits(limits, state.clock),
-        audit=audit,
+        audit=state.measured(audit),
         limits=limits,
         transport=transport,
         clock=state.clock,
+        durable=audit if isinstance(audit, BackgroundAudit) and audit.store.shared else None,
     )
 
 
@@ -69,7 +70,7 @@ def wrapper_provider(spec: WrapperSpec, *, environ: Mapping[str, str], secrets: 
         spec.upstream,
         secrets=secrets if secrets is not None else Secrets(spec.name, environ=environ),
         gate=state.gate(spec.name, limits, slots),
-        audit=audit,
+        audit=state.measured(audit),
         limits=limits,
         audit_arguments=spec.audit_arguments,
     )
@@ -93,7 +94,7 @@ def _limits_and_audit(limits: Limits, name: str, environ: Mapping[str, str], aud
         problems += audit_problems
     for problem in problems:
         logger.warning("%s", problem)
-    return effective, state.measured(audit)
+    return effective, audit
 
 
 def inbound_auth(server_name: str, environ: Mapping[str, str]) -> InboundAuth | None:

@@ -87,6 +87,16 @@ class AuditSink(Protocol):
     def record(self, call: CallRecord) -> None: ...
 
 
+class DurableAudit(Protocol):
+    """What an audit shared by replicas promises (PostgreSQL): a call is refused while records cannot be
+    stored (`check` raises `StoreUnavailable`, nothing is sent), and answered only once its record is
+    stored (`settled`), so a replica killed afterwards loses no acknowledged call."""
+
+    def check(self) -> None: ...
+
+    async def settled(self) -> None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class InboundAuth:
     """How the HTTP and SSE transports authenticate MCP clients: every request carries

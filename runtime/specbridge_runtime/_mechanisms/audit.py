@@ -17,6 +17,7 @@ SPECBRIDGE_DATABASE_URL) | off, SPECBRIDGE_AUDIT_RETENTION_DAYS (default 30), SP
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import collections
 import contextlib
@@ -35,7 +36,7 @@ from pathlib import Path
 from typing import Any, Final, Protocol
 
 from .._core.clock import SYSTEM_CLOCK, Clock
-from .._core.errors import StoreError
+from .._core.errors import StoreError, StoreUnavailable
 from .._core.seams import AuditSink, CallRecord
 from .private import narrow, open_private_append, private_dir, private_file
 from .vault import specbridge_home
@@ -61,7 +62,10 @@ def arguments_digest(arguments: Mapping[str, Any], *, keep: bool) -> tuple[str, 
 
 
 class CallStore(Protocol):
-    """Where records go: opened, written and purged by the writer thread only; read by `usage`."""
+    """Where records go: opened, written and purged by the writer thread only; read by `usage`. `shared`:
+    every replica writes there (the audit then holds each call's answer until its record is stored)."""
+
+    shared: bool
 
     def write(self, calls: Sequence[CallRecord]) -> None: ...
 
@@ -73,6 +77,7 @@ class CallStore(Protocol):
 
 
 class SqliteStore:
+    shared = False
     _SCHEMA = (
         "CREATE TABLE IF NOT EXISTS calls (id INTEGER PRIMARY KEY, time REAL NOT NULL, connector TEXT NOT NULL,"
         " tool TEXT NOT NULL, status TEXT NOT NULL, http_status INTEGER, latency_ms REAL NOT NULL,"
@@ -127,6 +132,8 @@ class SqliteStore:
 
 class JsonLinesStore:
     """One file of JSON lines per UTC day; retention deletes whole days."""
+
+    shared = False
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
@@ -188,6 +195,22 @@ class _Flush:
         self.done = threading.Event()
 
 
+class _Settle:
+    """A marker an event loop awaits: resolved once everything recorded before it was stored (True), or the
+    store failed to take it (False)."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.future: asyncio.Future[bool] = self.loop.create_future()
+
+    def resolve(self, stored: bool) -> None:
+        self.loop.call_soon_threadsafe(self._set, stored)
+
+    def _set(self, stored: bool) -> None:
+        if not self.future.done():  # the waiting call may have been cancelled
+            self.future.set_result(stored)
+
+
 _STOP: Final = object()
 
 
@@ -226,6 +249,7 @@ class BackgroundAudit:
         self.store = store
         self.retention_days = retention_days
         self.clock = clock
+        self.down: str | None = None  # why the store did not take the last batch; None once it does
         self._lock = threading.Lock()
         self._writer: _Writer | None = None
 
@@ -241,6 +265,22 @@ class BackgroundAudit:
         marker = _Flush()
         writer.send(marker)
         return marker.done.wait(timeout)
+
+    def check(self) -> None:
+        """`DurableAudit`: refuse a call while the store does not take records."""
+        if self.down is not None:
+            raise StoreUnavailable(f"The audit cannot store records, so no call is made: {self.down}")
+
+    async def settled(self) -> None:
+        """`DurableAudit`: return once every record so far is stored (one write for all who wait meanwhile);
+        if the store fails, the records are kept for later and the failure is logged, not raised: the call
+        it records was made."""
+        writer = self._writer
+        if writer is None:
+            return
+        marker = _Settle()
+        writer.send(marker)
+        await marker.future
 
     def close(self) -> None:
         """Write what is pending and stop the writer (a later record starts a new one)."""
@@ -271,9 +311,12 @@ class BackgroundAudit:
                 _attempt("old records not deleted", functools.partial(self.store.purge, cutoff))
             items = writer.take(min(WRITE_EVERY_S, next_purge - now))
             unsaved += [item for item in items if isinstance(item, CallRecord)]
-            if unsaved and _attempt(f"{len(unsaved)} call record(s) not stored yet",
-                                    functools.partial(self.store.write, unsaved)):
-                unsaved = []
+            if unsaved:
+                failure = _attempt(f"{len(unsaved)} call record(s) not stored yet",
+                                   functools.partial(self.store.write, unsaved))
+                self.down = failure
+                if failure is None:
+                    unsaved = []
             if len(unsaved) > MAX_UNSAVED:
                 logger.error("audit: %d call record(s) dropped: the store has not taken any for too long",
                              len(unsaved) - MAX_UNSAVED)
@@ -281,20 +324,22 @@ class BackgroundAudit:
             for item in items:
                 if isinstance(item, _Flush):
                     item.done.set()
+                elif isinstance(item, _Settle):
+                    item.resolve(not unsaved)
             stopping = _STOP in items
         if unsaved:
             logger.error("audit: %d call record(s) lost at shutdown: the store could not take them", len(unsaved))
         self.store.close()
 
 
-def _attempt(failure: str, action: Callable[[], None]) -> bool:
-    """Run a store action; a failing disk or database is logged (False), and the writer goes on."""
+def _attempt(failure: str, action: Callable[[], None]) -> str | None:
+    """Run a store action; a failing disk or database is logged and returned, and the writer goes on."""
     try:
         action()
     except (sqlite3.Error, OSError, StoreError) as error:
         logger.warning("audit: %s: %s", failure, error)
-        return False
-    return True
+        return str(error)
+    return None
 
 
 class NoAudit:

@@ -103,6 +103,8 @@ class PostgresCallStore:
     """The audit's `CallStore` in PostgreSQL: written by the audit's writer thread (its own connection),
     read by `usage`. Failures raise `StoreError`; the writer keeps the records and tries again."""
 
+    shared = True
+
     def __init__(self, url: str) -> None:
         self.url = url
         self.name = describe(url)

@@ -31,7 +31,7 @@ from .._core.errors import (
     error_result,
 )
 from .._core.grammar import base_url_variable
-from .._core.seams import AuditSink, CallGate, CallRecord, RetryPolicy, UpstreamAuth
+from .._core.seams import AuditSink, CallGate, CallRecord, DurableAudit, RetryPolicy, UpstreamAuth
 from .._mechanisms.audit import arguments_digest
 from .._mechanisms.fast_io import fast_io
 from .._mechanisms.http import http_client
@@ -62,11 +62,13 @@ class RestProvider:
 
     `environ` supplies `<NAME>_BASE_URL`; `limits` defaults to the connector's; `transport` replaces the
     network (tests: `specbridge_runtime.testing.MockUpstream`); `clock` times the calls, their timeouts and
-    the waits between retries."""
+    the waits between retries; with `durable` (an audit shared by replicas) a call is refused while the audit
+    cannot store records, and answered once its record is stored."""
 
     def __init__(self, package: RestPackage, *, environ: Mapping[str, str], gate: CallGate, auth_for: AuthFactory,
                  retry: RetryPolicy, audit: AuditSink, limits: Limits | None = None,
-                 transport: httpx2.AsyncBaseTransport | None = None, clock: Clock = SYSTEM_CLOCK) -> None:
+                 transport: httpx2.AsyncBaseTransport | None = None, clock: Clock = SYSTEM_CLOCK,
+                 durable: DurableAudit | None = None) -> None:
         self.package = package
         self.connector = package.connector
         self.limits = limits if limits is not None else package.connector.limits
@@ -77,6 +79,7 @@ class RestProvider:
         self._transport = transport
         self._fast_io = fast_io(environ)
         self._clock = clock
+        self._durable = durable
         self._client: httpx2.AsyncClient | None = None
         self._base_url: str | None = None
         self._base_url_problem = ""
@@ -120,6 +123,8 @@ class RestProvider:
         started, wall = self._clock.monotonic(), self._clock.time()
         outcome = _Outcome()
         try:
+            if self._durable is not None:
+                self._durable.check()
             result = await self._call(name, arguments, outcome)
         except OperationNotFound as error:  # the caller's mistake, answered as a protocol error; audited too
             outcome.status = error.status
@@ -133,6 +138,8 @@ class RestProvider:
             outcome.status = "internal_error"
             result = error_result(f"internal error in the {self.name} server while calling {name} (see its log)")
         self._record(name, arguments, outcome, started, wall)
+        if self._durable is not None:
+            await self._durable.settled()
         return result
 
     async def _call(self, name: str, arguments: Mapping[str, Any], outcome: _Outcome) -> types.CallToolResult:
