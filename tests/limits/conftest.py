@@ -16,6 +16,7 @@ from mcp.server.lowlevel import Server
 from specbridge_runtime._assembly.defaults import no_credentials
 from specbridge_runtime._core.clock import SYSTEM_CLOCK, Clock
 from specbridge_runtime._core.descriptors import Limits
+from specbridge_runtime._core.stores import RateStore
 from specbridge_runtime._mechanisms.audit import BackgroundAudit, SqliteStore
 from specbridge_runtime._mechanisms.limits import LimitGate
 from specbridge_runtime._mechanisms.retry import BackoffRetry
@@ -57,17 +58,18 @@ ServeFactory = Callable[..., AbstractAsyncContextManager[Served]]
 
 @pytest.fixture
 def serve(faultserver: FaultServerProcess, tmp_path: Path) -> ServeFactory:  # noqa: F811
-    """`async with serve(limits, base_url=..., audit_arguments=..., clock=...) as served`: the fault API package,
-    served, its limits, retries and timeouts on `clock`."""
+    """`async with serve(limits, base_url=..., audit_arguments=..., clock=..., rates=...) as served`: the fault API
+    package, served, its limits, retries and timeouts on `clock`, its rate buckets in `rates` (its own by
+    default; servers given one store share them)."""
 
     @asynccontextmanager
     async def serving(limits: Limits = TEST_LIMITS, *, base_url: str | None = None, audit_arguments: bool = False,
-                      clock: Clock = SYSTEM_CLOCK) -> AsyncIterator[Served]:
+                      clock: Clock = SYSTEM_CLOCK, rates: RateStore | None = None) -> AsyncIterator[Served]:
         connector = dataclasses.replace(PACKAGE.connector, limits=limits, audit_arguments=audit_arguments)
         package = RestPackage(connector, PACKAGE.operations, PACKAGE.package)
         audit = BackgroundAudit(SqliteStore(tmp_path / "audit.db"))
         provider = RestProvider(package, environ={"FAULTAPI_BASE_URL": base_url or faultserver.url},
-                                gate=LimitGate("faultapi", limits, clock=clock), auth_for=no_credentials,
+                                gate=LimitGate("faultapi", limits, rates=rates, clock=clock), auth_for=no_credentials,
                                 retry=BackoffRetry(max_retries=limits.max_retries, max_wait_s=limits.max_retry_wait_s,
                                                    base_s=0.05, clock=clock),
                                 audit=audit, limits=limits, clock=clock)

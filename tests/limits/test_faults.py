@@ -71,6 +71,11 @@ async def test_429_asking_for_more_than_the_budget_tells_when_to_retry(serve: Se
         assert clock.slept == []  # no retry: the wait asked for exceeds the budget
         assert_error(result, "HTTP 429", "rate limited", "retry after 120 s")
         assert faultserver.stats(name)["requests"] == 1
+        # The API asked every caller to wait: the next call is refused without being sent, then works.
+        refused = await served.call("faultapi_get", mode="ok", key=name)
+        assert_error(refused, "asked its callers to wait (HTTP 429)", "next call can start in 120.0 s")
+        assert faultserver.stats(name)["requests"] == 1
+        clock.advance(120)
         await assert_next_call_works(served)
 
 

@@ -157,6 +157,20 @@ async def test_a_token_beyond_the_queue_wait_is_refused_at_once() -> None:
     assert "1/min" in caught.value.message and "FAR_RATE" in caught.value.text
 
 
+async def test_a_429_holds_off_every_gate_of_the_connector() -> None:
+    clock = ManualClock()
+    rates = LocalRates(clock)
+    told, other = (LimitGate("busy", Limits(queue_timeout_s=10), rates=rates, clock=clock) for _ in range(2))
+    await told.pause(5)  # one server got "429, Retry-After: 5"
+    assert await starts_of([(other, "t")], clock) == [5.0]  # the other waited as long
+    await told.pause(30)
+    with pytest.raises(RateLimited) as caught:  # longer than the queue wait: refused at once, saying why
+        async with other.enter("t"):
+            pass
+    assert "busy asked its callers to wait (HTTP 429)" in caught.value.message
+    assert caught.value.retry_after_s == pytest.approx(30)
+
+
 async def test_a_gateway_shares_one_concurrency_limit_across_connectors() -> None:
     clock = ManualClock()
     shared = ConcurrencyLimit(2, "gateway", LocalSlots(clock))

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 
 from specbridge_runtime._core.descriptors import Limits, OperationLimits
+from specbridge_runtime._mechanisms.local_stores import LocalRates
 from specbridge_runtime.testing import ManualClock
 
+from tests.faultserver.process import FaultServerProcess
 from tests.limits.conftest import TEST_LIMITS, ServeFactory, text_of
 
 
@@ -34,6 +37,20 @@ async def test_a_token_beyond_the_queue_wait_is_a_clear_error(serve: ServeFactor
         assert refused.is_error and "rate limit of 2/min" in text and "FAULTAPI_RATE" in text
         assert "next call can start in 29.0 s" in text
         assert clock.slept == []  # refused at once
+
+
+async def test_a_429_holds_off_the_other_servers_of_the_connector(serve: ServeFactory,
+                                                                  faultserver: FaultServerProcess) -> None:
+    clock = ManualClock()
+    rates = LocalRates(clock)  # what two servers of one process, or replicas sharing Redis, have in common
+    key = uuid.uuid4().hex
+    async with serve(clock=clock, rates=rates) as told, serve(clock=clock, rates=rates) as other:
+        limited = await told.call("faultapi_get", mode="limited", key=key, after="120")
+        assert limited.is_error and "HTTP 429" in text_of(limited)
+        refused = await other.call("faultapi_get", mode="ok", key=f"{key}-other")
+    assert refused.is_error and "faultapi asked its callers to wait (HTTP 429)" in text_of(refused)
+    assert "next call can start in 120.0 s" in text_of(refused)
+    assert faultserver.stats(f"{key}-other")["requests"] == 0  # nothing was sent
 
 
 async def test_arguments_are_recorded_only_when_the_definition_opts_in(serve: ServeFactory) -> None:

@@ -40,6 +40,13 @@ async def test_a_start_beyond_the_budget_is_refused_and_reserves_nothing(redis_s
     assert later.granted and later.wait_s == pytest.approx(60, abs=5)
 
 
+async def test_a_429_at_one_replica_holds_off_the_others(redis_server: RedisServer) -> None:
+    told, other = (RedisRates(RedisConnection(redis_server.url)) for _ in range(2))
+    await told.hold_off("shop@429", 30)
+    reservation = await other.reserve([Bucket("shop@429", 0.0), MINUTE], 3600)
+    assert reservation.granted and reservation.wait_s == pytest.approx(30, abs=5)
+
+
 async def test_slots_are_counted_across_replicas(redis_server: RedisServer) -> None:
     first, second = (RedisSlots(RedisConnection(redis_server.url)) for _ in range(2))
     one = await first.acquire("shop", 2, 0)

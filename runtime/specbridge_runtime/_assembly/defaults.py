@@ -19,6 +19,9 @@ class UnlimitedGate:
     async def enter(self, tool: str) -> AsyncIterator[None]:
         yield
 
+    async def pause(self, seconds: float) -> None:
+        return None
+
 
 class NoCredentials:
     """`UpstreamAuth` that adds nothing: the request already carries the connector's plain static headers."""

@@ -50,9 +50,12 @@ class UpstreamAuth(Protocol):
 
 class CallGate(Protocol):
     """Concurrency and rate limits. `enter(tool)` waits for a slot (bounded) or raises
-    `LimitExceeded`; leaving the context frees the slot."""
+    `LimitExceeded`; leaving the context frees the slot. `pause(seconds)`: the upstream said to wait
+    (429 `Retry-After`), so no call of the connector starts sooner, in any replica sharing the limits."""
 
     def enter(self, tool: str) -> AbstractAsyncContextManager[None]: ...
+
+    async def pause(self, seconds: float) -> None: ...
 
 
 class RetryPolicy(Protocol):

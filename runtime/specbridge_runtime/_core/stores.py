@@ -34,6 +34,10 @@ class RateStore(Protocol):
         """Atomically reserve the earliest start every bucket allows, if it is at most `budget_s` away."""
         ...
 
+    async def hold_off(self, key: str, seconds: float) -> None:
+        """No start of bucket `key` sooner than `seconds` from now."""
+        ...
+
 
 class SlotStore(Protocol):
     async def acquire(self, key: str, capacity: int, wait_s: float) -> object | None:

@@ -66,7 +66,9 @@ class LimitGate:
         self.slots = slots if slots is not None else ConcurrencyLimit(limits.concurrency, connector, LocalSlots(clock))
         self.rates: RateStore = rates if rates is not None else LocalRates(clock)
         self._rates: dict[str, Rate] = {}
-        self._connector_buckets = self._buckets_for(connector, limits.rate)
+        # Where a 429's Retry-After holds off every call of the connector (no pace of its own).
+        self._held_off = Bucket(f"{connector}@429", 0.0)
+        self._connector_buckets = (self._held_off, *self._buckets_for(connector, limits.rate))
         self._operation_buckets = {
             tool: self._connector_buckets + self._buckets_for(f"{connector}/{tool}", operation.rate)
             for tool, operation in limits.operations
@@ -87,15 +89,21 @@ class LimitGate:
         deadline = self.clock.monotonic() + self.queue_timeout_s
         async with self.slots.slot(self.queue_timeout_s):
             buckets = self._operation_buckets.get(tool, self._connector_buckets)
-            if buckets:
-                reservation = await self.rates.reserve(buckets, deadline - self.clock.monotonic())
-                if not reservation.granted:
-                    raise self._refusal(buckets[reservation.blocking], reservation.wait_s)
-                if reservation.wait_s > 0:
-                    await self.clock.sleep(reservation.wait_s)
+            reservation = await self.rates.reserve(buckets, deadline - self.clock.monotonic())
+            if not reservation.granted:
+                raise self._refusal(buckets[reservation.blocking], reservation.wait_s)
+            if reservation.wait_s > 0:
+                await self.clock.sleep(reservation.wait_s)
             yield
 
+    async def pause(self, seconds: float) -> None:
+        await self.rates.hold_off(self._held_off.key, seconds)
+
     def _refusal(self, bucket: Bucket, wait: float) -> RateLimited:
+        if bucket is self._held_off:
+            return RateLimited(
+                f"{self.connector} asked its callers to wait (HTTP 429): the next call can start in {wait:.1f} s.",
+                hint=f"Retry after {wait:.0f} s, or make fewer calls.", retry_after_s=wait)
         scope = bucket.key.rpartition("@")[0]
         connector, _, tool = scope.partition("/")
         where = f"operation {tool}" if tool else f"connector {connector}"

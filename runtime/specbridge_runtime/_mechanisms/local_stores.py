@@ -34,6 +34,11 @@ class LocalRates:
                 next_start[bucket.key] = start + bucket.interval_s
         return Reservation(True, wait)
 
+    async def hold_off(self, key: str, seconds: float) -> None:
+        with self._lock:
+            until = self.clock.monotonic() + seconds
+            self._next_start[key] = max(self._next_start.get(key, 0.0), until)
+
 
 class LocalSlots:
     """`SlotStore` of one server (or of one gateway, shared by its connectors): a semaphore per key,

@@ -63,6 +63,9 @@ class MeasuredGate:
     def enter(self, tool: str) -> AbstractAsyncContextManager[None]:
         return self._enter(tool)
 
+    async def pause(self, seconds: float) -> None:
+        await self.gate.pause(seconds)
+
     @asynccontextmanager
     async def _enter(self, tool: str) -> AsyncIterator[None]:
         async with self.gate.enter(tool):

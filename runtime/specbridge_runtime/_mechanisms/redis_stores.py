@@ -54,6 +54,15 @@ end
 return {1, tostring(wait), -1}
 """
 
+_HOLD_OFF = """
+local t = redis.call('TIME')
+local later = tonumber(t[1]) + tonumber(t[2]) / 1000000 + tonumber(ARGV[1])
+if later > tonumber(redis.call('GET', KEYS[1]) or '0') then
+  redis.call('SET', KEYS[1], string.format('%.6f', later), 'PX', math.ceil(tonumber(ARGV[1]) * 1000) + 1000)
+end
+return 1
+"""
+
 _ACQUIRE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
@@ -129,6 +138,9 @@ class RedisRates:
             [repr(budget_s), *(repr(bucket.interval_s) for bucket in buckets)])
         return Reservation(bool(granted), max(float(wait), 0.0), int(blocking))
 
+    async def hold_off(self, key: str, seconds: float) -> None:
+        await self.connection.run(_HOLD_OFF, [PREFIX + "rate:" + key], [repr(seconds)])
+
 
 class RedisSlots:
     """`SlotStore` in Redis: leases that this replica renews while it holds them."""
@@ -186,6 +198,10 @@ class FailOpenRates:
         except StoreUnavailable as error:
             logger.warning("%s; the call goes through without its rate limit (fail open)", error.message)
             return Reservation(True, 0.0)
+
+    async def hold_off(self, key: str, seconds: float) -> None:
+        with contextlib.suppress(StoreUnavailable):  # the calls of this replica still back off by themselves
+            await self.store.hold_off(key, seconds)
 
 
 class FailOpenSlots:

@@ -38,6 +38,7 @@ from .._mechanisms.http import http_client
 from .._mechanisms.limits import timeout_for
 from .._mechanisms.request import build_request, resolve_base_url, user_agent
 from .._mechanisms.response import redact_secrets, to_result
+from .._mechanisms.retry import retry_after_s
 from .package import RestPackage
 
 logger = logging.getLogger(__name__)
@@ -178,6 +179,10 @@ class RestProvider:
                 response, body = await self._exchange(request, timeout_s)
             except (httpx2.HTTPError, TimeoutError) as error:
                 failure = error
+            if response is not None and response.status_code == 429:
+                told = retry_after_s(response.headers, self._clock.time())
+                if told:  # every caller of the connector waits, not only this one
+                    await self._gate.pause(told)
             if response is not None and response.status_code == 401 and not refreshed:
                 refreshed = True
                 if await auth.refresh():
