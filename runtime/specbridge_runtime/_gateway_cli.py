@@ -8,12 +8,12 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from ._assembly.gateway import DefinitionReader, gateway_environ, gateway_provider
+from ._assembly.gateway import DefinitionReader, connector_names, gateway_environ, gateway_provider
 from ._cli import main as cli_main
 from ._core.errors import ConfigurationError
 from ._core.seams import ToolProvider
 from ._core.version import __version__
-from ._providers.gateway import read_config
+from ._providers.gateway import read_config, unknown_connectors
 
 
 def gateway_main(argv: Sequence[str] | None = None, *, read_definition: DefinitionReader | None = None,
@@ -32,7 +32,12 @@ def gateway_main(argv: Sequence[str] | None = None, *, read_definition: Definiti
     if not rest or (rest[0].startswith("-") and rest[0] not in ("-h", "--help")):
         rest = ["serve", *rest]
     try:
-        environ = gateway_environ(read_config(path), os.environ)
+        config = read_config(path)
+        unknown = unknown_connectors(config, connector_names(config, path.parent, read_definition))
+        if unknown:
+            raise ConfigurationError(f"{path}: {unknown}")
+        # Only serving needs the callers' tokens: `creds set` must work while one is not stored yet.
+        environ = gateway_environ(config, os.environ) if rest[0] == "serve" else dict(os.environ)
         gateway_provider(path, environ, read_definition=read_definition).check_tool_names()
     except ConfigurationError as error:
         print(f"{prog}: error: {error}", file=sys.stderr)

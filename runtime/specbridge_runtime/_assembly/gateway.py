@@ -12,7 +12,7 @@ from .._core.descriptors import WrapperSpec
 from .._core.errors import ConfigurationError
 from .._core.seams import ToolProvider
 from .._mechanisms.inbound import SERVER_TOKENS_ENV
-from .._mechanisms.secrets import Secrets
+from .._mechanisms.secrets import CredentialError, Secrets
 from .._providers.gateway import ConnectorEntry, ConnectorLoader, GatewayConfig, GatewayProvider, MemberSeams
 from .._providers.package import RestPackage
 from .._providers.wrapper import WrapperPackage
@@ -65,11 +65,34 @@ def gateway_provider(path: Path, environ: Mapping[str, str], *,
                            concurrency=state_for(environ).concurrency)
 
 
+def connector_names(config: GatewayConfig, base: Path, read_definition: DefinitionReader | None) -> set[str]:
+    """The names the gateway's connectors are served under, without starting them: a package's entry point
+    name, a definition's `name` (its file name without extension when it cannot be read here)."""
+    names = set()
+    for entry in config.connectors:
+        if entry.package is not None:
+            names.add(entry.package)
+            continue
+        assert entry.definition is not None
+        try:
+            names.add(read_definition(base / entry.definition).name if read_definition else "")
+        except ConfigurationError:
+            names.add("")
+        names.add(Path(entry.definition).stem)
+    return names - {""}
+
+
 def gateway_environ(config: GatewayConfig, environ: Mapping[str, str]) -> dict[str, str]:
     """The environment the server runs with: the gateway's tokens as named inbound tokens (so each caller
     is identified by name), resolved from their references in the gateway's namespace."""
     if not config.tokens:
         return dict(environ)
     secrets = Secrets(config.name, environ=environ)
-    pairs = ",".join(f"{entry.caller}:{secrets(entry.token)}" for entry in config.tokens)
-    return {**environ, SERVER_TOKENS_ENV: pairs}
+    pairs = []
+    for entry in config.tokens:
+        try:
+            pairs.append(f"{entry.caller}:{secrets(entry.token)}")
+        except CredentialError as error:
+            raise ConfigurationError(f"gateway {config.name}: the token of caller {entry.caller} ({entry.token}) "
+                                     f"cannot be read: {error}") from None
+    return {**environ, SERVER_TOKENS_ENV: ",".join(pairs)}

@@ -16,6 +16,7 @@ from .._mechanisms.transports import (
     build_http_app,
     build_sse_app,
     check_exposure,
+    listen,
     serve_app,
     serve_stdio,
 )
@@ -55,6 +56,7 @@ class ServeCommand:
                                 allowed_hosts=args.allowed_host, ready=ready, metrics=state.metrics)
             path = SSE_PATH
         access = "bearer token required" if inbound is not None else "no inbound auth: local clients only"
+        sock = listen(args.host, args.port)  # bound first: "serving" is said only once it is true
         cli.note(f"{provider.name}: serving MCP on http://{args.host}:{args.port}{path} ({access})")
-        anyio.run(functools.partial(serve_app, app, host=args.host, port=args.port))
+        anyio.run(functools.partial(serve_app, app, sock=sock))
         return 0

@@ -7,8 +7,10 @@ import datetime
 import json
 import time
 
+from .._assembly.gateway import connector_names
 from .._mechanisms.audit import store_from_env
 from .._mechanisms.usage import parse_since, summarize, usage_table
+from .._providers.gateway import GatewayProvider
 from ._context import CliContext
 
 DEFAULT_SINCE = "1d"
@@ -20,6 +22,18 @@ def _since(text: str) -> float:
         raise argparse.ArgumentTypeError(
             f"{text!r} is neither a span back from now (90s, 30m, 1h, 1d, 2w) nor an ISO date (2024-05-01)")
     return moment
+
+
+def _audited(cli: CliContext) -> tuple[str, list[str]]:
+    """The server's name, and the connector names its calls are audited under: a gateway's calls are recorded
+    by each of its connectors (those it refused itself, under its own name)."""
+    if cli.package is not None:
+        return cli.package.name, [cli.package.name]
+    provider = cli.provider()
+    if isinstance(provider, GatewayProvider):
+        members = connector_names(provider.config, provider.path.parent, read_definition=None)
+        return provider.name, [provider.name, *sorted(members)]
+    return provider.name, [provider.name]
 
 
 class UsageCommand:
@@ -41,10 +55,10 @@ class UsageCommand:
         if store is None:
             cli.note(f"{cli.prog}: auditing is off (SPECBRIDGE_AUDIT=off), so there are no usage figures")
             return 1
-        connector = cli.package.name if cli.package is not None else cli.provider().name
+        connector, audited = _audited(cli)
         since: float = args.since
         try:
-            usage = summarize(store.calls(connector, since))
+            usage = summarize(call for name in audited for call in store.calls(name, since))
         finally:
             store.close()
         since_text = datetime.datetime.fromtimestamp(since).astimezone().isoformat(timespec="seconds")

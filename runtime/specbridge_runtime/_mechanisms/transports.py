@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import signal
+import socket
 import threading
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, nullcontext
@@ -221,10 +222,22 @@ class _GracefulServer(uvicorn.Server):
                 signal.signal(sig, handler)
 
 
-async def serve_app(app: Starlette, *, host: str, port: int, log_level: str = "warning",
+def listen(host: str, port: int) -> socket.socket:
+    """A socket bound and listening on `host:port`, before anything says the server is up; raises
+    `ConfigurationError` when the address cannot be used (already in use, not this machine's)."""
+    family = socket.AF_INET6 if ":" in host.strip("[]") else socket.AF_INET
+    try:
+        return socket.create_server((host.strip("[]"), port), family=family, backlog=2048)
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise ConfigurationError(f"cannot listen on {_host_port(host, port)}: {reason}; choose another --port "
+                                 "or stop what uses it") from None
+
+
+async def serve_app(app: Starlette, *, sock: socket.socket, log_level: str = "warning",
                     drain_s: float = DRAIN_S) -> None:
-    """Run an HTTP or SSE app with uvicorn until SIGTERM or SIGINT: then stop accepting connections, let
-    the calls in flight finish (at most `drain_s` seconds) and return."""
-    config = uvicorn.Config(app, host=host, port=port, log_level=log_level.lower(), access_log=False,
-                            lifespan="on", log_config=None, timeout_graceful_shutdown=max(1, round(drain_s)))
-    await _GracefulServer(config).serve()
+    """Run an HTTP or SSE app with uvicorn on `sock` (see `listen`) until SIGTERM or SIGINT: then stop
+    accepting connections, let the calls in flight finish (at most `drain_s` seconds) and return."""
+    config = uvicorn.Config(app, log_level=log_level.lower(), access_log=False, lifespan="on", log_config=None,
+                            timeout_graceful_shutdown=max(1, round(drain_s)))
+    await _GracefulServer(config).serve(sockets=[sock])

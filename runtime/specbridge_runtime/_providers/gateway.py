@@ -101,6 +101,15 @@ class GatewayConfig(_Strict):
         return frozenset()
 
 
+def unknown_connectors(config: GatewayConfig, known: set[str]) -> str:
+    """What is wrong with the tokens that name a connector not in `known` ("" if nothing): such a token would
+    silently let its caller use less than its operator meant."""
+    problems = [f"tokens: the token of {entry.caller} names connector {name!r}, which this gateway does not have "
+                f"(it has {', '.join(sorted(known)) or 'none'})"
+                for entry in config.tokens for name in entry.connectors if name != ALL and name not in known]
+    return "; ".join(problems)
+
+
 def read_config(path: Path) -> GatewayConfig:
     """The gateway file, validated; a problem is a `ConfigurationError` saying where."""
     try:
@@ -188,6 +197,10 @@ class GatewayProvider:
         if clashes:  # fixed tool lists are known now; an upstream's are checked whenever they are listed
             await self.stop()
             raise ConfigurationError(f"gateway {self.name} does not start: {_clash_text(clashes)}")
+        unknown = self._unknown_connectors(self.config)
+        if unknown:
+            await self.stop()
+            raise ConfigurationError(f"{self.path}: {unknown}")
         self._watcher = asyncio.create_task(self._watch(), name=f"specbridge gateway {self.name} config")
 
     async def stop(self) -> None:
@@ -296,6 +309,10 @@ class GatewayProvider:
         if changed:
             await self._tools_changed()
 
+    def _unknown_connectors(self, config: GatewayConfig) -> str:
+        return unknown_connectors(config, set(self._members) | {entry.package for entry in config.connectors
+                                                                  if entry.package})
+
     def _load(self, entry: ConnectorEntry) -> tuple[str, ToolProvider]:
         return self._loader(entry, self._seams)
 
@@ -333,6 +350,10 @@ class GatewayProvider:
             if config.name != self.config.name or config.concurrency != self.config.concurrency:
                 logger.warning("%s: a new name or concurrency takes effect at the next start", self.name)
                 config = config.model_copy(update={"name": self.config.name, "concurrency": self.config.concurrency})
+            unknown = self._unknown_connectors(config)
+            if unknown:
+                logger.warning("%s: the changed gateway file is not used: %s", self.name, unknown)
+                continue
             logger.info("%s: gateway file changed; applying it", self.name)
             await self._apply(config)
 
