@@ -1,7 +1,8 @@
 """`specbridge-gateway` tried as a new user would: an inbound token that is not set yet does not stop `creds`,
 and serving says which token is missing; a token naming a connector the gateway does not have is refused
 at load; `serve` on a port in use says so instead of claiming to serve; `usage` counts the calls made
-through the gateway. Real processes, no traceback."""
+through the gateway; a connector's secret is set as its hint says (`--connector`). Real processes, no
+traceback."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import mcp_types as types
 import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
@@ -92,3 +94,32 @@ async def test_usage_counts_the_calls_made_through_the_gateway(tmp_path: Path, s
     usage = json.loads(gateway(tmp_path, site, yaml, "usage", "--json").stdout)
     assert usage["connector"] == "team"
     assert [(tool["tool"], tool["calls"], tool["errors"]) for tool in usage["tools"]] == [("httpbin_anything", 2, 2)]
+
+
+async def test_a_connectors_secret_is_set_the_way_its_hint_says(tmp_path: Path) -> None:
+    site = installed_package(Path(__file__).parent / "specs" / "secured.json")
+    yaml = "name: team\nconnectors:\n  - package: secured\n"
+    (tmp_path / "gw.yaml").write_text(yaml)
+
+    async def call() -> str:
+        port = free_port()
+        env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": os.pathsep.join([str(site), str(REPO)]),
+               "SPECBRIDGE_HOME": str(tmp_path / "home"), "SECURED_BASE_URL": f"http://127.0.0.1:{free_port()}"}
+        command = [*GATEWAY, str(tmp_path / "gw.yaml"), "serve", "--transport", "http", "--no-auth", "--port",
+                   str(port)]
+        with serving(command, port, env=env, cwd=REPO):
+            async with Client(streamable_http_client(f"http://127.0.0.1:{port}/mcp"), cache=None) as client:
+                result = await client.call_tool("secured_anything", {})
+        assert result.is_error
+        return " ".join(block.text for block in result.content if isinstance(block, types.TextContent))
+
+    hint = "specbridge-gateway <team gateway file> creds set api_token --connector secured"
+    assert hint in await call()
+    stored = gateway(tmp_path, site, yaml, "creds", "set", "api_token", "--connector", "secured",
+                     stdin="token-0123456789abcdef")
+    assert stored.returncode == 0, stored.stderr
+    listed = gateway(tmp_path, site, yaml, "creds", "list", "--connector", "secured")
+    assert "api_token" in listed.stdout and "abcdef" in listed.stdout
+    assert "connection failed" in await call()  # the secret is found: the call goes on to the (absent) upstream
+    unknown = gateway(tmp_path, site, yaml, "creds", "list", "--connector", "securd")
+    assert unknown.returncode == 1 and "has no connector 'securd' (it has secured)" in unknown.stderr

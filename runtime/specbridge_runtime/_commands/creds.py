@@ -17,6 +17,7 @@ import sys
 import time
 from collections.abc import Mapping
 
+from .._assembly.gateway import connector_names
 from .._core.descriptors import ConnectorSpec
 from .._core.grammar import VAULT_PREFIX, control_problem, fallback_env_name
 from .._mechanisms.auth import format_problem
@@ -36,16 +37,31 @@ from .._mechanisms.vault import (
     specbridge_home,
 )
 from .._mechanisms.vault_rows import SqliteRows
+from .._providers.gateway import GatewayProvider
 from ._context import CliContext
 
 NEW_MASTER_KEY_ENV = "SPECBRIDGE_NEW_MASTER_KEY"
 DATABASE_URL_ENV = "SPECBRIDGE_DATABASE_URL"
 
 
-def connector_name(cli: CliContext) -> str:
-    """The name secrets are stored under: the package's connector, or the served provider's name."""
+def connector_name(cli: CliContext, member: str | None = None) -> str:
+    """The name secrets are stored under: the package's connector, the served provider's name, or for
+    `--connector NAME` in a gateway, `GATEWAY.NAME` (what that connector reads)."""
     package = cli.package
-    return package.name if package is not None else cli.provider().name
+    if package is not None:
+        if member is not None:
+            raise CredentialError("--connector is for a gateway's connectors; a package's secrets are its own")
+        return package.name
+    provider = cli.provider()
+    if member is None:
+        return provider.name
+    if not isinstance(provider, GatewayProvider):
+        raise CredentialError(f"--connector is for a gateway's connectors; {provider.name} is not a gateway")
+    members = connector_names(provider.config, provider.path.parent, read_definition=None)
+    if member not in members:
+        raise CredentialError(f"gateway {provider.name} has no connector {member!r} (it has "
+                              f"{', '.join(sorted(members)) or 'none'})")
+    return f"{provider.name}.{member}"
 
 
 def expected_names(connector: ConnectorSpec) -> list[str]:
@@ -91,9 +107,13 @@ class CredsCommand:
         actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
         store = actions.add_parser("set", help="store a secret (from a hidden prompt, or stdin when piped)")
         store.add_argument("key", help="the secret's name, e.g. bearer_token (see `creds list`)")
-        actions.add_parser("list", help="list stored secrets, masked to their last 6 characters")
+        listing = actions.add_parser("list", help="list stored secrets, masked to their last 6 characters")
         delete = actions.add_parser("delete", help="delete (revoke) a secret; a running server stops using it")
         delete.add_argument("key")
+        for action in (store, listing, delete):
+            action.add_argument("--connector", metavar="NAME", default=None,
+                                help="in a gateway: the connector whose secret it is (without it: the gateway's own, "
+                                     "e.g. its callers' tokens)")
         migrate = actions.add_parser(
             "migrate", help="copy this home's vault, still sealed, into PostgreSQL (for SPECBRIDGE_DATABASE_URL)")
         migrate.add_argument("--to", metavar="postgresql://USER@HOST/DB", default=None,
@@ -112,7 +132,7 @@ class CredsCommand:
         try:
             if args.action == "rotate-key":
                 return self._rotate(vault, cli)
-            connector = connector_name(cli)
+            connector = connector_name(cli, args.connector)
             if args.action == "set":
                 return self._set(vault, connector, check_name(args.key), cli)
             if args.action == "delete":

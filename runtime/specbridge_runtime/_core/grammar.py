@@ -133,3 +133,12 @@ def parse_rate(text: str) -> Rate | None:
         return None
     period = _PERIODS.get(match.group(2).lower())
     return None if period is None else Rate(int(match.group(1)), period, text.strip())
+
+
+def creds_command(namespace: str, arguments: str) -> str:
+    """The command that manages the secrets of `namespace`: a connector's own (`NAME-mcp creds ...`), or one
+    connector's in a gateway (`gateway.connector`, set through the gateway's command with `--connector`)."""
+    gateway, _, member = namespace.partition(".")
+    if member:
+        return f"specbridge-gateway <{gateway} gateway file> creds {arguments} --connector {member}"
+    return f"{namespace}-mcp creds {arguments}"

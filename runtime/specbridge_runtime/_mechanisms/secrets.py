@@ -31,6 +31,7 @@ from .._core.grammar import (
     NAME_PATTERN,
     VAULT_PREFIX,
     control_problem,
+    creds_command,
     fallback_env_name,
     legacy_ambiguous,
     legacy_env_name,
@@ -230,7 +231,7 @@ class Secrets:
             return f"the environment variable {reference.removeprefix(ENV_PREFIX)} is not set"
         name = reference.removeprefix(VAULT_PREFIX)
         return (
-            f"no secret {name!r}: store it with `{self.connector}-mcp creds set {name}` "
+            f"no secret {name!r}: store it with `{creds_command(self.connector, f'set {name}')}` "
             f"or set the environment variable {fallback_env_name(self.connector, name)}"
         )
 
@@ -241,7 +242,7 @@ class Secrets:
         if reference.startswith(ENC_PREFIX):
             return f"seal it again with `specbridge encrypt --connector {self.connector} --name NAME`"
         name = reference.removeprefix(VAULT_PREFIX)
-        return f"store it again with `{self.connector}-mcp creds set {name}`"
+        return f"store it again with `{creds_command(self.connector, f'set {name}')}`"
 
     def store(self, name: str, value: str) -> None:
         self.vault.set(self.connector, check_name(name), value)

@@ -29,6 +29,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from .._core.errors import SpecbridgeError
+from .._core.grammar import creds_command
 from .private import private_dir, private_file
 from .vault_rows import RowWriter, Sealed, SecretRows, SqliteRows, write_new_file
 
@@ -120,7 +121,7 @@ def unseal(key: bytes, connector: str, name: str, sealed: Sealed) -> str:
     except InvalidTag:
         raise SecretUnreadable(
             f"the secret {name!r} of connector {connector!r} failed its integrity check: it was altered, or "
-            f"copied from another connector or name. Store it again with `{connector}-mcp creds set {name}`"
+            f"copied from another connector or name. Store it again with `{creds_command(connector, f'set {name}')}`"
         ) from None
     return plaintext.decode()
 
