@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -100,15 +101,22 @@ class PostgresServer:
         self.running = True
         self._create_database()
 
-    def _create_database(self) -> None:
+    def fresh_database(self) -> str:
+        """The URL of a new, empty database of this server (a test that counts rows has its own)."""
+        name = f"specbridge_{uuid.uuid4().hex[:12]}"
+        self._create_database(name)
+        return self.url.rpartition("/")[0] + "/" + name
+
+    def _create_database(self, name: str = "specbridge") -> None:
         import psycopg
+        from psycopg import sql
 
         deadline = time.monotonic() + 30
         while True:  # the port opens a moment before the server accepts connections
             try:
                 with psycopg.connect(self.url.replace("/specbridge", "/postgres"), autocommit=True) as db:
-                    if db.execute("SELECT 1 FROM pg_database WHERE datname = 'specbridge'").fetchone() is None:
-                        db.execute("CREATE DATABASE specbridge")
+                    if db.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
+                        db.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
                 return
             except psycopg.OperationalError:
                 if time.monotonic() > deadline:

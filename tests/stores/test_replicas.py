@@ -1,7 +1,7 @@
-"""Three replicas of one server over streamable HTTP, each with its own SPECBRIDGE_HOME, sharing Redis and
-PostgreSQL: 20 concurrent callers spread round-robin keep the connector's rate and its limit of calls in
-flight as one server would, and every replica's calls are in the one audit `usage` reads; a replica killed
-during load loses no call it answered."""
+"""Three replicas of one server (and of a gateway) over streamable HTTP, each with its own SPECBRIDGE_HOME,
+sharing Redis and PostgreSQL: 20 concurrent callers spread round-robin keep the connector's rate and its
+limit of calls in flight as one server would, and every replica's calls are in the one audit `usage` reads;
+a replica killed during load loses no call it answered."""
 
 from __future__ import annotations
 
@@ -15,12 +15,13 @@ from pathlib import Path
 import anyio
 import httpx2
 import psycopg
+import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from specbridge_runtime._mechanisms.audit import arguments_digest
 
 from tests.faultserver.process import FaultServerProcess
-from tests.stores.replicas import FAULTAPI, package_environ, replicas, round_robin
+from tests.stores.replicas import FAULTAPI, SERVER, gateway_command, package_environ, replicas, round_robin
 from tests.stores.servers import PostgresServer, RedisServer
 from tests.support import REPO, busiest_second
 
@@ -36,15 +37,18 @@ def usage_json(home: Path, database_url: str) -> dict[str, object]:
     return result
 
 
+@pytest.mark.parametrize("kind", ["server", "gateway"])
 async def test_three_replicas_keep_one_rate_one_limit_of_calls_in_flight_and_one_audit(
         redis_server: RedisServer, postgres_server: PostgresServer, faultserver: FaultServerProcess,
-        tmp_path: Path) -> None:
+        tmp_path: Path, kind: str) -> None:
     key = f"replicas-{uuid.uuid4().hex}"
-    environ = {"SPECBRIDGE_REDIS_URL": redis_server.url, "SPECBRIDGE_DATABASE_URL": postgres_server.url,
+    database = postgres_server.fresh_database()
+    environ = {"SPECBRIDGE_REDIS_URL": redis_server.url, "SPECBRIDGE_DATABASE_URL": database,
                "FAULTAPI_BASE_URL": faultserver.url,
                "FAULTAPI_RATE": "10/s", "FAULTAPI_CONCURRENCY": "10", "FAULTAPI_TIMEOUT_S": "10",
                "FAULTAPI_QUEUE_TIMEOUT_S": "60"}
-    with replicas(3, tmp_path, environ) as running:
+    command = SERVER if kind == "server" else gateway_command(tmp_path)
+    with replicas(3, tmp_path, environ, command) as running:
         # Each upstream call takes 1.5 s: at 10/s, 15 would be in flight without the shared limit of 10.
         results = await round_robin([replica.url for replica in running], 20, CALLS, "faultapi_get",
                                     {"mode": "ok", "key": key, "delay": "1.5"})
@@ -55,7 +59,7 @@ async def test_three_replicas_keep_one_rate_one_limit_of_calls_in_flight_and_one
     # The upstream's own clock: never more than the rate (10 % for the network's jitter) in any second.
     assert busiest_second(stats["arrivals"]) <= 11
     # The replicas were stopped (SIGTERM): a fresh home reads every replica's calls from PostgreSQL.
-    usage = usage_json(tmp_path / "fresh-home", postgres_server.url)
+    usage = usage_json(tmp_path / "fresh-home", database)
     assert usage["tools"] == [{"tool": "faultapi_get", "calls": CALLS, "errors": 0, "error_rate": 0.0,
                                "p50_ms": usage["tools"][0]["p50_ms"], "p95_ms": usage["tools"][0]["p95_ms"]}]
 
