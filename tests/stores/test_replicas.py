@@ -1,7 +1,8 @@
 """Three replicas of one server (and of a gateway) over streamable HTTP, each with its own SPECBRIDGE_HOME,
 sharing Redis and PostgreSQL: 20 concurrent callers spread round-robin keep the connector's rate and its
 limit of calls in flight as one server would, and every replica's calls are in the one audit `usage` reads;
-a replica killed during load loses no call it answered."""
+a replica killed during load loses no call it answered; Redis stopped and started again during load makes
+calls fail naming it, /readyz say so, and everything recover without a restart."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from mcp.client.streamable_http import streamable_http_client
 from specbridge_runtime._mechanisms.audit import arguments_digest
 
 from tests.faultserver.process import FaultServerProcess
+from tests.limits.conftest import text_of
 from tests.stores.replicas import FAULTAPI, SERVER, gateway_command, package_environ, replicas, round_robin
 from tests.stores.servers import PostgresServer, RedisServer
 from tests.support import REPO, busiest_second
@@ -99,3 +101,41 @@ async def test_a_replica_killed_during_load_loses_no_acknowledged_call(
     missing = [call_id for call_id, arguments in answered.items()
                if arguments_digest(arguments, keep=False)[0] not in stored]
     assert missing == []
+
+
+async def test_redis_stopped_and_restarted_during_load(redis_server: RedisServer, faultserver: FaultServerProcess,
+                                                       tmp_path: Path) -> None:
+    key = f"redis-down-{uuid.uuid4().hex}"
+    environ = {"SPECBRIDGE_REDIS_URL": redis_server.url, "FAULTAPI_BASE_URL": faultserver.url,
+               "FAULTAPI_RATE": "50/s", "FAULTAPI_MAX_RETRIES": "0"}
+    outcomes: list[str] = []  # per call, in order: "ok", or the error text
+
+    with replicas(2, tmp_path, environ) as running:
+        async def caller(index: int) -> None:
+            http = httpx2.AsyncClient(timeout=60)
+            async with Client(streamable_http_client(running[index % 2].url, http_client=http)) as client:
+                await client.list_tools()
+                for number in range(30):
+                    result = await client.call_tool("faultapi_get", {"mode": "ok", "key": key,
+                                                                     "id": f"{index}-{number}"})
+                    outcomes.append(text_of(result) if result.is_error else "ok")
+                    if index == 0 and number == 9:
+                        redis_server.stop()
+                        readiness = [httpx2.get(replica.url.replace("/mcp", "/readyz"), timeout=30)
+                                     for replica in running]
+                        assert [answer.status_code for answer in readiness] == [503, 503]
+                    if index == 0 and number == 19:
+                        redis_server.start()
+                    await anyio.sleep(0)
+
+        async with anyio.create_task_group() as group:
+            for index in range(4):
+                group.start_soon(caller, index)
+        assert [httpx2.get(replica.url.replace("/mcp", "/readyz"), timeout=30).status_code
+                for replica in running] == [200, 200]
+        back = await round_robin([replica.url for replica in running], 2, 4, "faultapi_get", {"mode": "ok"})
+        assert not any(result.is_error for result in back.values())  # recovered without a restart
+    failed = [outcome for outcome in outcomes if outcome != "ok"]
+    assert failed, "calls made while Redis was down must fail"
+    assert all(f"Redis at redis://127.0.0.1:{redis_server.port}/0" in text for text in failed)
+    assert len(faultserver.stats(key)["ids"]) == outcomes.count("ok")  # a refused call was never sent
