@@ -1,4 +1,5 @@
-"""Fixtures of the replicated mode's tests: a redis-server and a PostgreSQL of their own, on 127.0.0.1."""
+"""Fixtures of the replicated mode's tests: a redis-server and a PostgreSQL of their own, on 127.0.0.1; the
+fault server; oidc-provider and the API it protects (from the auth tests)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.auth.conftest import auth_server, expected, upstream  # noqa: F401  (oidc-provider and its API)
 from tests.faultserver.process import faultserver  # noqa: F401  (the fixture)
 from tests.stores.servers import PostgresServer, RedisServer, running
 

@@ -18,7 +18,7 @@ from .._core.clock import SYSTEM_CLOCK, Clock
 from .._core.descriptors import Limits
 from .._core.errors import ConfigurationError, StoreError, StoreUnavailable
 from .._core.seams import AuditSink, CallGate
-from .._core.stores import RateStore, SlotStore
+from .._core.stores import LockStore, RateStore, SlotStore
 from .._mechanisms.limits import ConcurrencyLimit, LimitGate
 from .._mechanisms.local_stores import LocalRates, LocalSlots
 from .._mechanisms.metrics import MeasuredAudit, MeasuredGate, Metrics
@@ -34,6 +34,7 @@ class RuntimeState:
     slots: SlotStore | None = None  # None: each concurrency limit counts its own slots in this process
     shared: str | None = None  # the shared store, named for messages and readiness (None: in process)
     ping: Callable[[], Awaitable[None]] | None = None  # raises StoreUnavailable while the shared store is down
+    locks: LockStore | None = None  # None: no other process refreshes the same tokens
     metrics: Metrics = field(default_factory=Metrics)
 
     def concurrency(self, key: str, capacity: int) -> ConcurrencyLimit:
@@ -92,10 +93,11 @@ def _redis_state(url: str, policy: str) -> RuntimeState:
                                  "pip install 'specbridge-runtime[redis]'") from None
     connection = redis_stores.RedisConnection(url)
     rates, slots = redis_stores.RedisRates(connection), redis_stores.RedisSlots(connection)
+    locks = redis_stores.RedisLocks(connection)
     if policy == "open":
         return RuntimeState(rates=redis_stores.FailOpenRates(rates), slots=redis_stores.FailOpenSlots(slots),
-                            shared=connection.name, ping=connection.ping)
-    return RuntimeState(rates=rates, slots=slots, shared=connection.name, ping=connection.ping)
+                            shared=connection.name, ping=connection.ping, locks=locks)
+    return RuntimeState(rates=rates, slots=slots, shared=connection.name, ping=connection.ping, locks=locks)
 
 
 def readiness(environ: Mapping[str, str], state: RuntimeState) -> Readiness:

@@ -1,5 +1,6 @@
 """Where the state of the limits lives, so that one replica or many share it: the rate buckets
-(`RateStore`) and the slots of calls in flight (`SlotStore`). The assembly chooses the implementation
+(`RateStore`), the slots of calls in flight (`SlotStore`), and the locks that make one replica at a time
+refresh an OAuth token (`LockStore`). The assembly chooses the implementation
 (in-process by default) and hands it to every gate it builds; a store is keyed by strings, so any number
 of connectors, servers and gateways can share one.
 """
@@ -7,6 +8,7 @@ of connectors, servers and gateways can share one.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -46,3 +48,10 @@ class SlotStore(Protocol):
         ...
 
     async def release(self, key: str, lease: object) -> None: ...
+
+
+class LockStore(Protocol):
+    def hold(self, key: str) -> AbstractAsyncContextManager[None]:
+        """Hold `key` against every process sharing the store (waiting while another holds it); a holder that
+        died frees it after a bounded time."""
+        ...

@@ -19,6 +19,7 @@ from .._core.clock import SYSTEM_CLOCK, Clock
 from .._core.descriptors import AuthScheme, ConnectorSpec, Operation
 from .._core.grammar import VAULT_PREFIX, control_problem, fallback_env_name, is_reference
 from .._core.seams import UpstreamAuth
+from .._core.stores import LockStore
 from .oauth import LoginRequired, OAuthClient, snake
 from .secrets import CredentialError, CredentialFormatError, CredentialMissing, Secrets, hold
 
@@ -269,7 +270,8 @@ class FirstAvailable:
         return " or ".join(alternative.missing() for alternative in self.alternatives)
 
 
-def scheme_auth(scheme: AuthScheme, secrets: Secrets, clock: Clock = SYSTEM_CLOCK) -> SchemeAuth:
+def scheme_auth(scheme: AuthScheme, secrets: Secrets, clock: Clock = SYSTEM_CLOCK,
+                locks: LockStore | None = None) -> SchemeAuth:
     if scheme.type == "bearer":
         return BearerAuth(scheme, secrets)
     if scheme.type == "api_key":
@@ -279,7 +281,7 @@ def scheme_auth(scheme: AuthScheme, secrets: Secrets, clock: Clock = SYSTEM_CLOC
     if scheme.type == "headers":
         return HeadersAuth(scheme, secrets)
     if scheme.type == "oauth2":
-        return OAuth2Auth(OAuthClient(scheme, secrets, clock=clock))
+        return OAuth2Auth(OAuthClient(scheme, secrets, clock=clock, locks=locks))
     return NoAuth()
 
 
@@ -298,10 +300,12 @@ class AuthFactory:
     through one OAuth scheme share its token and its single-flight refresh). The connector's static
     headers whose values are secret references are added to every request."""
 
-    def __init__(self, spec: ConnectorSpec, secrets: Secrets, clock: Clock = SYSTEM_CLOCK) -> None:
+    def __init__(self, spec: ConnectorSpec, secrets: Secrets, clock: Clock = SYSTEM_CLOCK,
+                 locks: LockStore | None = None) -> None:
         self.spec = spec
         self.secrets = secrets
         self.clock = clock
+        self.locks = locks
         self._schemes: dict[str, SchemeAuth] = {}
         self._by_security: dict[tuple[Requirement, ...], SchemeAuth] = {}
         self._defined: Mapping[str, AuthScheme] = {scheme.name: scheme for scheme in spec.auth}
@@ -316,7 +320,7 @@ class AuthFactory:
         if name not in self._schemes:
             defined = self._defined.get(name)
             self._schemes[name] = (
-                scheme_auth(defined, self.secrets, self.clock) if defined is not None else Unknown(name)
+                scheme_auth(defined, self.secrets, self.clock, self.locks) if defined is not None else Unknown(name)
             )
         return self._schemes[name]
 
@@ -343,8 +347,8 @@ class AuthFactory:
 
 def build_auth_factory(
     spec: ConnectorSpec, *, secrets: Secrets | None = None, environ: Mapping[str, str] | None = None,
-    clock: Clock = SYSTEM_CLOCK,
+    clock: Clock = SYSTEM_CLOCK, locks: LockStore | None = None,
 ) -> Callable[[Operation], UpstreamAuth]:
     """The runtime's upstream auth for a connector: what `RestProvider` calls per operation; OAuth token
-    lifetimes are read on `clock`."""
-    return AuthFactory(spec, secrets if secrets is not None else Secrets(spec.name, environ=environ), clock)
+    lifetimes are read on `clock`, and with `locks` one replica at a time refreshes a token."""
+    return AuthFactory(spec, secrets if secrets is not None else Secrets(spec.name, environ=environ), clock, locks)

@@ -5,6 +5,8 @@
   clock and one schedule: the configured rate holds however many replicas share it. (The `limits` library
   answers "may I, now?"; a call here waits for its reserved start instead of polling, which needs the
   reservation this script makes.)
+- Locks (`RedisLocks`): one replica at a time refreshes an OAuth token; the others wait, then read the
+  token it stored (the vault in PostgreSQL).
 - Slots of calls in flight: leases in a sorted set per key, scored by their expiry. A replica renews the
   leases it holds every `LEASE_S / 3` seconds; the leases of a replica that died expire after `LEASE_S`.
   A waiting call polls for a free slot (every `POLL_S`) until its queue wait ends.
@@ -18,7 +20,8 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -33,6 +36,7 @@ logger = logging.getLogger(__name__)
 
 PREFIX = "specbridge:"
 LEASE_S = 6.0
+LOCK_S = 30.0  # the longest an OAuth refresh may hold its lock (its HTTP timeout), if its holder dies
 POLL_S = 0.02
 _SOCKET_TIMEOUT_S = 2.0
 
@@ -62,6 +66,9 @@ if later > tonumber(redis.call('GET', KEYS[1]) or '0') then
 end
 return 1
 """
+
+_LOCK = "return redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) and 1 or 0"
+_UNLOCK = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
 
 _ACQUIRE = """
 local t = redis.call('TIME')
@@ -140,6 +147,28 @@ class RedisRates:
 
     async def hold_off(self, key: str, seconds: float) -> None:
         await self.connection.run(_HOLD_OFF, [PREFIX + "rate:" + key], [repr(seconds)])
+
+
+class RedisLocks:
+    """`LockStore` in Redis: a key set only if absent, expiring after `LOCK_S`, deleted by its holder only."""
+
+    def __init__(self, connection: RedisConnection, clock: Clock = SYSTEM_CLOCK) -> None:
+        self.connection = connection
+        self.clock = clock
+
+    @asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        name, mine = PREFIX + "lock:" + key, uuid.uuid4().hex
+        deadline = self.clock.monotonic() + LOCK_S + 5
+        while not await self.connection.run(_LOCK, [name], [mine, int(LOCK_S * 1000)]):
+            if self.clock.monotonic() > deadline:
+                raise StoreUnavailable(f"{self.connection.name}: the lock {key} stayed held for {LOCK_S:g} s and more")
+            await self.clock.sleep(POLL_S)
+        try:
+            yield
+        finally:
+            with contextlib.suppress(StoreUnavailable):  # it expires by itself
+                await self.connection.run(_UNLOCK, [name], [mine])
 
 
 class RedisSlots:

@@ -4,7 +4,8 @@
   OpenID Connect), found for an MCP server through its protected-resource metadata (RFC 9728)
 - dynamic client registration (RFC 7591) when no client id is configured and the server offers it
 - client credentials; authorization code with PKCE (S256) and state through a loopback redirect
-- refresh (with rotation) ahead of expiry and once after a 401, one refresh however many calls wait
+- refresh (with rotation) ahead of expiry and once after a 401, one refresh however many calls wait, and
+  with `locks` (Redis) however many replicas share the vault
 - for an MCP server, the resource indicator (RFC 8707) in every authorization and token request
 """
 
@@ -16,6 +17,7 @@ import hmac
 import secrets
 import webbrowser
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from contextvars import ContextVar
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -24,6 +26,7 @@ from mcp.client.auth.oauth2 import PKCEParameters
 
 from ..._core.clock import SYSTEM_CLOCK, Clock
 from ..._core.descriptors import AuthScheme, OAuthFlow
+from ..._core.stores import LockStore
 from ..secrets import CredentialMissing, Secrets
 from .discovery import HTTP_TIMEOUT_S, Endpoints, discover_metadata, discover_resource
 from .errors import InvalidGrant, LoginRequired, OAuthError
@@ -45,6 +48,7 @@ class OAuthClient:
         *,
         resource: str | None = None,
         clock: Clock = SYSTEM_CLOCK,
+        locks: LockStore | None = None,
         skew_s: float = REFRESH_SKEW_S,
         http_timeout_s: float = HTTP_TIMEOUT_S,
         client_name: str | None = None,
@@ -58,6 +62,10 @@ class OAuthClient:
         self.store = TokenStore(secrets_, scheme.name)
         self.exchange = Exchange(scheme.name, secrets_.connector, self.store.registration_name, http_timeout_s, clock)
         self._lock = asyncio.Lock()
+        # Replicas sharing the vault renew one at a time, and read what the first stored (rotation: a refresh
+        # token is presented once).
+        self._locks = locks
+        self._lock_key = f"oauth:{secrets_.connector}:{scheme.name}"
         self._metadata: Endpoints | None = None  # what discovery found
         self._discovered = False
         self._resource_scopes: tuple[str, ...] = ()
@@ -91,8 +99,8 @@ class OAuthClient:
     async def access_token(self) -> str:
         token = self.store.token()
         if token is None or token.due(self.clock.time(), self.skew_s):
-            async with self._lock:
-                token = self.store.token()  # another task may have renewed while this one waited
+            async with self._lock, self._shared_lock():
+                token = self.store.token()  # another task or replica may have renewed while this one waited
                 if token is None or token.due(self.clock.time(), self.skew_s):
                     token = await self._renew(token)
         self._sent.set(token.access_token)
@@ -101,12 +109,15 @@ class OAuthClient:
     async def refresh_after_rejection(self) -> bool:
         """After a 401: renew once, unless another task already replaced the token this task sent."""
         sent = self._sent.get()
-        async with self._lock:
+        async with self._lock, self._shared_lock():
             token = self.store.token()
             if token is not None and sent is not None and token.access_token != sent:
                 return True
             await self._renew(token, rejected=True)
             return True
+
+    def _shared_lock(self) -> AbstractAsyncContextManager[object]:
+        return self._locks.hold(self._lock_key) if self._locks is not None else contextlib.nullcontext()
 
     # -- clients -----------------------------------------------------------------------------------
 
