@@ -4,6 +4,7 @@ stored when it is back."""
 
 from __future__ import annotations
 
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -109,3 +110,38 @@ def test_records_wait_while_the_database_is_down(own_postgres: PostgresServer) -
         assert len(list(store.calls(connector, 0))) == 7  # none acknowledged was lost
     finally:
         store.close()
+
+
+async def test_a_wrapper_answers_once_its_call_is_stored_and_not_while_the_audit_is_down(
+        postgres_server: PostgresServer) -> None:
+    from specbridge_runtime._assembly.connectors import wrapper_provider
+    from specbridge_runtime._core.descriptors import StdioUpstream, WrapperSpec
+
+    from tests.support import REPO, free_port
+    from tests.wrappers.conftest import UPSTREAM_MODULE
+
+    upstream = StdioUpstream(command=sys.executable, args=("-m", UPSTREAM_MODULE), cwd=str(REPO),
+                             env=(("UPSTREAM_SECRET", "env:UPSTREAM_TOKEN"),))
+    spec = WrapperSpec(name=f"calc{uuid.uuid4().hex[:6]}", title="calc", version="1.0.0", upstream=upstream)
+    environ = {"UPSTREAM_TOKEN": "token-0123456789", "SPECBRIDGE_DATABASE_URL": postgres_server.url}
+    provider = wrapper_provider(spec, environ=environ)
+    try:
+        assert not (await provider.call_tool(f"{spec.name}_add", {"a": 1, "b": 2})).is_error
+        store = PostgresCallStore(postgres_server.url)
+        try:  # stored before the answer came back: no flush needed
+            assert [call.tool for call in store.calls(spec.name, 0)] == [f"{spec.name}_add"]
+        finally:
+            store.close()
+    finally:
+        await provider.stop()
+
+    down = {**environ, "SPECBRIDGE_DATABASE_URL": f"postgresql://postgres@127.0.0.1:{free_port()}/specbridge"}
+    provider = wrapper_provider(spec, environ=down)
+    try:
+        first = await provider.call_tool(f"{spec.name}_add", {"a": 1, "b": 2})  # made; its record waits
+        refused = await provider.call_tool(f"{spec.name}_add", {"a": 1, "b": 2})
+    finally:
+        await provider.stop()
+    assert not first.is_error
+    text = "".join(getattr(part, "text", "") for part in refused.content)
+    assert refused.is_error and "The audit cannot store records, so no call is made" in text

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 import httpx2
 
 from .._core.descriptors import Limits, WrapperSpec
-from .._core.seams import AuditSink, InboundAuth
+from .._core.seams import AuditSink, DurableAudit, InboundAuth
 from .._mechanisms.audit import BackgroundAudit, audit_from_env
 from .._mechanisms.auth import build_auth_factory
 from .._mechanisms.inbound import inbound_auth_from_env
@@ -47,7 +47,7 @@ def rest_provider(package: RestPackage, *, environ: Mapping[str, str],
         limits=limits,
         transport=transport,
         clock=state.clock,
-        durable=audit if isinstance(audit, BackgroundAudit) and audit.store.shared else None,
+        durable=_durable(audit),
     )
 
 
@@ -74,6 +74,7 @@ def wrapper_provider(spec: WrapperSpec, *, environ: Mapping[str, str], secrets: 
         audit=state.measured(audit),
         limits=limits,
         audit_arguments=spec.audit_arguments,
+        durable=_durable(audit),
     )
 
 
@@ -83,6 +84,11 @@ def build_provider(package: RestPackage | WrapperPackage,
     if isinstance(package, RestPackage):
         return package_provider(package, environ=environ)
     return wrapper_provider(package.connector, environ=environ)
+
+
+def _durable(audit: AuditSink) -> DurableAudit | None:
+    """The audit's promise to hold each call's answer until its record is stored, when replicas share it."""
+    return audit if isinstance(audit, BackgroundAudit) and audit.store.shared else None
 
 
 def _limits_and_audit(limits: Limits, name: str, environ: Mapping[str, str], audit: AuditSink | None,

@@ -40,7 +40,7 @@ from .._core.errors import (
     UpstreamTimeout,
 )
 from .._core.naming import disambiguate, wrapped_tool_name
-from .._core.seams import AuditSink, CallGate, CallRecord
+from .._core.seams import AuditSink, CallGate, CallRecord, DurableAudit
 from .._mechanisms.audit import arguments_digest
 from .._mechanisms.limits import LimitGate, timeout_for
 from .._mechanisms.response import redact_secrets
@@ -100,8 +100,10 @@ class WrapperProvider:
         backoff: Backoff | None = None,
         connect_timeout_s: float = 30.0,
         audit_arguments: bool = False,
+        durable: DurableAudit | None = None,
     ) -> None:
         self._name = name
+        self._durable = durable  # see RestProvider: refused while the audit is down, answered once recorded
         self.upstream = upstream
         self._secrets = secrets
         self._limits = limits if limits is not None else Limits()
@@ -168,6 +170,8 @@ class WrapperProvider:
         started = time.monotonic()
         await self._first_attempt()
         try:
+            if self._durable is not None:
+                self._durable.check()
             result = await self._forward(name, arguments)
             status = "error" if result.is_error else "ok"
         except OperationNotFound as exc:  # the caller's mistake, answered as a protocol error; audited too
@@ -176,6 +180,8 @@ class WrapperProvider:
         except ToolError as exc:
             result, status = exc.to_result(), exc.status
         self._record(name, arguments, result, status, started)
+        if self._durable is not None:
+            await self._durable.settled()
         return result
 
     async def _forward(self, name: str, arguments: Mapping[str, Any]) -> types.CallToolResult:
