@@ -17,8 +17,7 @@ from specbridge_runtime._mechanisms.oauth import OAuthClient
 from specbridge_runtime._mechanisms.secrets import Secrets
 from specbridge_runtime._providers.package import RestPackage
 
-from tests.auth.authdemo_mcp.tools import OPERATIONS
-from tests.auth.conftest import CONNECTOR, AuthServer, connector, text
+from tests.auth.conftest import AUTHDEMO_PACKAGE, CONNECTOR, OPERATIONS, AuthServer, connector, text
 from tests.auth.test_oauth import app_scheme, counted, login, replace_token
 from tests.stores.servers import PostgresServer, RedisServer
 
@@ -39,7 +38,7 @@ async def test_one_refresh_for_three_replicas_and_twenty_calls(auth_server: Auth
 
     spec = connector(upstream, scheme, security=(("app",),))
     package = RestPackage(spec, tuple(dataclasses.replace(operation, security=None) for operation in OPERATIONS),
-                          "tests.auth.authdemo_mcp")
+                          AUTHDEMO_PACKAGE.package)
     providers = [rest_provider(package, environ=environ, secrets=Secrets(CONNECTOR, environ=environ))
                  for environ in environs]
     results = []
