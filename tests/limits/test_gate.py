@@ -133,6 +133,9 @@ async def test_gates_of_the_assembly_share_the_buckets_of_a_connector() -> None:
     state = RuntimeState(clock=clock, rates=LocalRates(clock))
     one_server, another = (state.gate("shop", Limits(rate="2/s")) for _ in range(2))
     assert await starts_of([(one_server, "t"), (another, "t"), (one_server, "t")], clock) == [0.0, 0.5, 1.0]
+    metrics = state.metrics.text().decode()  # the waits, for /metrics
+    assert 'specbridge_rate_limit_wait_seconds_count{connector="shop"} 2.0' in metrics
+    assert 'specbridge_rate_limit_wait_seconds_sum{connector="shop"} 1.5' in metrics
 
 
 async def test_operation_rate_applies_to_that_operation_only() -> None:

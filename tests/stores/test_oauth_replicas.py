@@ -13,6 +13,7 @@ from pathlib import Path
 
 import anyio
 from specbridge_runtime._assembly.connectors import rest_provider
+from specbridge_runtime._assembly.state import state_for
 from specbridge_runtime._mechanisms.oauth import OAuthClient
 from specbridge_runtime._mechanisms.secrets import Secrets
 from specbridge_runtime._providers.package import RestPackage
@@ -54,3 +55,6 @@ async def test_one_refresh_for_three_replicas_and_twenty_calls(auth_server: Auth
         await provider.stop()
     assert [text(result) for result in results if result.is_error] == []
     assert counted(auth_server.stats(), "refresh_token") == refreshes + 1
+    # This process's replicas share one state: its metrics count the one refresh.
+    metrics = state_for(environs[0]).metrics.text().decode()
+    assert f'specbridge_token_refreshes_total{{connector="{CONNECTOR}",scheme="app"}} 1.0' in metrics

@@ -5,6 +5,7 @@ replace the simple defaults here, and only here.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Mapping
 
@@ -41,7 +42,7 @@ def rest_provider(package: RestPackage, *, environ: Mapping[str, str],
         environ=environ,
         gate=state.gate(package.name, limits, slots),
         auth_for=build_auth_factory(package.connector, secrets=secrets, environ=environ, clock=state.clock,
-                                    locks=state.locks),
+                                    locks=state.locks, renewed=functools.partial(_count_refresh, state, package.name)),
         retry=BackoffRetry.from_limits(limits, state.clock),
         audit=state.measured(audit),
         limits=limits,
@@ -84,6 +85,10 @@ def build_provider(package: RestPackage | WrapperPackage,
     if isinstance(package, RestPackage):
         return package_provider(package, environ=environ)
     return wrapper_provider(package.connector, environ=environ)
+
+
+def _count_refresh(state: RuntimeState, connector: str, scheme: str) -> None:
+    state.metrics.token_refreshes.labels(connector, scheme).inc()
 
 
 def _durable(audit: AuditSink) -> DurableAudit | None:

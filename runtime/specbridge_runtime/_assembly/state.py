@@ -44,7 +44,7 @@ class RuntimeState:
     def gate(self, connector: str, limits: Limits, slots: ConcurrencyLimit | None = None) -> CallGate:
         """The `CallGate` of `connector`: `slots` (a gateway's), else its own concurrency limit; measured."""
         gate = LimitGate(connector, limits, slots or self.concurrency(connector, limits.concurrency),
-                         rates=self.rates, clock=self.clock)
+                         rates=self.rates, clock=self.clock, waited=self.metrics.rate_waits.labels(connector).observe)
         return MeasuredGate(gate, connector, self.metrics)
 
     def measured(self, audit: AuditSink) -> AuditSink:

@@ -271,7 +271,7 @@ class FirstAvailable:
 
 
 def scheme_auth(scheme: AuthScheme, secrets: Secrets, clock: Clock = SYSTEM_CLOCK,
-                locks: LockStore | None = None) -> SchemeAuth:
+                locks: LockStore | None = None, renewed: Callable[[str], None] | None = None) -> SchemeAuth:
     if scheme.type == "bearer":
         return BearerAuth(scheme, secrets)
     if scheme.type == "api_key":
@@ -281,7 +281,7 @@ def scheme_auth(scheme: AuthScheme, secrets: Secrets, clock: Clock = SYSTEM_CLOC
     if scheme.type == "headers":
         return HeadersAuth(scheme, secrets)
     if scheme.type == "oauth2":
-        return OAuth2Auth(OAuthClient(scheme, secrets, clock=clock, locks=locks))
+        return OAuth2Auth(OAuthClient(scheme, secrets, clock=clock, locks=locks, renewed=renewed))
     return NoAuth()
 
 
@@ -301,11 +301,12 @@ class AuthFactory:
     headers whose values are secret references are added to every request."""
 
     def __init__(self, spec: ConnectorSpec, secrets: Secrets, clock: Clock = SYSTEM_CLOCK,
-                 locks: LockStore | None = None) -> None:
+                 locks: LockStore | None = None, renewed: Callable[[str], None] | None = None) -> None:
         self.spec = spec
         self.secrets = secrets
         self.clock = clock
         self.locks = locks
+        self.renewed = renewed
         self._schemes: dict[str, SchemeAuth] = {}
         self._by_security: dict[tuple[Requirement, ...], SchemeAuth] = {}
         self._defined: Mapping[str, AuthScheme] = {scheme.name: scheme for scheme in spec.auth}
@@ -320,7 +321,8 @@ class AuthFactory:
         if name not in self._schemes:
             defined = self._defined.get(name)
             self._schemes[name] = (
-                scheme_auth(defined, self.secrets, self.clock, self.locks) if defined is not None else Unknown(name)
+                scheme_auth(defined, self.secrets, self.clock, self.locks, self.renewed) if defined is not None
+                else Unknown(name)
             )
         return self._schemes[name]
 
@@ -347,8 +349,10 @@ class AuthFactory:
 
 def build_auth_factory(
     spec: ConnectorSpec, *, secrets: Secrets | None = None, environ: Mapping[str, str] | None = None,
-    clock: Clock = SYSTEM_CLOCK, locks: LockStore | None = None,
+    clock: Clock = SYSTEM_CLOCK, locks: LockStore | None = None, renewed: Callable[[str], None] | None = None,
 ) -> Callable[[Operation], UpstreamAuth]:
     """The runtime's upstream auth for a connector: what `RestProvider` calls per operation; OAuth token
-    lifetimes are read on `clock`, and with `locks` one replica at a time refreshes a token."""
-    return AuthFactory(spec, secrets if secrets is not None else Secrets(spec.name, environ=environ), clock, locks)
+    lifetimes are read on `clock`, with `locks` one replica at a time refreshes a token, and `renewed` is told
+    of each token fetched unattended."""
+    secrets = secrets if secrets is not None else Secrets(spec.name, environ=environ)
+    return AuthFactory(spec, secrets, clock, locks, renewed)

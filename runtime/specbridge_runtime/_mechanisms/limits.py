@@ -59,8 +59,10 @@ class LimitGate:
     on `clock`."""
 
     def __init__(self, connector: str, limits: Limits, slots: ConcurrencyLimit | None = None, *,
-                 rates: RateStore | None = None, clock: Clock = SYSTEM_CLOCK) -> None:
+                 rates: RateStore | None = None, clock: Clock = SYSTEM_CLOCK,
+                 waited: Callable[[float], None] | None = None) -> None:
         self.connector = connector
+        self._waited = waited  # told each wait for a token (metrics)
         self.queue_timeout_s = limits.queue_timeout_s
         self.clock = clock
         self.slots = slots if slots is not None else ConcurrencyLimit(limits.concurrency, connector, LocalSlots(clock))
@@ -93,6 +95,8 @@ class LimitGate:
             if not reservation.granted:
                 raise self._refusal(buckets[reservation.blocking], reservation.wait_s)
             if reservation.wait_s > 0:
+                if self._waited is not None:
+                    self._waited(reservation.wait_s)
                 await self.clock.sleep(reservation.wait_s)
             yield
 

@@ -28,6 +28,10 @@ class Metrics:
                                  buckets=_LATENCY_BUCKETS_S, registry=self.registry)
         self.retries = Counter("specbridge_retries", "Upstream requests sent again", ("connector",),
                                registry=self.registry)
+        self.rate_waits = Histogram("specbridge_rate_limit_wait_seconds", "Waits for a token of a rate limit",
+                                    ("connector",), buckets=_LATENCY_BUCKETS_S, registry=self.registry)
+        self.token_refreshes = Counter("specbridge_token_refreshes", "OAuth tokens fetched unattended (refreshed)",
+                                       ("connector", "scheme"), registry=self.registry)
         self.in_flight = Gauge("specbridge_calls_in_flight", "Calls holding a slot of the limit of calls in flight",
                                ("connector",), registry=self.registry)
 

@@ -49,6 +49,7 @@ class OAuthClient:
         resource: str | None = None,
         clock: Clock = SYSTEM_CLOCK,
         locks: LockStore | None = None,
+        renewed: Callable[[str], None] | None = None,
         skew_s: float = REFRESH_SKEW_S,
         http_timeout_s: float = HTTP_TIMEOUT_S,
         client_name: str | None = None,
@@ -65,6 +66,7 @@ class OAuthClient:
         # Replicas sharing the vault renew one at a time, and read what the first stored (rotation: a refresh
         # token is presented once).
         self._locks = locks
+        self._renewed = renewed  # told the scheme's name after each token fetched unattended (metrics)
         self._lock_key = f"oauth:{secrets_.connector}:{scheme.name}"
         self._metadata: Endpoints | None = None  # what discovery found
         self._discovered = False
@@ -227,6 +229,12 @@ class OAuthClient:
         return {**data, "resource": self.resource} if self.resource else data
 
     async def _renew(self, token: StoredToken | None, *, rejected: bool = False) -> StoredToken:
+        fresh = await self._renewal(token, rejected=rejected)
+        if self._renewed is not None:
+            self._renewed(self.scheme.name)
+        return fresh
+
+    async def _renewal(self, token: StoredToken | None, *, rejected: bool) -> StoredToken:
         if token is not None and token.refresh_token:
             try:
                 return await self._refresh(token)
