@@ -8,6 +8,7 @@ import json
 import time
 
 from .._assembly.gateway import connector_names
+from .._mechanisms.anomalies import BASELINE_PERIODS, unusual
 from .._mechanisms.audit import store_from_env
 from .._mechanisms.usage import parse_since, summarize, usage_table
 from .._providers.gateway import GatewayProvider
@@ -38,7 +39,7 @@ def _audited(cli: CliContext) -> tuple[str, list[str]]:
 
 class UsageCommand:
     name = "usage"
-    help = "show calls, error rate and latency (p50, p95) per tool, from the audit"
+    help = "show calls, error rate and latency (p50, p95) per tool, from the audit, and unusual activity"
 
     def configure(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--since", type=_since, default=DEFAULT_SINCE, metavar="WHEN",
@@ -57,17 +58,25 @@ class UsageCommand:
             return 1
         connector, audited = _audited(cli)
         since: float = args.since
+        baseline_start = since - BASELINE_PERIODS * max(time.time() - since, 0.0)
         try:
-            usage = summarize(call for name in audited for call in store.calls(name, since))
+            calls = [call for name in audited for call in store.calls(name, baseline_start)]
         finally:
             store.close()
+        period = [call for call in calls if call.time >= since]
+        usage = summarize(period)
+        flagged = unusual(period, [call for call in calls if call.time < since])
         since_text = datetime.datetime.fromtimestamp(since).astimezone().isoformat(timespec="seconds")
         if args.json:
             cli.print(json.dumps({"connector": connector, "since": since_text, "tools": [
                 {"tool": item.tool, "calls": item.calls, "errors": item.errors, "error_rate": item.error_rate,
-                 "p50_ms": item.p50_ms, "p95_ms": item.p95_ms} for item in usage]}, indent=2))
+                 "p50_ms": item.p50_ms, "p95_ms": item.p95_ms} for item in usage],
+                "unusual": [{"kind": item.kind, "name": item.name, "reason": item.reason} for item in flagged]},
+                indent=2))
         elif usage:
             cli.print(f"{connector}: calls since {since_text}\n{usage_table(usage)}")
+            for item in flagged:
+                cli.print(f"unusual: {item.kind} {item.name}: {item.reason} (the {BASELINE_PERIODS} periods before)")
         else:
             cli.print(f"{connector}: no calls recorded since {since_text}")
         return 0
