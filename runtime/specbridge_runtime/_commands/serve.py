@@ -22,6 +22,8 @@ from .._mechanisms.transports import (
 )
 from ._context import CliContext
 
+STATELESS_ENV = "SPECBRIDGE_HTTP_STATELESS"
+
 
 class ServeCommand:
     name = "serve"
@@ -48,8 +50,10 @@ class ServeCommand:
         state = state_for(cli.environ)
         ready = readiness(cli.environ, state)
         if args.transport == "http":
+            stateless = cli.environ.get(STATELESS_ENV, "").strip().lower() in ("1", "true", "yes", "on")
             app = build_http_app(server, host=args.host, port=args.port, inbound=inbound,
-                                 allowed_hosts=args.allowed_host, ready=ready, metrics=state.metrics)
+                                 allowed_hosts=args.allowed_host, ready=ready, metrics=state.metrics,
+                                 stateless=stateless)
             path = HTTP_PATH
         else:
             app = build_sse_app(server, host=args.host, port=args.port, inbound=inbound,

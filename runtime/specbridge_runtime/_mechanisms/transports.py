@@ -132,10 +132,14 @@ def _metadata_routes(inbound: InboundAuth | None) -> list[BaseRoute]:
 
 def build_http_app(server: ProviderServer, *, host: str = "127.0.0.1", port: int = 8000,
                    inbound: InboundAuth | None = None, allowed_hosts: Sequence[str] = (),
-                   path: str = HTTP_PATH, ready: Readiness | None = None, metrics: Metrics | None = None) -> Starlette:
+                   path: str = HTTP_PATH, ready: Readiness | None = None, metrics: Metrics | None = None,
+                   stateless: bool = False) -> Starlette:
     """The streamable HTTP app serving `server` at `path`, with /healthz, /readyz (`ready`: the caller's own
-    checks) and /metrics (when given `metrics`)."""
-    manager = StreamableHTTPSessionManager(app=server, security_settings=transport_security(host, port, allowed_hosts))
+    checks) and /metrics (when given `metrics`). `stateless`: no session for clients of protocol versions
+    before 2026-07-28 either, so any replica answers any of their requests (they then get no notifications
+    from the server, such as a changed tool list)."""
+    manager = StreamableHTTPSessionManager(app=server, stateless=stateless,
+                                           security_settings=transport_security(host, port, allowed_hosts))
     routes: list[BaseRoute] = [Route(path, endpoint=_protected(StreamableHTTPASGIApp(manager), inbound))]
     started = _Started(ready)
 
