@@ -8,12 +8,18 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from ._assembly.gateway import DefinitionReader, connector_names, gateway_environ, gateway_provider
+from ._assembly.gateway import (
+    DefinitionReader,
+    connector_names,
+    gateway_environ,
+    gateway_provider,
+    stores_environ,
+)
 from ._cli import main as cli_main
 from ._core.errors import ConfigurationError
 from ._core.seams import ToolProvider
 from ._core.version import __version__
-from ._providers.gateway import read_config, unknown_connectors
+from ._providers.gateway import GatewayConfig, read_config, unknown_connectors
 
 
 def gateway_main(argv: Sequence[str] | None = None, *, read_definition: DefinitionReader | None = None,
@@ -36,8 +42,9 @@ def gateway_main(argv: Sequence[str] | None = None, *, read_definition: Definiti
         unknown = unknown_connectors(config, connector_names(config, path.parent, read_definition))
         if unknown:
             raise ConfigurationError(f"{path}: {unknown}")
+        environ = _with_stores(config, rest[0])
         # Only serving needs the callers' tokens: `creds set` must work while one is not stored yet.
-        environ = gateway_environ(config, os.environ) if rest[0] == "serve" else dict(os.environ)
+        environ = gateway_environ(config, environ) if rest[0] == "serve" else environ
         gateway_provider(path, environ, read_definition=read_definition).check_tool_names()
     except ConfigurationError as error:
         print(f"{prog}: error: {error}", file=sys.stderr)
@@ -47,6 +54,17 @@ def gateway_main(argv: Sequence[str] | None = None, *, read_definition: Definiti
         return gateway_provider(path, environ, read_definition=read_definition)
 
     return cli_main(provider, rest, environ=environ)
+
+
+def _with_stores(config: GatewayConfig, command: str) -> dict[str, str]:
+    """The environment with the stores the gateway file names; `creds` also runs while one of their URLs is
+    not stored yet (it stores it, in this home's vault)."""
+    try:
+        return stores_environ(config, os.environ)
+    except ConfigurationError:
+        if command == "creds":
+            return dict(os.environ)
+        raise
 
 
 def main() -> None:

@@ -123,3 +123,14 @@ async def test_a_connectors_secret_is_set_the_way_its_hint_says(tmp_path: Path) 
     assert "connection failed" in await call()  # the secret is found: the call goes on to the (absent) upstream
     unknown = gateway(tmp_path, site, yaml, "creds", "list", "--connector", "securd")
     assert unknown.returncode == 1 and "has no connector 'securd' (it has secured)" in unknown.stderr
+
+
+def test_the_stores_named_in_the_gateway_file_are_used_and_a_missing_one_is_named(tmp_path: Path, site: Path) -> None:
+    yaml = "name: team\nconnectors:\n  - package: httpbin\ndatabase_url: vault:database_url\n"
+    missing = gateway(tmp_path, site, yaml, "tools")
+    assert missing.returncode == 1 and "database_url (vault:database_url) cannot be read" in missing.stderr
+    # creds works meanwhile (to store that very URL), in this home's vault; then every command uses it.
+    url = f"postgresql://nobody@127.0.0.1:{free_port()}/absent"
+    assert gateway(tmp_path, site, yaml, "creds", "set", "database_url", stdin=url).returncode == 0
+    used = gateway(tmp_path, site, yaml, "usage")
+    assert used.returncode == 1 and "PostgreSQL at 127.0.0.1" in used.stderr and "/absent" in used.stderr

@@ -82,6 +82,22 @@ def connector_names(config: GatewayConfig, base: Path, read_definition: Definiti
     return names - {""}
 
 
+def stores_environ(config: GatewayConfig, environ: Mapping[str, str]) -> dict[str, str]:
+    """`environ` with the stores the gateway file names (`redis_url`, `database_url`, secret references in the
+    gateway's namespace) as SPECBRIDGE_REDIS_URL and SPECBRIDGE_DATABASE_URL, unless the environment sets them."""
+    found = dict(environ)
+    secrets = Secrets(config.name, environ=environ)
+    for field, variable in (("redis_url", "SPECBRIDGE_REDIS_URL"), ("database_url", "SPECBRIDGE_DATABASE_URL")):
+        reference = getattr(config, field)
+        if reference is None or environ.get(variable):
+            continue
+        try:
+            found[variable] = secrets(reference)
+        except CredentialError as error:
+            raise ConfigurationError(f"gateway {config.name}: {field} ({reference}) cannot be read: {error}") from None
+    return found
+
+
 def gateway_environ(config: GatewayConfig, environ: Mapping[str, str]) -> dict[str, str]:
     """The environment the server runs with: the gateway's tokens as named inbound tokens (so each caller
     is identified by name), resolved from their references in the gateway's namespace."""

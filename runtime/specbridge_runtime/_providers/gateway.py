@@ -10,6 +10,8 @@
       - caller: agent-a
         token: env:AGENT_A_TOKEN    # a secret reference, never the token itself
         connectors: [shopify]       # "*" (the default): all
+    redis_url: env:REDIS_URL        # replicas: SPECBRIDGE_REDIS_URL, as a reference (the environment's wins)
+    database_url: vault:database_url  # replicas: SPECBRIDGE_DATABASE_URL, likewise
 
 Credentials are the gateway's own: connector `c` of gateway `g` resolves its `vault:NAME` references in
 the namespace `g.c` (the vault entry of connector `g.c`, else the environment variable `G__C__NAME`; an
@@ -85,6 +87,9 @@ class GatewayConfig(_Strict):
     concurrency: int = Field(10, ge=1)
     connectors: tuple[ConnectorEntry, ...] = ()
     tokens: tuple[TokenEntry, ...] = ()
+    # The replicated mode's stores, as secret references (their URLs may hold passwords).
+    redis_url: str | None = Field(None, pattern=r"^(env|vault|enc):\S+$")
+    database_url: str | None = Field(None, pattern=r"^(env|vault|enc):\S+$")
 
     def token_variables(self) -> frozenset[str]:
         """The environment variables holding the gateway's inbound tokens: no connector may read them."""
