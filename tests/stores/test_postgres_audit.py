@@ -14,7 +14,7 @@ import pytest
 from specbridge_runtime._core.errors import StoreError, StoreUnavailable
 from specbridge_runtime._core.seams import CallRecord
 from specbridge_runtime._mechanisms import postgres
-from specbridge_runtime._mechanisms.audit import BackgroundAudit, store_from_env
+from specbridge_runtime._mechanisms.audit import BackgroundAudit, audit_from_env, store_from_env
 from specbridge_runtime._mechanisms.postgres import SCHEMA_VERSION, PostgresCallStore, connect
 
 from tests.stores.servers import PostgresServer, running
@@ -124,7 +124,9 @@ async def test_a_wrapper_answers_once_its_call_is_stored_and_not_while_the_audit
                              env=(("UPSTREAM_SECRET", "env:UPSTREAM_TOKEN"),))
     spec = WrapperSpec(name=f"calc{uuid.uuid4().hex[:6]}", title="calc", version="1.0.0", upstream=upstream)
     environ = {"UPSTREAM_TOKEN": "token-0123456789", "SPECBRIDGE_DATABASE_URL": postgres_server.url}
-    provider = wrapper_provider(spec, environ=environ)
+    audit, _ = audit_from_env(environ)  # its own, closed here: no writer thread outlives the test
+    assert isinstance(audit, BackgroundAudit)
+    provider = wrapper_provider(spec, environ=environ, audit=audit)
     try:
         assert not (await provider.call_tool(f"{spec.name}_add", {"a": 1, "b": 2})).is_error
         store = PostgresCallStore(postgres_server.url)
@@ -134,14 +136,18 @@ async def test_a_wrapper_answers_once_its_call_is_stored_and_not_while_the_audit
             store.close()
     finally:
         await provider.stop()
+        audit.close()
 
     down = {**environ, "SPECBRIDGE_DATABASE_URL": f"postgresql://postgres@127.0.0.1:{free_port()}/specbridge"}
-    provider = wrapper_provider(spec, environ=down)
+    audit, _ = audit_from_env(down)
+    assert isinstance(audit, BackgroundAudit)
+    provider = wrapper_provider(spec, environ=down, audit=audit)
     try:
         first = await provider.call_tool(f"{spec.name}_add", {"a": 1, "b": 2})  # made; its record waits
         refused = await provider.call_tool(f"{spec.name}_add", {"a": 1, "b": 2})
     finally:
         await provider.stop()
+        audit.close()
     assert not first.is_error
     text = "".join(getattr(part, "text", "") for part in refused.content)
     assert refused.is_error and "The audit cannot store records, so no call is made" in text

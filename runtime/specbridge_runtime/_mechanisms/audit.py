@@ -312,8 +312,11 @@ class BackgroundAudit:
             items = writer.take(min(WRITE_EVERY_S, next_purge - now))
             unsaved += [item for item in items if isinstance(item, CallRecord)]
             if unsaved:
+                # Logged when the store fails and when it takes records again, not at every retry.
                 failure = _attempt(f"{len(unsaved)} call record(s) not stored yet",
-                                   functools.partial(self.store.write, unsaved))
+                                   functools.partial(self.store.write, unsaved), quiet=self.down is not None)
+                if failure is None and self.down is not None:
+                    logger.warning("audit: the store takes records again (%d stored)", len(unsaved))
                 self.down = failure
                 if failure is None:
                     unsaved = []
@@ -332,12 +335,14 @@ class BackgroundAudit:
         self.store.close()
 
 
-def _attempt(failure: str, action: Callable[[], None]) -> str | None:
-    """Run a store action; a failing disk or database is logged and returned, and the writer goes on."""
+def _attempt(failure: str, action: Callable[[], None], *, quiet: bool = False) -> str | None:
+    """Run a store action; a failing disk or database is returned (and logged unless `quiet`), and the writer
+    goes on."""
     try:
         action()
     except (sqlite3.Error, OSError, StoreError) as error:
-        logger.warning("audit: %s: %s", failure, error)
+        if not quiet:
+            logger.warning("audit: %s: %s", failure, error)
         return str(error)
     return None
 
