@@ -5,7 +5,6 @@ Every schema that comes out is valid JSON Schema 2020-12."""
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import pytest
@@ -22,8 +21,6 @@ pytestmark = pytest.mark.corpus
 
 # Specs that cannot yield a tool, and what the error must say.
 DEFECTS = {"oai-v3.1-webhook-example.json": "no operations: the document only has webhooks"}
-# Seconds for load + validate + normalize of the biggest specs (13 MB GitHub, 4 MB Stripe YAML) on a slow CI core.
-BUDGET_S = 15.0
 
 
 def manifest() -> list[dict[str, Any]]:
@@ -55,12 +52,10 @@ def assert_loose(schema: Any) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("entry", manifest(), ids=lambda entry: entry["file"])
 def test_real_spec(entry: dict[str, Any]) -> None:
-    started = time.perf_counter()
     loaded = load_document(entry["file"], cwd=SHARED_SPECS)
     assert loaded.document is not None, [d.render() for d in loaded.diagnostics]
     diagnostics = list(loaded.diagnostics) + list(validate_openapi(loaded.document, entry["file"]))
     result = normalize_rest(None, loaded.document, entry["file"], GenOptions(name="real", max_operations=5000))
-    elapsed = time.perf_counter() - started
     diagnostics += result.diagnostics
     errors = [d.message for d in diagnostics if d.level is Level.ERROR]
     if entry["file"] in DEFECTS:
@@ -76,4 +71,3 @@ def test_real_spec(entry: dict[str, Any]) -> None:
     for tool in connector.tools:
         if tool.output_schema is not None:
             assert_loose(tool.output_schema)
-    assert elapsed < BUDGET_S, f"{entry['file']}: {elapsed:.1f} s"

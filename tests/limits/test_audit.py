@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-import statistics
 import time
 from pathlib import Path
 
@@ -92,15 +91,12 @@ def test_json_lines_one_file_per_day_and_retention_by_day(tmp_path: Path) -> Non
     assert list(store.calls("other", 0)) == []
 
 
-def test_recording_costs_the_caller_microseconds(tmp_path: Path) -> None:
+def test_records_made_in_a_burst_are_all_written_by_the_background_writer(tmp_path: Path) -> None:
+    # What recording costs the caller is a benchmark figure (benchmarks/bench_calls.py), not a timed test.
     audit = BackgroundAudit(SqliteStore(tmp_path / "audit.db"))
-    costs = []
     for index in range(2000):
-        started = time.perf_counter()
         digest, size, _ = arguments_digest({"id": index, "status": "open"}, keep=False)
         audit.record(CallRecord(time.time(), "shop", "t", "ok", 200, 1.0, 10, 10, 0, digest, size))
-        costs.append(time.perf_counter() - started)
-    assert statistics.median(costs) < 0.0002
     assert audit.flush()
     assert sum(1 for _ in audit.store.calls("shop", 0)) == 2000
     audit.close()
