@@ -58,11 +58,11 @@ def test_the_manifest_maps_every_credential_and_declares_what_it_runs_on(bundle:
     manifest = unpack(bundle, tmp_path / "unpacked")
     assert manifest["server"]["type"] == "python" and manifest["server"]["entry_point"] == "server/main.py"
     assert (tmp_path / "unpacked" / "server" / "main.py").is_file()
-    token = manifest["user_config"]["shopify_token"]
-    assert token["sensitive"] is True and token["required"] is True and token["title"] == "SHOPIFY_TOKEN"
+    token = manifest["user_config"]["shopify__token"]
+    assert token["sensitive"] is True and token["required"] is True and token["title"] == "SHOPIFY__TOKEN"
     assert manifest["user_config"]["shopify_base_url"]["default"] == "https://store.myshopify.com/api/2024-01"
     env = manifest["server"]["mcp_config"]["env"]
-    assert env["SHOPIFY_TOKEN"] == "${user_config.shopify_token}"
+    assert env["SHOPIFY__TOKEN"] == "${user_config.shopify__token}"
     assert env["SHOPIFY_BASE_URL"] == "${user_config.shopify_base_url}"
     # pydantic-core and cryptography are compiled: this platform and this Python minor version only.
     major, minor = sys.version_info[:2]
@@ -78,14 +78,14 @@ def test_the_unpacked_bundle_runs_on_a_bare_interpreter_with_only_the_mapped_env
     folder = tmp_path / "installed"
     unpack(bundle, folder)
     home = tmp_path / "home"
-    settings = {"shopify_token": TOKEN, "shopify_base_url": orders_api.url}
+    settings = {"shopify__token": TOKEN, "shopify_base_url": orders_api.url}
     resolved = json.loads(run(["node", "--input-type=module", "-e", RESOLVE, "--", str(folder / "manifest.json"),
                                str(folder), str(home), json.dumps(settings)]).stdout)
     assert resolved["command"] == "python"
     bare = fresh_venv(tmp_path / "bare", with_pip=False)
     assert subprocess.run([str(bare.bin("python")), "-c", "import pydantic"], capture_output=True,
                           env={}).returncode != 0  # nothing installed: whatever runs comes from the bundle
-    assert set(resolved["env"]) == {"PYTHONPATH", "SPECBRIDGE_HOME", "SHOPIFY_TOKEN", "SHOPIFY_BASE_URL"}
+    assert set(resolved["env"]) == {"PYTHONPATH", "SPECBRIDGE_HOME", "SHOPIFY__TOKEN", "SHOPIFY_BASE_URL"}
     process = subprocess.Popen([str(bare.bin("python")), *resolved["args"]], env=resolved["env"], cwd=tmp_path,
                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     session = RawStdio(process)

@@ -72,7 +72,7 @@ def test_the_installed_commands_say_their_versions(installed: Installed) -> None
 
 def test_the_inspector_lists_and_calls_the_installed_server(installed: Installed, orders_api: Upstream,
                                                             tmp_path: Path) -> None:
-    env = {**server_env(installed, orders_api), "SHOPIFY_TOKEN": TOKEN}
+    env = {**server_env(installed, orders_api), "SHOPIFY__TOKEN": TOKEN}
     command = [*(flag for key, value in env.items() for flag in ("-e", f"{key}={value}")),
                str(installed.venv.bin("shopify-mcp"))]
     listed = inspector(*command, "--method", "tools/list", env=env, cwd=tmp_path)
@@ -97,7 +97,7 @@ def readme_blocks(readme: str) -> list[tuple[str, str]]:
 def fill(value: str, installed: Installed) -> str:
     """A snippet value with its placeholders replaced as the user replaces them."""
     value = value.replace(ABSOLUTE, str(installed.venv.bin("shopify-mcp")))
-    return re.sub(r"<SHOPIFY_TOKEN>|\$\{input:shopify_token\}", TOKEN, value).replace("<SPECBRIDGE_SERVER_TOKEN>",
+    return re.sub(r"<SHOPIFY__TOKEN>|\$\{input:shopify__token\}", TOKEN, value).replace("<SPECBRIDGE_SERVER_TOKEN>",
                                                                                          SERVER_TOKEN)
 
 
@@ -129,7 +129,7 @@ def stdio_snippets(installed: Installed) -> Iterator[StdioSnippet]:
             if "url" in entry:
                 continue
             if "inputs" in document:  # VS Code prompts for each input; the ids are the ones env names
-                assert {item["id"] for item in document["inputs"] if item["password"]} == {"shopify_token"}
+                assert {item["id"] for item in document["inputs"] if item["password"]} == {"shopify__token"}
             yield StdioSnippet(f"json {sorted(document)}", fill(entry["command"], installed),
                                [fill(arg, installed) for arg in entry["args"]],
                                {key: fill(value, installed) for key, value in entry["env"].items()})
@@ -151,7 +151,7 @@ async def test_every_stdio_snippet_of_the_readme_starts_a_working_server(install
     assert sorted(snippet.command for snippet in snippets) == sorted(
         [str(installed.venv.bin("shopify-mcp"))] * 2 + ["uvx"] * 2)
     for snippet in snippets:
-        assert snippet.env == {"SHOPIFY_TOKEN": TOKEN}, snippet.origin
+        assert snippet.env == {"SHOPIFY__TOKEN": TOKEN}, snippet.origin
         before = len(orders_api.authorizations)
         parameters = StdioServerParameters(command=resolve(snippet.command, installed), args=snippet.args,
                                            env={**server_env(installed, orders_api), **uv_env(installed),

@@ -37,7 +37,7 @@ def test_every_generated_server_json_is_valid(package: Path) -> None:
 def test_credentials_are_secret_and_named_as_the_server_reads_them() -> None:
     document = json.loads((REPO / "generated" / "shopify" / "server.json").read_text())
     variables = {variable["name"]: variable for variable in document["packages"][0]["environmentVariables"]}
-    assert variables["SHOPIFY_TOKEN"]["isSecret"] is True and variables["SHOPIFY_TOKEN"]["isRequired"] is True
+    assert variables["SHOPIFY__TOKEN"]["isSecret"] is True and variables["SHOPIFY__TOKEN"]["isRequired"] is True
     assert "isSecret" not in variables["SHOPIFY_BASE_URL"]
     assert variables["SHOPIFY_BASE_URL"]["default"] == "https://store.myshopify.com/api/2024-01"
 
@@ -45,7 +45,7 @@ def test_credentials_are_secret_and_named_as_the_server_reads_them() -> None:
 def test_registry_show_reads_a_server_json_back(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["registry", "show", str(REPO / "generated" / "shopify" / "server.json")]) == 0
     out, err = capsys.readouterr()
-    assert "local.specbridge/shopify-mcp" in out and "SHOPIFY_TOKEN (required, secret)" in out
+    assert "local.specbridge/shopify-mcp" in out and "SHOPIFY__TOKEN (required, secret)" in out
     assert "is valid" in err
 
 
