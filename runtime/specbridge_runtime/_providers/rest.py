@@ -99,9 +99,10 @@ class RestProvider:
         return self._base_url
 
     async def start(self) -> None:
+        # The pooled client is made at the first call (`_http`): its TLS context (the CA bundle) costs more
+        # than the rest of the start, and the first tools/list does not need it.
         if self._base_url is None:
             logger.warning("%s; calls will fail until it is set", self._base_url_problem)
-        self._http()
 
     async def stop(self) -> None:
         if self._client is not None:
