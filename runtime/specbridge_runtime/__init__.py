@@ -41,6 +41,8 @@ Exceptions:
             └── InvalidResponse      the answer is not in the documented format
 """
 
+from typing import TYPE_CHECKING, Any
+
 from ._assembly.connectors import build_provider
 from ._cli import run_cli
 from ._commands._context import ProviderFactory
@@ -86,8 +88,10 @@ from ._mechanisms.transports import build_http_app, build_sse_app
 from ._mechanisms.vault import MasterKeyError, SecretUnreadable, VaultError
 from ._providers.package import RestPackage
 from ._providers.rest import RestProvider
-from ._providers.search import SearchProvider
 from ._providers.wrapper import WrapperPackage, WrapperProvider
+
+if TYPE_CHECKING:
+    from ._providers.search import SearchProvider
 
 __all__ = [
     "AuditSink",
@@ -151,3 +155,13 @@ __all__ = [
     "require_runtime",
     "run_cli",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # `SearchProvider` (and the search index under it) is loaded at first use: only `--tools dynamic`
+    # packages need it, and every server's start would pay for it.
+    if name == "SearchProvider":
+        from ._providers.search import SearchProvider
+
+        return SearchProvider
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import httpx2
 
@@ -21,9 +22,11 @@ from .._mechanisms.retry import BackoffRetry
 from .._mechanisms.secrets import Secrets
 from .._providers.package import RestPackage
 from .._providers.rest import RestProvider
-from .._providers.search import SearchProvider
 from .._providers.wrapper import WrapperPackage, WrapperProvider
 from .state import RuntimeState, state_for
+
+if TYPE_CHECKING:
+    from .._providers.search import SearchProvider
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +61,12 @@ def package_provider(package: RestPackage, *, environ: Mapping[str, str], secret
     """A REST package's provider: its `RestProvider`, behind a `SearchProvider` when it was generated with
     `--tools dynamic`."""
     rest = rest_provider(package, environ=environ, secrets=secrets, slots=slots, audit=audit)
-    return SearchProvider(rest) if package.tools_mode == "dynamic" else rest
+    if package.tools_mode != "dynamic":
+        return rest
+    # Imported here: the search index is loaded by `--tools dynamic` packages only, not at every start.
+    from .._providers.search import SearchProvider
+
+    return SearchProvider(rest)
 
 
 def wrapper_provider(spec: WrapperSpec, *, environ: Mapping[str, str], secrets: Secrets | None = None,

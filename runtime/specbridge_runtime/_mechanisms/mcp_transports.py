@@ -28,7 +28,6 @@ from .._core.seams import UpstreamAuth
 from .auth import OAuth2Auth, scheme_auth
 from .oauth import OAuthClient
 from .secrets import Secrets
-from .websocket import websocket_client
 
 CONNECT_TIMEOUT_S = 30.0
 SSE_READ_TIMEOUT_S = 300.0
@@ -54,6 +53,9 @@ def open_transport(upstream: Upstream, secrets: Secrets) -> AbstractAsyncContext
             upstream.url, headers=headers, timeout=CONNECT_TIMEOUT_S, sse_read_timeout=SSE_READ_TIMEOUT_S, auth=auth
         )
     if upstream.transport == "websocket":
+        # Imported here: it brings in wsproto, which every server would otherwise load at start for nothing.
+        from .websocket import websocket_client
+
         return websocket_client(upstream.url, headers=headers, auth=auth, timeout_s=CONNECT_TIMEOUT_S)
     return _streamable_http(upstream.url, headers, auth)
 
