@@ -41,54 +41,64 @@ Exceptions:
             └── InvalidResponse      the answer is not in the documented format
 """
 
+import gc
 from typing import TYPE_CHECKING, Any
 
-from ._assembly.connectors import build_provider
-from ._cli import run_cli
-from ._commands._context import ProviderFactory
-from ._core.caller import Caller, current_caller, current_principal
-from ._core.descriptors import (
-    AuthScheme,
-    Body,
-    BodyField,
-    ConnectorSpec,
-    Limits,
-    OAuthFlow,
-    Operation,
-    OperationLimits,
-    Param,
-    RemoteUpstream,
-    ServerVariable,
-    StdioUpstream,
-    WrapperSpec,
-)
-from ._core.errors import (
-    ConfigurationError,
-    ConnectionFailed,
-    InvalidArguments,
-    InvalidResponse,
-    LimitExceeded,
-    NotAuthenticated,
-    OperationNotFound,
-    QueueFull,
-    RateLimited,
-    ResponseTooLarge,
-    RuntimeVersionError,
-    SpecbridgeError,
-    ToolError,
-    UpstreamError,
-    UpstreamTimeout,
-)
-from ._core.seams import AuditSink, CallGate, CallRecord, InboundAuth, RetryPolicy, ToolProvider, UpstreamAuth
-from ._core.version import __version__, require_runtime
-from ._mechanisms.oauth import ClientRejected, LoginRequired, OAuthError
-from ._mechanisms.secrets import CredentialError, CredentialFormatError, CredentialMissing
-from ._mechanisms.server import build_server
-from ._mechanisms.transports import build_http_app, build_sse_app
-from ._mechanisms.vault import MasterKeyError, SecretUnreadable, VaultError
-from ._providers.package import RestPackage
-from ._providers.rest import RestProvider
-from ._providers.wrapper import WrapperPackage, WrapperProvider
+# Importing the runtime (and the mcp SDK, pydantic and httpx2 under it) creates some hundred thousand
+# long-lived objects, which the cyclic collector would scan over and over while they are made: about a
+# fifth of a server's CPU to its first tools/list. The collector is paused for this import only.
+_collecting = gc.isenabled()
+gc.disable()
+try:
+    from ._assembly.connectors import build_provider
+    from ._cli import run_cli
+    from ._commands._context import ProviderFactory
+    from ._core.caller import Caller, current_caller, current_principal
+    from ._core.descriptors import (
+        AuthScheme,
+        Body,
+        BodyField,
+        ConnectorSpec,
+        Limits,
+        OAuthFlow,
+        Operation,
+        OperationLimits,
+        Param,
+        RemoteUpstream,
+        ServerVariable,
+        StdioUpstream,
+        WrapperSpec,
+    )
+    from ._core.errors import (
+        ConfigurationError,
+        ConnectionFailed,
+        InvalidArguments,
+        InvalidResponse,
+        LimitExceeded,
+        NotAuthenticated,
+        OperationNotFound,
+        QueueFull,
+        RateLimited,
+        ResponseTooLarge,
+        RuntimeVersionError,
+        SpecbridgeError,
+        ToolError,
+        UpstreamError,
+        UpstreamTimeout,
+    )
+    from ._core.seams import AuditSink, CallGate, CallRecord, InboundAuth, RetryPolicy, ToolProvider, UpstreamAuth
+    from ._core.version import __version__, require_runtime
+    from ._mechanisms.oauth import ClientRejected, LoginRequired, OAuthError
+    from ._mechanisms.secrets import CredentialError, CredentialFormatError, CredentialMissing
+    from ._mechanisms.server import build_server
+    from ._mechanisms.transports import build_http_app, build_sse_app
+    from ._mechanisms.vault import MasterKeyError, SecretUnreadable, VaultError
+    from ._providers.package import RestPackage
+    from ._providers.rest import RestProvider
+    from ._providers.wrapper import WrapperPackage, WrapperProvider
+finally:
+    if _collecting:
+        gc.enable()
 
 if TYPE_CHECKING:
     from ._providers.search import SearchProvider
