@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import gc
 
 import anyio
 
@@ -42,6 +43,9 @@ class ServeCommand:
     def run(self, args: argparse.Namespace, cli: CliContext) -> int:
         provider = cli.provider()
         server = cli.server(provider)
+        # What exists now (modules, the package's operations, the server) lives as long as the process:
+        # frozen, the cyclic collector stops scanning it at each full collection, from the first tools/list on.
+        gc.freeze()
         if args.transport == "stdio":
             anyio.run(functools.partial(serve_stdio, server, fast=fast_io(cli.environ)))
             return 0
