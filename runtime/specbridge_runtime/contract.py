@@ -14,8 +14,6 @@ major version. `effective_security` is the auth an operation sends (what `specbr
 
 from __future__ import annotations
 
-import dataclasses
-
 from ._assembly.gateway import DefinitionReader
 from ._commands.creds import read_secret
 from ._core.descriptors import (
@@ -64,11 +62,10 @@ from ._mechanisms.search import OperationText, SearchIndex, build_index
 from ._mechanisms.secrets import Secrets, check_name, seal_reference
 from ._mechanisms.vault import MASTER_KEY_ENV, Vault, key_id
 
-DESCRIPTOR_CLASSES: frozenset[type] = frozenset(
-    cls for cls in (AuthScheme, Body, BodyField, ConnectorSpec, Limits, OAuthFlow, Operation, OperationLimits, Param,
-                    RemoteUpstream, ServerVariable, StdioUpstream, WrapperSpec)
-    if dataclasses.is_dataclass(cls)
-)
+DESCRIPTOR_CLASSES: frozenset[type] = frozenset({
+    AuthScheme, Body, BodyField, ConnectorSpec, Limits, OAuthFlow, Operation, OperationLimits, Param, RemoteUpstream,
+    ServerVariable, StdioUpstream, WrapperSpec,
+})
 
 
 def runtime_requirement(version: str = __version__) -> str:
