@@ -6,13 +6,17 @@ import argparse
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol, TextIO
+from typing import TYPE_CHECKING, Protocol, TextIO
 
 from .._assembly.connectors import build_provider
 from .._core.seams import ToolProvider
-from .._mechanisms.server import ProviderServer, build_server
+from .._mechanisms.lane import ServerCard
+from .._mechanisms.lifetime import ProviderLifetime
 from .._providers.package import RestPackage
 from .._providers.wrapper import WrapperPackage
+
+if TYPE_CHECKING:
+    from .._mechanisms.server import ProviderServer
 
 ProviderFactory = Callable[[Mapping[str, str]], ToolProvider]
 """Builds the provider a non-REST server runs (a wrapper, the gateway) from the environment."""
@@ -38,13 +42,21 @@ class CliContext:
             return build_provider(self.target, self.environ)
         return self.target(self.environ)
 
-    def server(self, provider: ToolProvider) -> ProviderServer:
+    def card(self, provider: ToolProvider) -> ServerCard:
+        """What the server says of itself in `initialize`."""
         package = self.package
         if package is None:
-            return build_server(provider)
+            return ServerCard(provider.name, "")
         connector = package.connector
-        return build_server(provider, version=connector.version, title=connector.title,
-                            instructions=connector.description or None)
+        return ServerCard(provider.name, connector.version, connector.title, connector.description or None)
+
+    def server(self, provider: ToolProvider, lifetime: ProviderLifetime | None = None) -> ProviderServer:
+        """The SDK's server for `provider` (imported here: the stdio lane may serve without it)."""
+        from .._mechanisms.server import build_server
+
+        card = self.card(provider)
+        return build_server(provider, version=card.version, title=card.title, instructions=card.instructions,
+                            lifetime=lifetime)
 
     def print(self, text: str) -> None:
         print(text, file=self.stdout)

@@ -3,27 +3,27 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import functools
 import gc
+from typing import Protocol, runtime_checkable
 
-import anyio
-
-from .._assembly.connectors import inbound_auth
-from .._assembly.state import readiness, state_for
+from .._core.seams import ToolProvider
 from .._mechanisms.fast_io import fast_io
-from .._mechanisms.transports import (
-    HTTP_PATH,
-    SSE_PATH,
-    build_http_app,
-    build_sse_app,
-    check_exposure,
-    listen,
-    serve_app,
-    serve_stdio,
-)
+from .._mechanisms.lane import Lane
+from .._mechanisms.lifetime import ProviderLifetime
+from .._mechanisms.pipes import claimed_stdio
+from .._mechanisms.stdio_lane import serve_lane
 from ._context import CliContext
 
 STATELESS_ENV = "SPECBRIDGE_HTTP_STATELESS"
+
+
+@runtime_checkable
+class FixedTools(Protocol):
+    """A provider whose tools never change, listed by `tools_json()`: the stdio lane can serve it."""
+
+    def tools_json(self) -> bytes: ...
 
 
 class ServeCommand:
@@ -42,13 +42,25 @@ class ServeCommand:
 
     def run(self, args: argparse.Namespace, cli: CliContext) -> int:
         provider = cli.provider()
-        server = cli.server(provider)
-        # What exists now (modules, the package's operations, the server) lives as long as the process:
-        # frozen, the cyclic collector stops scanning it at each full collection, from the first tools/list on.
-        gc.freeze()
         if args.transport == "stdio":
-            anyio.run(functools.partial(serve_stdio, server, fast=fast_io(cli.environ)))
-            return 0
+            return _serve_stdio(provider, cli)
+        # Imported here: the stdio lane serves without uvicorn, starlette and the SDK's HTTP transports.
+        import anyio
+
+        from .._assembly.connectors import inbound_auth
+        from .._assembly.state import readiness, state_for
+        from .._mechanisms.transports import (
+            HTTP_PATH,
+            SSE_PATH,
+            build_http_app,
+            build_sse_app,
+            check_exposure,
+            listen,
+            serve_app,
+        )
+
+        server = cli.server(provider)
+        _freeze()
         inbound = None if args.no_auth else inbound_auth(provider.name, cli.environ)
         check_exposure(args.host, inbound, no_auth=args.no_auth)
         state = state_for(cli.environ)
@@ -68,3 +80,31 @@ class ServeCommand:
         cli.note(f"{provider.name}: serving MCP on http://{args.host}:{args.port}{path} ({access})")
         anyio.run(functools.partial(serve_app, app, sock=sock))
         return 0
+
+
+def _freeze() -> None:
+    # What exists now (modules, the package's operations, the server) lives as long as the process:
+    # frozen, the cyclic collector stops scanning it at each full collection, from the first tools/list on.
+    gc.freeze()
+
+
+def _serve_stdio(provider: ToolProvider, cli: CliContext) -> int:
+    """The stdio lane for a fixed tool set on pipes (`SPECBRIDGE_FAST_IO`, on by default); else the SDK's
+    server on its stdio transport."""
+    fast = fast_io(cli.environ)
+    if fast and isinstance(provider, FixedTools):
+        with claimed_stdio() as wires:
+            if wires is not None:
+                lifetime = ProviderLifetime(provider)
+                lane = Lane(provider, provider.tools_json(), cli.card(provider))
+                _freeze()
+                asyncio.run(serve_lane(lane, lifetime, functools.partial(cli.server, provider, lifetime), wires))
+                return 0
+    import anyio
+
+    from .._mechanisms.transports import serve_stdio
+
+    server = cli.server(provider)
+    _freeze()
+    anyio.run(functools.partial(serve_stdio, server, fast=fast))
+    return 0

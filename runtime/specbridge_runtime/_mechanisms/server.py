@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 import anyio
@@ -33,8 +32,9 @@ from mcp.shared.exceptions import MCPError
 from starlette.requests import HTTPConnection
 
 from .._core.caller import Caller, calling_as
-from .._core.errors import OperationNotFound, ToolError, error_result
 from .._core.seams import ToolProvider
+from .lifetime import ProviderLifetime
+from .tool_calls import UnknownTool, call_result
 
 logger = logging.getLogger(__name__)
 
@@ -64,35 +64,6 @@ class _ListChangedServer(Server[dict[str, Any]]):
             notification_options or NotificationOptions(tools_changed=True), experimental_capabilities, extensions)
 
 
-class _ProviderLifetime:
-    """Starts the provider for the first holder and stops it after the last: an HTTP app holds it for its
-    whole life, stdio and SSE connections for theirs, an in-process client for its session."""
-
-    def __init__(self, provider: ToolProvider) -> None:
-        self._provider = provider
-        self._holders = 0
-        self._started: anyio.Event | None = None
-
-    @asynccontextmanager
-    async def hold(self, _server: ProviderServer) -> AsyncIterator[dict[str, Any]]:
-        self._holders += 1
-        try:
-            if self._holders == 1:
-                self._started = anyio.Event()
-                try:
-                    await self._provider.start()
-                finally:
-                    self._started.set()
-            elif self._started is not None:
-                await self._started.wait()
-            yield {}
-        finally:
-            self._holders -= 1
-            if self._holders == 0:
-                with anyio.CancelScope(shield=True):
-                    await self._provider.stop()
-
-
 class _ToolListChanges:
     """Fans the provider's "tools changed" out to every connected client, in both protocol eras."""
 
@@ -116,9 +87,10 @@ class _ToolListChanges:
 
 
 def build_server(provider: ToolProvider, *, version: str = "", title: str | None = None,
-                 instructions: str | None = None) -> ProviderServer:
-    """An MCP server named after `provider` that serves its tools."""
-    lifetime = _ProviderLifetime(provider)
+                 instructions: str | None = None, lifetime: ProviderLifetime | None = None) -> ProviderServer:
+    """An MCP server named after `provider` that serves its tools; `lifetime` when the provider is also
+    served by another path (the stdio lane), so it starts once and stops after the last."""
+    lifetime = lifetime or ProviderLifetime(provider)
     changes = _ToolListChanges()
 
     async def on_list_tools(ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams) -> HandlerResult:
@@ -135,19 +107,14 @@ def build_server(provider: ToolProvider, *, version: str = "", title: str | None
     async def on_call_tool(ctx: ServerRequestContext[Any], params: types.CallToolRequestParams) -> types.CallToolResult:
         with calling_as(caller_of(ctx)):
             try:
-                return await provider.call_tool(params.name, params.arguments or {})
-            except OperationNotFound as error:
-                raise MCPError(types.INVALID_PARAMS, f"unknown tool: {error.message}") from None
-            except ToolError as error:
-                return error.to_result()
-            except Exception:  # a provider bug must not take the server down
-                logger.exception("%s: calling %s failed unexpectedly", provider.name, params.name)
-                return error_result(f"internal error in the {provider.name} server while calling {params.name} "
-                                    "(see its log)")
+                return await call_result(provider, params.name, params.arguments or {})
+            except UnknownTool as error:
+                raise MCPError(types.INVALID_PARAMS, error.message) from None
 
     server = _ListChangedServer(
-        provider.name, version=version, title=title, instructions=instructions, lifespan=lifetime.hold,
-        on_call_tool=on_call_tool, on_subscriptions_listen=ListenHandler(changes.bus))
+        provider.name, version=version, title=title, instructions=instructions,
+        lifespan=lambda _server: lifetime.hold(), on_call_tool=on_call_tool,
+        on_subscriptions_listen=ListenHandler(changes.bus))
     server.add_request_handler("tools/list", types.PaginatedRequestParams, on_list_tools)
     server.add_notification_handler("notifications/initialized", types.NotificationParams, changes.remember)
     provider.on_tools_changed(changes.notify)

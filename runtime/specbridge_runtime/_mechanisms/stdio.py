@@ -14,21 +14,19 @@ a regular file, and making a terminal non-blocking would change it for every pro
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import fcntl
 import os
-import stat
-import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from types import TracebackType
-from typing import TextIO, cast
+from typing import cast
 
 import anyio
 from mcp.shared._stream_protocols import ReadStream, WriteStream
 from mcp.shared.message import SessionMessage
 from mcp_types import INVALID_REQUEST, PARSE_ERROR, ErrorData, JSONRPCError
 from pydantic import ValidationError
+
+from .pipes import LineSplitter, OutputProtocol, claimed_stdio, line_text
 
 _CHUNK = 1 << 16
 _CLOSE_TIMEOUT_S = 10.0
@@ -45,27 +43,15 @@ class _Lines:
         return self._lines()
 
     async def _lines(self) -> AsyncIterator[str]:
-        pending = bytearray()  # no line end in it, but maybe a `\r` last (a `\n` may follow)
+        splitter = LineSplitter()
         while chunk := await self._reader.read(_CHUNK):
-            start = max(len(pending) - 1, 0)
-            pending += chunk
-            # Up to the last line end: a `\n`, or a `\r` that is not last (so no `\n` follows it).
-            end = max(pending.rfind(b"\n", start), pending.rfind(b"\r", start, len(pending) - 1)) + 1
-            if end:
-                lines = bytes(pending[:end])
-                del pending[:end]
-                for line in lines.splitlines(keepends=True):  # bytes split at \n, \r and \r\n only
-                    yield _text(line)
-        for line in bytes(pending).splitlines(keepends=True):  # the last line, without its line end
-            yield _text(line)
-
-
-def _text(line: bytes) -> str:
-    if line.endswith(b"\r\n"):
-        line = line[:-2] + b"\n"
-    elif line.endswith(b"\r"):
-        line = line[:-1] + b"\n"
-    return line.decode("utf-8", errors="replace")
+            for line in splitter.feed(chunk):
+                yield line_text(line)
+        ended, rest = splitter.end()
+        for line in ended:
+            yield line_text(line)
+        if rest:
+            yield rest.decode("utf-8", errors="replace")
 
 
 class _Output:
@@ -82,78 +68,6 @@ class _Output:
         await self._writer.drain()
 
 
-class _OutputProtocol(asyncio.streams.FlowControlMixin):
-    """Flow control for `drain`, and `closed`: done once the transport has written all it held and let go
-    of the pipe (`StreamWriter.wait_closed` needs a reader's protocol)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.closed = asyncio.get_running_loop().create_future()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        super().connection_lost(exc)
-        if not self.closed.done():
-            self.closed.set_result(None)
-
-
-def _is_pipe(fd: int, stream: TextIO) -> bool:
-    """`stream` writes or reads `fd` (not replaced, as under a test runner) and `fd` is a pipe or socket."""
-    try:
-        if stream.buffer.fileno() != fd:
-            return False
-        return stat.S_ISFIFO(os.fstat(fd).st_mode) or stat.S_ISSOCK(os.fstat(fd).st_mode)
-    except (AttributeError, OSError, ValueError):
-        return False
-
-
-def _fast_path_applies() -> bool:
-    if sys.platform == "win32" or not (_is_pipe(0, sys.stdin) and _is_pipe(1, sys.stdout)):
-        return False
-    stdin, stdout = os.fstat(0), os.fstat(1)
-    # One socket for both directions: the write transport would take incoming data for the peer closing.
-    return (stdin.st_dev, stdin.st_ino) != (stdout.st_dev, stdout.st_ino)
-
-
-def _dup_above_std(fd: int) -> int:
-    return fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 3)
-
-
-def _diversion(fd: int) -> int:
-    """What `fd` points at while serving: the null device for stdin, stderr (else the null device) for stdout."""
-    if fd == 0:
-        return os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
-    try:
-        return _dup_above_std(2)
-    except OSError:
-        return os.open(os.devnull, os.O_WRONLY | os.O_CLOEXEC)
-
-
-@contextlib.contextmanager
-def _claimed(fd: int) -> Iterator[int]:
-    """Divert `fd` while serving; yields a private descriptor of the wire for the transport (which closes
-    it). The wire is put back in blocking mode and on `fd` after."""
-    saved = _dup_above_std(fd)
-    try:
-        wire = _dup_above_std(saved)
-        try:
-            diversion = _diversion(fd)
-            try:
-                os.dup2(diversion, fd)
-            finally:
-                os.close(diversion)
-        except OSError:
-            os.close(wire)
-            raise
-        try:
-            yield wire
-        finally:
-            with contextlib.suppress(OSError):
-                os.set_blocking(saved, True)  # asyncio made the shared file description non-blocking
-            os.dup2(saved, fd)
-    finally:
-        os.close(saved)
-
-
 @asynccontextmanager
 async def stdio_pipes() -> AsyncIterator[tuple[anyio.AsyncFile[str] | None, anyio.AsyncFile[str] | None]]:
     """`(stdin, stdout)` for `mcp.server.stdio.stdio_server`: asyncio pipe transports on the process's
@@ -162,17 +76,13 @@ async def stdio_pipes() -> AsyncIterator[tuple[anyio.AsyncFile[str] | None, anyi
         loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
     except RuntimeError:  # another event loop than asyncio's
         loop = None
-    claims = contextlib.ExitStack()
-    wires: tuple[int, int] | None = None
-    if loop is not None and _fast_path_applies():
-        try:
-            wires = claims.enter_context(_claimed(0)), claims.enter_context(_claimed(1))
-        except OSError:  # descriptors that cannot be duplicated or diverted: the SDK serves them in place
-            claims.close()
-    if loop is None or wires is None:
+    if loop is None:
         yield None, None
         return
-    with claims:
+    with claimed_stdio() as wires:
+        if wires is None:
+            yield None, None
+            return
         async with _transports(loop, *wires) as (lines, output):
             # The SDK only iterates `stdin` and writes and flushes `stdout`, which these do without threads.
             yield cast("anyio.AsyncFile[str]", lines), cast("anyio.AsyncFile[str]", output)
@@ -186,7 +96,7 @@ async def _transports(loop: asyncio.AbstractEventLoop, wire_in: int,
         lambda: asyncio.StreamReaderProtocol(reader, loop=loop), os.fdopen(wire_in, "rb", buffering=0))
     try:
         write_transport, protocol = await loop.connect_write_pipe(
-            _OutputProtocol, os.fdopen(wire_out, "wb", buffering=0))
+            OutputProtocol, os.fdopen(wire_out, "wb", buffering=0))
     except BaseException:
         read_transport.close()
         raise

@@ -17,6 +17,7 @@ import threading
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, nullcontext
 
+import anyio
 import uvicorn
 from mcp.server.auth.middleware.auth_context import AuthContextMiddleware
 from mcp.server.auth.middleware.bearer_auth import BearerAuthBackend, RequireAuthMiddleware
@@ -198,9 +199,17 @@ def build_sse_app(server: ProviderServer, *, host: str = "127.0.0.1", port: int 
 
 async def serve_stdio(server: ProviderServer, *, fast: bool = True) -> None:
     """Serve one client on stdin/stdout: the SDK's stdio transport, on the event loop's own pipes (`fast`)
-    or on the SDK's own file wrappers. A line that is not a JSON-RPC message gets its error answer."""
+    or on the SDK's own file wrappers."""
     pipes = stdio_pipes() if fast else nullcontext((None, None))
-    async with pipes as (stdin, stdout), stdio_server(stdin, stdout) as (read_stream, write_stream):
+    async with pipes as (stdin, stdout):
+        await serve_stdio_streams(server, stdin, stdout)
+
+
+async def serve_stdio_streams(server: ProviderServer, stdin: anyio.AsyncFile[str] | None,
+                              stdout: anyio.AsyncFile[str] | None) -> None:
+    """The SDK's stdio transport on these text streams (None: the process's own). A line that is not a
+    JSON-RPC message gets its error answer."""
+    async with stdio_server(stdin, stdout) as (read_stream, write_stream):
         await server.run(AnsweringMalformed(read_stream, write_stream), write_stream,
                          server.create_initialization_options())
 

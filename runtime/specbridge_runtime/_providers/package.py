@@ -53,11 +53,14 @@ class RestPackage:
     def operation(self, tool: str) -> Operation | None:
         return self._operations.get(tool)
 
+    def tools_json(self) -> bytes:
+        """`tools.json` as it is: the tools/list entries, a JSON array."""
+        return resources.files(self.package).joinpath(TOOLS_FILE).read_bytes()
+
     def definitions(self) -> list[dict[str, Any]]:
         """The tools/list entries of `tools.json`, as JSON objects."""
         if self._definitions is None:
-            data = resources.files(self.package).joinpath(TOOLS_FILE).read_bytes()
-            self._definitions = json.loads(data)
+            self._definitions = json.loads(self.tools_json())
         return self._definitions
 
     def catalog(self) -> dict[str, Any]:

@@ -117,6 +117,10 @@ class RestProvider:
         spares building and dumping hundreds of `Tool` models when a client first lists the tools."""
         return self.package.definitions()
 
+    def tools_json(self) -> bytes:
+        """The tools/list entries as the package's `tools.json` bytes (the stdio lane sends them as they are)."""
+        return self.package.tools_json()
+
     def on_tools_changed(self, callback: Callable[[], Awaitable[None]]) -> None:
         """A generated package's tools are fixed: the callback is never called."""
 

@@ -13,6 +13,7 @@ operation is reached only through `<name>_call_operation`.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -91,6 +92,9 @@ class SearchProvider:
 
     def tool_entries(self) -> Sequence[Mapping[str, Any]]:
         return [*self._meta_entries(), *self.package.definitions()]
+
+    def tools_json(self) -> bytes:
+        return json.dumps(self.tool_entries(), ensure_ascii=False, separators=(",", ":")).encode()
 
     async def list_tools(self) -> Sequence[types.Tool]:
         return [*(types.Tool.model_validate(entry) for entry in self._meta_entries()), *self.package.tools()]

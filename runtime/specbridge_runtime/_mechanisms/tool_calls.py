@@ -1,0 +1,38 @@
+"""One tools/call of a provider as every server path answers it: the provider's result, a tool error as an
+error result, a provider bug as an error result that names no internals. Only an unknown tool is raised
+(`UnknownTool`): the MCP specification lists it as the protocol error -32602, not as a result."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from .._core.errors import OperationNotFound, ToolError, error_result
+
+if TYPE_CHECKING:
+    import mcp_types as types
+
+    from .._core.seams import ToolProvider
+
+logger = logging.getLogger(__name__)
+
+
+class UnknownTool(Exception):
+    """The provider has no tool of that name; `message` is the protocol error's text."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+async def call_result(provider: ToolProvider, name: str, arguments: Mapping[str, Any]) -> types.CallToolResult:
+    try:
+        return await provider.call_tool(name, arguments)
+    except OperationNotFound as error:
+        raise UnknownTool(f"unknown tool: {error.message}") from None
+    except ToolError as error:
+        return error.to_result()
+    except Exception:  # a provider bug must not take the server down
+        logger.exception("%s: calling %s failed unexpectedly", provider.name, name)
+        return error_result(f"internal error in the {provider.name} server while calling {name} (see its log)")
