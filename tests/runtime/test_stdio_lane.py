@@ -24,7 +24,7 @@ from typing import Any
 
 import mcp_types
 import pytest
-from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
+from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS
 from pydantic import ValidationError
 from specbridge_runtime._mechanisms import lane
 
@@ -38,7 +38,7 @@ SLOW_S = 20.0  # the upstream's answer to /status/299: later than any test waits
 class _Upstream(BaseHTTPRequestHandler):
     """Fixed answers that do not echo the request, so both servers' results can be compared as they are."""
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+    def do_GET(self) -> None:
         if self.path.startswith("/status/"):
             code = int(self.path.split("/")[2].split("?")[0])
             if code == 299:
@@ -51,7 +51,7 @@ class _Upstream(BaseHTTPRequestHandler):
         else:
             self._send(404, {"error": "not here"})
 
-    def do_DELETE(self) -> None:  # noqa: N802
+    def do_DELETE(self) -> None:
         self._send(204, None)
 
     def _send(self, code: int, body: Any) -> None:
@@ -132,6 +132,40 @@ def conversation(version: str) -> list[Any]:
     ]
 
 
+def envelope(version: str = "2026-07-28", **changes: Any) -> dict[str, Any]:
+    meta = {mcp_types.PROTOCOL_VERSION_META_KEY: version, mcp_types.CLIENT_INFO_META_KEY: {"name": "t", "version": "1"},
+            mcp_types.CLIENT_CAPABILITIES_META_KEY: {"sampling": {}}}
+    return {key: value for key, value in {**meta, **changes}.items() if value is not None}
+
+
+def modern_conversation() -> list[Any]:
+    """Requests in the 2026-07-28 envelope: the first one opens that era for the whole connection."""
+    def enveloped(request_id: Any, method: str, params: dict[str, Any] | None = None, **meta: Any) -> dict[str, Any]:
+        return request(request_id, method, {**(params or {}), "_meta": envelope(**meta)})
+
+    return [
+        enveloped(1, "tools/list"),
+        enveloped(2, "tools/call", {"name": "sbfixture_get_anything", "arguments": {"item_id": "7", "q": "x"}}),
+        enveloped(3, "tools/call", {"name": "sbfixture_get_anything", "arguments": {"item_id": 5}}),
+        enveloped(4, "tools/call", {"name": "no_such_tool"}),
+        enveloped(5, "tools/call", {"name": "sbfixture_status", "arguments": {"code": 503}}),
+        enveloped(6, "ping"),
+        enveloped(7, "server/discover"),
+        enveloped(8, "tools/list", version="2027-01-01"),
+        enveloped(9, "tools/list", **{mcp_types.CLIENT_CAPABILITIES_META_KEY: None}),
+        enveloped(10, "tools/list", **{mcp_types.CLIENT_INFO_META_KEY: None}),
+        enveloped(11, "tools/list", progressToken=3),
+        enveloped(12, "tools/list", {"cursor": "x"}),
+        enveloped(13, "tools/call", {"name": "sbfixture_list_items", "arguments": []}),
+        enveloped(14, "resources/list"),
+        request(15, "tools/list"),
+        initialize("2025-06-18", request_id=16),
+        INITIALIZED,
+        enveloped(17, "tools/call", {"name": "sbfixture_list_items"}),
+        enveloped(18, "tools/list", **{mcp_types.CLIENT_CAPABILITIES_META_KEY: {"roots": 1}}),
+    ]
+
+
 CONVERSATIONS: dict[str, list[Any]] = {
     **{f"handshake {version}": conversation(version) for version in (*HANDSHAKE_PROTOCOL_VERSIONS, "2099-01-01")},
     "before initialize": [
@@ -150,13 +184,7 @@ CONVERSATIONS: dict[str, list[Any]] = {
         request(2, "initialize", {"protocolVersion": 20250618, "capabilities": {}}),
         initialize("2025-06-18", request_id=3), INITIALIZED, request(4, "tools/list"), call(5, "sbfixture_list_items"),
     ],
-    "2026-07-28 envelope": [
-        request(1, "tools/list", {"_meta": {
-            mcp_types.PROTOCOL_VERSION_META_KEY: "2026-07-28", mcp_types.CLIENT_INFO_META_KEY: {"name": "t", "version": "1"},
-            mcp_types.CLIENT_CAPABILITIES_META_KEY: {}}}),
-        request(2, "server/discover", {}),
-        initialize("2025-06-18", request_id=3),
-    ],
+    "2026-07-28 envelope": modern_conversation(),
     "envelope after initialize": [
         initialize("2025-06-18"), INITIALIZED,
         request(2, "tools/list", {"_meta": {mcp_types.PROTOCOL_VERSION_META_KEY: "2026-07-28"}}),
@@ -259,4 +287,7 @@ def test_a_cancelled_call_is_never_answered(upstream: str, tmp_path: Path) -> No
 
 def test_the_lane_knows_the_sdks_protocol_versions() -> None:
     assert lane.HANDSHAKE_VERSIONS == HANDSHAKE_PROTOCOL_VERSIONS
-    assert lane.MODERN_ENVELOPE_KEY == mcp_types.PROTOCOL_VERSION_META_KEY
+    assert lane.MODERN_VERSIONS == MODERN_PROTOCOL_VERSIONS
+    assert (lane.MODERN_ENVELOPE_KEY, lane.CLIENT_INFO_KEY, lane.CLIENT_CAPABILITIES_KEY, lane.SERVER_INFO_KEY) == (
+        mcp_types.PROTOCOL_VERSION_META_KEY, mcp_types.CLIENT_INFO_META_KEY, mcp_types.CLIENT_CAPABILITIES_META_KEY,
+        mcp_types.SERVER_INFO_META_KEY)

@@ -4,9 +4,10 @@ event loop itself.
 Each line is parsed (orjson) and routed by the lane: its answers are written at once, its calls run as
 tasks (answered when done, never when cancelled). A message the lane delegates goes to the SDK's own
 server on this connection (`_Shadow`), built on first use: the SDK's stdio transport, fed these lines.
-When the lane already accepted `initialize`, the SDK's session is first given the same `initialize` (its
-answer is dropped) and `initialized`, so it serves the same session; before that, the SDK takes the whole
-connection from the delegated line on, as it would have from the start. A line orjson cannot read goes to
+The SDK's server is first given what brings it to the lane's session (`Lane.prime`: the same `initialize`
+and `initialized`, or an enveloped request that opens the 2026-07-28 era; their answers are dropped); when
+nothing can (no initialize yet), the SDK takes the whole connection from the delegated line on, as it would
+have from the start. A line orjson cannot read goes to
 the SDK too, which answers it as it answers any line.
 
 When the client's output falls behind, stdin is no longer read until it catches up. At the end of stdin,
@@ -169,12 +170,10 @@ class _LaneConnection:
         if self._shadow is None:
             self._shadow = _Shadow(self._sdk_server(), self._writer)
             self._lane.shadowed = True
-            self._sdk_owns = not self._lane.accepted
-            if self._lane.initialize_params is not None:
-                self._shadow.send(orjson.dumps({"jsonrpc": "2.0", "id": PRIME_ID, "method": "initialize",
-                                                "params": self._lane.initialize_params}).decode() + "\n")
-            if self._lane.initialized and not self._sdk_owns:
-                self._shadow.send('{"jsonrpc":"2.0","method":"notifications/initialized"}\n')
+            prime = self._lane.prime(PRIME_ID)
+            self._sdk_owns = prime is None
+            for message in prime or ():
+                self._shadow.send(orjson.dumps(message).decode() + "\n")
         self._shadow.send(line_text(raw))
 
     async def close(self) -> None:
