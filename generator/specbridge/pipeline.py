@@ -248,7 +248,8 @@ def _rest(definition: RestDefinition | None, spec: LoadedDocument | None, spec_s
         diagnostics += found
         progress.stage("validate", f"{len(found)} finding{'s' * (len(found) != 1)}")
     normalized = normalize_rest(definition, document, spec_source, options,
-                                sources=[source for source, _digest in all_digests])
+                                sources=[source for source, _digest in all_digests],
+                                definition_source=definition_source or None)
     diagnostics += normalized.diagnostics
     tools = sum(len(connector.tools) for connector in normalized.connectors)
     skipped = sum(len(connector.skipped) for connector in normalized.connectors)

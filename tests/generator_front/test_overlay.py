@@ -162,3 +162,13 @@ def test_gen_with_overlay_records_the_overlay_in_the_lock(tmp_path: Path, monkey
     (tmp_path / "hide.yaml").write_text("overlay: 1.0.0\ninfo: {title: hide, version: '1'}\nactions:\n"
                                         "  - target: $.paths['/pets'].post\n    remove: true\n")
     assert cli.main(["gen", "pets.json", "--name", "pets", "--overlay", "hide.yaml", "--check"]) == 1
+
+
+def test_a_definition_entry_naming_no_operation_is_reported_in_the_definition_not_the_spec(tmp_path: Path) -> None:
+    (tmp_path / "pets.json").write_text(json.dumps(PETS))
+    definition = {"type": "rest", "name": "pets", "openapi": "pets.json", "tool_names": {"nope": "pets_nope"},
+                  "limits": {"operations": {"gone": {"timeout_s": 5}}}}
+    (tmp_path / "pets-definition.json").write_text(json.dumps(definition))
+    result = inspect("pets-definition.json", GenOptions(), cwd=tmp_path)
+    assert sorted((d.source, d.location) for d in result.diagnostics if d.code == codes.DEFINITION_MISMATCH) == [
+        ("pets-definition.json", "#/limits/operations/gone"), ("pets-definition.json", "#/tool_names/nope")]
