@@ -9,10 +9,11 @@ with =0 (the libraries' stock ones):
 - streamable HTTP (`conformance-mcp serve --transport http --no-auth`): every server scenario of two protocol
   versions, 2025-11-25 (initialize handshake, sessions) and 2026-07-28 (stateless, `_meta` on every
   request), one suite run per server and version;
+- streamable HTTP with SPECBRIDGE_HTTP_STATELESS=1 (no sessions for the handshake versions either): every
+  server scenario of 2025-11-25;
 - stdio: the suite's server mode takes only a URL, so supergateway (npm) carries its requests to
-  `conformance-mcp` over stdio; only the scenarios whose answers come from the stdio server itself run there
-  (supergateway keeps the sessions and the HTTP rules, and its MCP SDK speaks only the handshake versions),
-  each on its own session (a server process each), at 2025-11-25.
+  `conformance-mcp` over stdio, one server process per session; a few scenarios whose answers come from the
+  stdio server itself run there (supergateway keeps the sessions and the HTTP rules), at both versions.
 
 A scenario that cannot apply to a generated REST package (resources, prompts, sampling, tools with content
 no HTTP answer has) is skipped with the reason, after checking that it failed for exactly that reason (the
@@ -47,8 +48,9 @@ _RESULT_DIR = re.compile(r"^server-(?P<scenario>.+)-\d{4}-\d{2}-\d{2}T[\d-]+Z$")
 # Why a scenario or a check cannot apply, and the message its failure must then carry (a regex).
 NO_CAPABILITY = "the server declares only `tools`; a server without the capability answers -32601"
 NO_METHOD = r"Method not found|-32601"
-NO_TOOL = "it calls a tool of the suite's reference server that no REST operation can be"
+NO_TOOL = "a tool only the suite's reference server has"
 UNKNOWN_TOOL = r"is not a tool of conformance"  # the server's -32602 for a tool it does not have
+NOTHING = r"(?!)"  # no failure is expected
 NOT_APPLICABLE: dict[str, tuple[str, str]] = {
     "logging-set-level": (f"logging: {NO_CAPABILITY}", NO_METHOD),
     "completion-complete": (f"completions: {NO_CAPABILITY}", NO_METHOD),
@@ -61,13 +63,13 @@ NOT_APPLICABLE: dict[str, tuple[str, str]] = {
     **{name: (f"prompts: {NO_CAPABILITY}", NO_METHOD) for name in (
         "prompts-list", "prompts-get-simple", "prompts-get-with-args", "prompts-get-embedded-resource",
         "prompts-get-with-image")},
-    "tools-call-audio": (f"test_audio_content: {NO_TOOL} here (httpbin serves no audio; the runtime returns "
+    "tools-call-audio": (f"test_audio_content, {NO_TOOL}: httpbin serves no audio (and the runtime returns "
                          "audio as an embedded blob resource)", UNKNOWN_TOOL),
-    "tools-call-mixed-content": (f"test_multiple_content_types: {NO_TOOL} (one HTTP answer is one kind of "
-                                 "content)", UNKNOWN_TOOL),
-    "tools-call-with-progress": (f"test_tool_with_progress: {NO_TOOL} (a REST call is one request; the runtime "
-                                 "reports no progress, which MCP leaves optional)", UNKNOWN_TOOL),
-    **{name: (f"{NO_TOOL}: a generated package never asks the client (sampling, elicitation)",
+    "tools-call-mixed-content": (f"test_multiple_content_types, {NO_TOOL}: one HTTP answer is one kind of "
+                                 "content", UNKNOWN_TOOL),
+    "tools-call-with-progress": (f"test_tool_with_progress, {NO_TOOL}: a REST call is one request and the "
+                                 "runtime reports no progress (optional in MCP)", UNKNOWN_TOOL),
+    **{name: (f"{NO_TOOL}: a generated package never asks the client for sampling or elicitation",
               UNKNOWN_TOOL) for name in (
         "tools-call-sampling", "tools-call-elicitation", "elicitation-sep1034-defaults",
         "elicitation-sep1330-enums")},
@@ -79,7 +81,7 @@ NOT_APPLICABLE: dict[str, tuple[str, str]] = {
                            r"did not send (priming event|retry field)"),
     "http-custom-header-server-validation": ("SEP-2243 x-mcp-header tool annotations: no generated tool has them "
                                              "(pending in the suite)", r"no tool with x-mcp-header annotations"),
-    **{name: (f"{NO_TOOL}: input-required results (SEP-2322) ask the client for input, which a generated "
+    **{name: (f"{NO_TOOL}: an input-required result (SEP-2322) asks the client for input, which a generated "
               "package never does", UNKNOWN_TOOL + r"|Expected InputRequiredResult|"
               r"could not get initial InputRequiredResult|instead of re-requesting|Method not found")
        for name in ("input-required-result-basic-elicitation", "input-required-result-basic-sampling",
@@ -91,8 +93,8 @@ NOT_APPLICABLE: dict[str, tuple[str, str]] = {
 }
 # Checks that cannot apply within scenarios that do: (scenario, check id) -> (reason, message regex).
 NOT_APPLICABLE_CHECKS: dict[tuple[str, str], tuple[str, str]] = {
-    **{("server-stateless", check): ("it needs a diagnostic tool of the suite's reference server "
-                                     "(sampling, elicitation, logging)", r"does not list the diagnostic tool")
+    **{("server-stateless", check): (f"its diagnostic tool is {NO_TOOL} (sampling, elicitation, logging)",
+                                     r"does not list the diagnostic tool")
        for check in ("sep-2575-server-rejects-undeclared-capability", "sep-2575-missing-capability-http-400",
                      "sep-2575-http-server-no-independent-requests-on-stream",
                      "sep-2575-server-no-log-without-loglevel")},
@@ -125,11 +127,43 @@ SCENARIOS: dict[str, tuple[str, ...]] = {
                        "result-type", "unsupported-methods", "tampered-state", "capability-check",
                        "ignore-extra-params", "validate-input"))),
 }
-# The stdio leg: the handshake, ping, a large tools/list, an image (a long base64 line), an error result, and
-# the JSON-RPC errors for an unknown tool (-32602) and an absent capability (-32601).
-STDIO_SCENARIOS = ("server-initialize", "ping", "tools-list", "tools-call-image", "tools-call-error",
-                   "tools-call-audio", "resources-list")
-STDIO_VERSION = "2025-11-25"
+# The stdio leg (a server process each, so few): the handshake (every scenario at 2025-11-25 makes one, and
+# the suite checks each message against the protocol's schema) and ping, a large tools/list, an image (a long
+# base64 line), and the JSON-RPC errors for an unknown tool (-32602) and an absent capability (-32601). At
+# 2026-07-28 each request is a session of its own to supergateway, so a server process: two scenarios only.
+STDIO_SCENARIOS = {
+    "2025-11-25": ("ping", "tools-list", "tools-call-image", "tools-call-audio", "resources-list"),
+    "2026-07-28": ("tools-list", "tools-call-image"),
+}
+
+
+@dataclass(frozen=True)
+class Leg:
+    """How the server is reached: `env` is added to the server's environment; over stdio, supergateway runs it."""
+    versions: tuple[str, ...]
+    env: tuple[tuple[str, str], ...] = ()
+    stdio: bool = False
+
+    def scenarios(self, version: str) -> tuple[str, ...]:
+        return (STDIO_SCENARIOS if self.stdio else SCENARIOS)[version]
+
+
+LEGS = {
+    "http": Leg(("2025-11-25", "2026-07-28")),
+    "http-stateless": Leg(("2025-11-25",), env=(("SPECBRIDGE_HTTP_STATELESS", "1"),)),
+    "stdio": Leg(("2025-11-25", "2026-07-28"), stdio=True),
+}
+NO_SESSIONS = "SPECBRIDGE_HTTP_STATELESS=1 opens no sessions (MCP-Session-Id is optional)"
+# Scenarios that cannot apply on one leg only.
+LEG_NOT_APPLICABLE: dict[str, dict[str, tuple[str, str]]] = {
+    "http-stateless": {
+        "server-session-lifecycle": (f"{NO_SESSIONS}: the suite skips its lifecycle checks", NOTHING),
+        "server-sse-multiple-streams": (f"{NO_SESSIONS}: the suite needs one for several streams of a session",
+                                        r"server-sse-multiple-streams-session"),
+        "server-sse-polling": (f"{NO_SESSIONS}, and {NOT_APPLICABLE['server-sse-polling'][0]}",
+                               rf"server-sse-polling-session|{NOT_APPLICABLE['server-sse-polling'][1]}"),
+    },
+}
 FAST_IO = pytest.mark.parametrize("fast_io", ["1", "0"], ids=["fast-io", "stock-io"])
 
 
@@ -140,13 +174,13 @@ class Run:
     output: str
 
 
-Conformance = Callable[[str, str, str], Run]  # (transport, fast_io, version) -> its run
+Conformance = Callable[[str, str, str], Run]  # (leg, fast_io, version) -> its run
 
 
 @pytest.fixture(scope="module")
 def conformance(httpbin_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Conformance]:
-    """The suite run against the generated server, over streamable HTTP or (through supergateway) stdio, with
-    each SPECBRIDGE_FAST_IO value (each server started on first use and stopped after the module)."""
+    """The suite run against the generated server on each leg with each SPECBRIDGE_FAST_IO value (each server
+    started on first use and stopped after the module)."""
     for needed in (NODE, SUITE):
         if not needed.exists():
             pytest.fail(f"{needed} is missing: run scripts/setup.sh (npm ci) first")
@@ -156,30 +190,30 @@ def conformance(httpbin_url: str, tmp_path_factory: pytest.TempPathFactory) -> I
     runs: dict[tuple[str, str, str], Run] = {}
     with ExitStack() as stack:
 
-        def server(transport: str, fast_io: str) -> str:
-            if (transport, fast_io) not in servers:
-                port, home = free_port(), tmp_path_factory.mktemp(f"home-{transport}-{fast_io}")
+        def server(leg: str, fast_io: str) -> str:
+            if (leg, fast_io) not in servers:
+                port, home = free_port(), tmp_path_factory.mktemp(f"home-{leg}-{fast_io}")
                 env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(site), "SPECBRIDGE_HOME": str(home),
                        "SPECBRIDGE_MASTER_KEY": MASTER_KEY, "CONFORMANCE_BASE_URL": httpbin_url,
-                       "SPECBRIDGE_FAST_IO": fast_io}
+                       "SPECBRIDGE_FAST_IO": fast_io, **dict(LEGS[leg].env)}
                 command = ([str(script), "serve", "--transport", "http", "--port", str(port), "--no-auth"]
-                           if transport == "http" else
+                           if not LEGS[leg].stdio else
                            # Stateful: one server process per session, as a stdio client runs one.
                            [str(node_tool("supergateway")), "--stdio", str(script), "--outputTransport",
                             "streamableHttp", "--stateful", "--port", str(port), "--logLevel", "none"])
                 stack.enter_context(serving(command, port, env=env))
-                servers[transport, fast_io] = f"http://127.0.0.1:{port}/mcp"
-            return servers[transport, fast_io]
+                servers[leg, fast_io] = f"http://127.0.0.1:{port}/mcp"
+            return servers[leg, fast_io]
 
-        def run(transport: str, fast_io: str, version: str) -> Run:
-            if (transport, fast_io, version) not in runs:
-                out = tmp_path_factory.mktemp(f"conformance-{transport}-{version}")
-                selections = ([["--suite", "all"]] if transport == "http" else
-                              [["--scenario", scenario] for scenario in STDIO_SCENARIOS])
-                output = "".join(_suite(server(transport, fast_io), version, out, selection)
-                                 for selection in selections)
-                runs[transport, fast_io, version] = Run(_results(out), output)
-            return runs[transport, fast_io, version]
+        def run(leg: str, fast_io: str, version: str) -> Run:
+            if (leg, fast_io, version) not in runs:
+                out = tmp_path_factory.mktemp(f"conformance-{leg}-{version}")
+                # Through supergateway each scenario starts a server process: only the chosen ones run.
+                selections = ([["--scenario", scenario] for scenario in STDIO_SCENARIOS[version]]
+                               if LEGS[leg].stdio else [["--suite", "all"]])
+                output = "".join(_suite(server(leg, fast_io), version, out, selection) for selection in selections)
+                runs[leg, fast_io, version] = Run(_results(out), output)
+            return runs[leg, fast_io, version]
 
         yield run
 
@@ -202,38 +236,43 @@ def _results(out: Path) -> dict[str, list[dict[str, object]] | None]:
     return scenarios
 
 
-def _expected(scenario: str, check: dict[str, object]) -> bool:
+def _not_applicable(leg: str, scenario: str) -> tuple[str, str] | None:
+    return LEG_NOT_APPLICABLE.get(leg, {}).get(scenario) or NOT_APPLICABLE.get(scenario)
+
+
+def _expected(leg: str, scenario: str, check: dict[str, object]) -> bool:
     """A failing or warning check that is the stated reason why it (or its scenario) does not apply."""
-    reason = NOT_APPLICABLE_CHECKS.get((scenario, str(check["id"]))) or NOT_APPLICABLE.get(scenario)
-    return reason is not None and re.search(reason[1], str(check.get("errorMessage", ""))) is not None
+    reason = NOT_APPLICABLE_CHECKS.get((scenario, str(check["id"]))) or _not_applicable(leg, scenario)
+    said = f"{check['id']}: {check.get('errorMessage') or ''}"
+    return reason is not None and re.search(reason[1], said) is not None
 
 
 def _cases() -> list[object]:
-    return [*(pytest.param("http", version, scenario, id=f"http-{version}-{scenario}")
-              for version, scenarios in SCENARIOS.items() for scenario in scenarios),
-            *(pytest.param("stdio", STDIO_VERSION, scenario, id=f"stdio-{STDIO_VERSION}-{scenario}")
-              for scenario in STDIO_SCENARIOS)]
+    return [pytest.param(leg, version, scenario, id=f"{leg}-{version}-{scenario}")
+            for leg, spec in LEGS.items() for version in spec.versions for scenario in spec.scenarios(version)]
 
 
 @FAST_IO
-@pytest.mark.parametrize(("transport", "version", "scenario"), _cases())
-def test_scenario(conformance: Conformance, fast_io: str, transport: str, version: str, scenario: str) -> None:
-    run = conformance(transport, fast_io, version)
+@pytest.mark.parametrize(("leg", "version", "scenario"), _cases())
+def test_scenario(conformance: Conformance, fast_io: str, leg: str, version: str, scenario: str) -> None:
+    run = conformance(leg, fast_io, version)
     checks = run.scenarios.get(scenario)
     assert checks is not None, f"the suite wrote no result for {scenario}:\n{run.output[-3000:]}"
     problems = [f"{check['status']} {check['id']}: {check.get('errorMessage') or check.get('description')}"
-                for check in checks if check["status"] in ("FAILURE", "WARNING") and not _expected(scenario, check)]
-    assert not problems, f"{scenario} (protocol {version}):\n" + "\n".join(problems)
-    if scenario in NOT_APPLICABLE:
-        pytest.skip(f"does not apply: {NOT_APPLICABLE[scenario][0]}")
+                for check in checks
+                if check["status"] in ("FAILURE", "WARNING") and not _expected(leg, scenario, check)]
+    assert not problems, f"{scenario} (protocol {version}, {leg}):\n" + "\n".join(problems)
+    if (reason := _not_applicable(leg, scenario)) is not None:
+        pytest.skip(f"does not apply: {reason[0]}")
     passed = [check["id"] for check in checks if check["status"] == "SUCCESS" and check["id"] != "wire-schema-valid"]
-    assert passed, f"{scenario} (protocol {version}) checked nothing: {checks}"
+    assert passed, f"{scenario} (protocol {version}, {leg}) checked nothing: {checks}"
 
 
 @FAST_IO
-@pytest.mark.parametrize("version", list(SCENARIOS))
-def test_every_scenario_is_classified(conformance: Conformance, fast_io: str, version: str) -> None:
+@pytest.mark.parametrize(("leg", "version"), [(leg, version) for leg, spec in LEGS.items() if not spec.stdio
+                                              for version in spec.versions])
+def test_every_scenario_is_classified(conformance: Conformance, fast_io: str, leg: str, version: str) -> None:
     """The suite ran exactly the scenarios listed here: a new one must be classified (it applies, or why not)."""
-    ran = set(conformance("http", fast_io, version).scenarios)
+    ran = set(conformance(leg, fast_io, version).scenarios)
     assert ran == set(SCENARIOS[version]), f"new: {sorted(ran - set(SCENARIOS[version]))}, " \
                                            f"gone: {sorted(set(SCENARIOS[version]) - ran)}"
