@@ -19,6 +19,9 @@ Every request may carry `key` (the counter it counts under, default "default"), 
     /badjson               200 application/json that is not JSON
     /cut                   200 with Content-Length 10000, sends 100 bytes and closes the connection
     /wrongtype             200 text/html where JSON is documented
+    /garbage               a status line that is not HTTP, then waits for the next request
+    /badchunk              200 chunked whose first chunk size is not hexadecimal, then waits
+    /hugehead              200 whose head goes on with 1 MB of headers and never ends
     /stats?key=K           {"requests", "ids", "methods", "max_in_flight", "arrivals"} of key K
     /reset                 forgets all counters
 """
@@ -156,6 +159,8 @@ class FaultServer:
             raise Cut
         elif mode == "wrongtype":
             await send_bytes(writer, 200, "text/html", b"<html><body><h1>Maintenance</h1></body></html>")
+        elif mode in ("garbage", "badchunk", "hugehead"):
+            await misbehave(mode, writer)
         else:
             await send(writer, 404, {"error": f"no fault mode {mode!r}"})
         return True
@@ -189,6 +194,21 @@ async def send_bytes(writer: asyncio.StreamWriter, status: int, content_type: st
     head = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Status')}", f"Content-Type: {content_type}",
             f"Content-Length: {len(body)}", *(f"{name}: {value}" for name, value in (headers or {}).items())]
     writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
+    await writer.drain()
+
+
+async def misbehave(mode: str, writer: asyncio.StreamWriter) -> None:
+    """An answer that is not HTTP/1.1; the connection stays open (the client must give up by itself)."""
+    if mode == "garbage":
+        writer.write(b"HELLO THERE\r\nthis is not HTTP\r\n\r\n")
+    elif mode == "badchunk":
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                     b"zz\r\n{}\r\n")
+    else:
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n")
+        for number in range(1024):
+            writer.write(b"X-Filler-%d: %s\r\n" % (number, b"f" * 1000))
+            await writer.drain()
     await writer.drain()
 
 

@@ -57,10 +57,16 @@ ServeFactory = Callable[..., AbstractAsyncContextManager[Served]]
 
 
 @pytest.fixture
-def serve(faultserver: FaultServerProcess, tmp_path: Path) -> ServeFactory:  # noqa: F811
+def fast_io() -> str:
+    """The provider's `SPECBRIDGE_FAST_IO` (a test module may run on both values by overriding this)."""
+    return "1"
+
+
+@pytest.fixture
+def serve(faultserver: FaultServerProcess, tmp_path: Path, fast_io: str) -> ServeFactory:  # noqa: F811
     """`async with serve(limits, base_url=..., audit_arguments=..., clock=..., rates=...) as served`: the fault API
     package, served, its limits, retries and timeouts on `clock`, its rate buckets in `rates` (its own by
-    default; servers given one store share them)."""
+    default; servers given one store share them), its HTTP client as `SPECBRIDGE_FAST_IO=<fast_io>` picks."""
 
     @asynccontextmanager
     async def serving(limits: Limits = TEST_LIMITS, *, base_url: str | None = None, audit_arguments: bool = False,
@@ -68,7 +74,8 @@ def serve(faultserver: FaultServerProcess, tmp_path: Path) -> ServeFactory:  # n
         connector = dataclasses.replace(PACKAGE.connector, limits=limits, audit_arguments=audit_arguments)
         package = RestPackage(connector, PACKAGE.operations, PACKAGE.package)
         audit = BackgroundAudit(SqliteStore(tmp_path / "audit.db"))
-        provider = RestProvider(package, environ={"FAULTAPI_BASE_URL": base_url or faultserver.url},
+        provider = RestProvider(package, environ={"FAULTAPI_BASE_URL": base_url or faultserver.url,
+                                                        "SPECBRIDGE_FAST_IO": fast_io},
                                 gate=LimitGate("faultapi", limits, rates=rates, clock=clock), auth_for=no_credentials,
                                 retry=BackoffRetry(max_retries=limits.max_retries, max_wait_s=limits.max_retry_wait_s,
                                                    base_s=0.05, clock=clock),

@@ -1,6 +1,7 @@
 """Every fault of the fault server, through the fault API package, a real MCP server and a real MCP client:
 the result is the retried success or an error naming the cause and what to check, the upstream saw the
-requests it should (a POST never twice by accident), and the next call works."""
+requests it should (a POST never twice by accident), and the next call works. Every test runs on both HTTP
+clients (`SPECBRIDGE_FAST_IO` 1: httptools on asyncio, 0: httpx2's own transport)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,11 @@ from specbridge_runtime.testing import ManualClock
 from tests.faultserver.process import FaultServerProcess
 from tests.limits.conftest import TEST_LIMITS, Served, ServeFactory, text_of
 from tests.support import free_port
+
+
+@pytest.fixture(params=["1", "0"], ids=["fast-io", "stock-io"])
+def fast_io(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
 
 
 def key() -> str:
@@ -167,6 +173,21 @@ async def test_a_connection_closed_mid_body(serve: ServeFactory, faultserver: Fa
         result = await served.call(tool, mode="cut", key=name)
         assert_error(result, "connection failed", "broke off")
         assert faultserver.stats(name)["requests"] == requests
+        await assert_next_call_works(served)
+
+
+@pytest.mark.parametrize("mode", ["garbage", "badchunk", "hugehead"])
+@pytest.mark.parametrize(("tool", "requests"), [("faultapi_get", 1 + TEST_LIMITS.max_retries), ("faultapi_post", 1)])
+async def test_an_answer_that_is_not_http_is_a_clear_error(serve: ServeFactory, faultserver: FaultServerProcess,
+                                                           mode: str, tool: str, requests: int) -> None:
+    # The server keeps the connection open after its malformed answer: the client gives up on the bytes alone
+    # (the call timeout is 30 s, so an answer within it is not the timeout).
+    name = key()
+    async with serve(Limits(timeout_s=30, max_retries=TEST_LIMITS.max_retries)) as served:
+        result = await served.call(tool, mode=mode, key=name)
+        text = assert_error(result, "connection failed", "broke off")
+        assert "Traceback" not in text
+        assert faultserver.stats(name)["requests"] == requests  # the same retry rule as any broken exchange
         await assert_next_call_works(served)
 
 

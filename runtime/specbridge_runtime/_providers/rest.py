@@ -34,7 +34,8 @@ from .._core.grammar import base_url_variable
 from .._core.seams import AuditSink, CallGate, CallRecord, DurableAudit, RetryPolicy, UpstreamAuth
 from .._mechanisms.audit import arguments_digest
 from .._mechanisms.fast_io import fast_io
-from .._mechanisms.http import http_client
+from .._mechanisms.http import Upstream, upstream_client
+from .._mechanisms.http11 import BodyTooLarge
 from .._mechanisms.limits import timeout_for
 from .._mechanisms.request import build_request, resolve_base_url, user_agent
 from .._mechanisms.response import redact_secrets, to_result
@@ -59,7 +60,7 @@ class _Outcome:
 
 
 class RestProvider:
-    """Serves the tools of `package`, calling its API over one pooled `httpx2.AsyncClient`.
+    """Serves the tools of `package`, calling its API over one pooled HTTP client (`upstream_client`).
 
     `environ` supplies `<NAME>_BASE_URL`; `limits` defaults to the connector's; `transport` replaces the
     network (tests: `specbridge_runtime.testing.MockUpstream`); `clock` times the calls, their timeouts and
@@ -81,7 +82,7 @@ class RestProvider:
         self._fast_io = fast_io(environ)
         self._clock = clock
         self._durable = durable
-        self._client: httpx2.AsyncClient | None = None
+        self._client: Upstream | None = None
         self._base_url: str | None = None
         self._base_url_problem = ""
         self._agent = user_agent(self.connector)
@@ -99,8 +100,8 @@ class RestProvider:
         return self._base_url
 
     async def start(self) -> None:
-        # The pooled client is made at the first call (`_http`): its TLS context (the CA bundle) costs more
-        # than the rest of the start, and the first tools/list does not need it.
+        # The pooled client is made at the first call (`_upstream`): its TLS context (the CA bundle) costs
+        # more than the rest of the start, and the first tools/list does not need it.
         if self._base_url is None:
             logger.warning("%s; calls will fail until it is set", self._base_url_problem)
 
@@ -205,26 +206,14 @@ class RestProvider:
             outcome.retries += 1
 
     async def _exchange(self, request: httpx2.Request, timeout_s: float) -> tuple[httpx2.Response, bytes]:
-        """Send `request` and read its body chunk by chunk, never holding more than the size limit."""
+        """Send `request` and read its body, never holding more than the size limit."""
         limit = self.limits.max_response_bytes
         with self._clock.fail_after(timeout_s):
-            response = await self._http().send(request, stream=True)
             try:
-                declared = response.headers.get("content-length", "")
-                if declared.isdigit() and int(declared) > limit:
-                    raise self._too_large(limit)
-                body = bytearray()
-                async for chunk in response.aiter_bytes():
-                    if len(body) + len(chunk) > limit:
-                        raise self._too_large(limit)
-                    body += chunk
-            finally:
-                await response.aclose()
-        return response, bytes(body)
-
-    def _too_large(self, limit: int) -> ResponseTooLarge:
-        return ResponseTooLarge(f"the response of {self.name} is larger than the limit of {limit:,} bytes; "
-                                "it was not read further")
+                return await self._upstream().send(request, max_body=limit)
+            except BodyTooLarge:
+                raise ResponseTooLarge(f"the response of {self.name} is larger than the limit of {limit:,} bytes; "
+                                       "it was not read further") from None
 
     def _upstream_error(self, failure: Exception, operation: Operation, timeout_s: float) -> UpstreamError:
         where = f"{self.name} ({operation.method} {operation.path})"
@@ -238,9 +227,10 @@ class RestProvider:
                                     f"The base URL can be set with {base_url_variable(self.connector)}")
         return ConnectionFailed(f"connection failed: the exchange with {where} broke off: {cause}")
 
-    def _http(self) -> httpx2.AsyncClient:
+    def _upstream(self) -> Upstream:
         if self._client is None:
-            self._client = http_client(timeout_s=self.limits.timeout_s, transport=self._transport, fast=self._fast_io)
+            self._client = upstream_client(timeout_s=self.limits.timeout_s, transport=self._transport,
+                                           fast=self._fast_io)
         return self._client
 
     def _record(self, tool: str, arguments: Mapping[str, Any], outcome: _Outcome, started: float,
