@@ -17,20 +17,9 @@ import pytest
 from specbridge_runtime._mechanisms.http import DEFAULT_LIMITS, HttpxUpstream, upstream_client
 from specbridge_runtime._mechanisms.http11 import BodyTooLarge, Http11Pool
 
-from tests.runtime.loopback import PROXY_VARIABLES, LoopbackServer, certificates, fetch, read_head, serving
+from tests.runtime.loopback import LoopbackServer, certificates, fetch, read_head, serving
 
-
-@pytest.fixture(params=[True, False], ids=["fast-io", "stock-io"])
-def fast(request: pytest.FixtureRequest) -> bool:
-    """`SPECBRIDGE_FAST_IO` on (httptools on asyncio) or off (httpx2's own transport)."""
-    return bool(request.param)
-
-
-@pytest.fixture(autouse=True)
-def no_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in PROXY_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-        monkeypatch.delenv(name.lower(), raising=False)
+pytestmark = pytest.mark.usefixtures("no_proxies")
 
 
 def test_the_switch_picks_the_client() -> None:

@@ -17,7 +17,7 @@ from specbridge_runtime._core.descriptors import Body, ConnectorSpec, Operation,
 from specbridge_runtime._mechanisms.http import upstream_client
 from specbridge_runtime._mechanisms.request import build_request, user_agent
 
-from tests.runtime.loopback import PROXY_VARIABLES, LoopbackServer, fetch, read_head, serving
+from tests.runtime.loopback import LoopbackServer, fetch, read_head, serving
 
 # What the server answers per request path; each keeps the connection open unless it says otherwise.
 ANSWERS = {
@@ -32,16 +32,7 @@ ANSWERS = {
 }
 
 
-@pytest.fixture(params=[True, False], ids=["fast-io", "stock-io"])
-def fast(request: pytest.FixtureRequest) -> bool:
-    return bool(request.param)
-
-
-@pytest.fixture(autouse=True)
-def no_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in PROXY_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-        monkeypatch.delenv(name.lower(), raising=False)
+pytestmark = pytest.mark.usefixtures("no_proxies")
 
 
 async def answer_by_path(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
