@@ -8,7 +8,7 @@ import asyncio
 import datetime
 import ipaddress
 import ssl
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -102,8 +102,12 @@ async def fetch(client: Upstream, method: str, url: str, *, max_body: int = LIMI
     return await client.send(httpx2.Request(method, url, **request), max_body=max_body)  # type: ignore[arg-type]
 
 
-def certificates(directory: Path) -> tuple[Path, ssl.SSLContext]:
-    """A CA certificate file, and a server context with a certificate for 127.0.0.1 that the CA signed."""
+LOOPBACK = x509.IPAddress(ipaddress.ip_address("127.0.0.1"))
+
+
+def certificates(directory: Path, names: Sequence[x509.GeneralName] = (LOOPBACK,)) -> tuple[Path, ssl.SSLContext]:
+    """A CA certificate file, and a server context with a certificate for `names` (127.0.0.1) that the CA
+    signed."""
     now = datetime.datetime.now(datetime.UTC)
     ca_key, server_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "specbridge test CA")])
@@ -117,11 +121,10 @@ def certificates(directory: Path) -> tuple[Path, ssl.SSLContext]:
           .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
           .sign(ca_key, hashes.SHA256()))
     server = (x509.CertificateBuilder()
-              .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+              .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "specbridge test server")]))
               .issuer_name(ca_name).public_key(server_key.public_key()).serial_number(x509.random_serial_number())
               .not_valid_before(now - datetime.timedelta(minutes=1)).not_valid_after(now + datetime.timedelta(hours=1))
-              .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                             critical=False)
+              .add_extension(x509.SubjectAlternativeName(list(names)), critical=False)
               .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
               .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
               .sign(ca_key, hashes.SHA256()))

@@ -2,8 +2,8 @@
 SPECBRIDGE_FAST_IO on, HTTP/1.1 on asyncio parsed by httptools; off, httpx2's own transport; every test runs on
 both) against real loopback servers: keep-alive within httpx2's limits, a connection the server closed (or
 wrote to) while idle is not reused, large bodies both ways, the size limit held while the body streams in,
-httpx2's timeouts and errors, TLS verified (trusting what SSL_CERT_FILE names, as httpx2 does), and a proxy
-named by the environment."""
+httpx2's timeouts and errors, TLS verified (the CA trusted as SSL_CERT_FILE says, as httpx2 does, and the
+server's name), and a proxy named by the environment."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx2
 import pytest
+from cryptography import x509
 from specbridge_runtime._mechanisms.http import DEFAULT_LIMITS, HttpxUpstream, upstream_client
 from specbridge_runtime._mechanisms.http11 import BodyTooLarge, Http11Pool
 
@@ -223,6 +224,17 @@ async def test_tls_is_verified_and_served_over_kept_connections(tmp_path: Path,
     assert first[1] == second[1] == b"ok"
     assert upstream.request_lines[-2:] == [b"GET /trusted HTTP/1.1", b"GET /again HTTP/1.1"]
     assert upstream.connections == 1  # kept for both requests (the refused handshake never got this far)
+
+
+async def test_a_certificate_for_another_name_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          fast: bool) -> None:
+    ca_file, tls = certificates(tmp_path, [x509.DNSName("api.example.test")])  # a trusted CA, another name
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))
+    async with serving(LoopbackServer(idle_s=5), tls) as url:
+        client = upstream_client(timeout_s=10, fast=fast)
+        with pytest.raises(httpx2.ConnectError, match=r"CERTIFICATE_VERIFY_FAILED.*mismatch"):
+            await fetch(client, "GET", f"{url}/elsewhere")
+        await client.aclose()
 
 
 async def test_a_proxy_named_by_the_environment_is_used(monkeypatch: pytest.MonkeyPatch, fast: bool) -> None:
