@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
 import httpx2
 import pytest
@@ -156,6 +156,31 @@ async def test_the_request_bytes_are_the_same_on_both_clients() -> None:
     assert "\r\nUser-Agent: shop-mcp/1.0 specbridge-runtime/" in search and "\r\nX-Trace: t-1\r\n" in search
     assert create.endswith('\r\n\r\n{"name":"widget","price":9.99,"tags":["ü"]}')
     assert b"Content-Disposition: form-data; name=\"file\"; filename=\"file\"\r\n" in sent[3]
+
+
+async def test_a_streamed_request_body_is_sent_chunked(fast: bool) -> None:
+    received: list[bytes] = []
+
+    async def dechunk(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        assert b"\r\ntransfer-encoding: chunked\r\n" in head.lower()
+        body = b""
+        while size := int((await reader.readuntil(b"\r\n")).strip(), 16):
+            body += (await reader.readexactly(size + 2))[:-2]
+        await reader.readuntil(b"\r\n")  # the empty trailer
+        received.append(body)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        await writer.drain()
+
+    async def parts() -> AsyncIterator[bytes]:
+        for part in (b"hello", b" ", b"world"):
+            yield part
+
+    async with serving(LoopbackServer(idle_s=5), handler=dechunk) as url:
+        client = upstream_client(timeout_s=5, fast=fast)
+        assert (await fetch(client, "POST", f"{url}/stream", content=parts()))[1] == b"ok"
+        await client.aclose()
+    assert received == [b"hello world"]
 
 
 async def test_a_header_that_would_split_the_request_is_refused(fast: bool) -> None:

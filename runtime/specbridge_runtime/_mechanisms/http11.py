@@ -72,6 +72,7 @@ class _Connection(asyncio.Protocol):
         self.key = key
         self.transport: asyncio.Transport | None = None
         self.usable = True  # False once the server closed it, wrote out of turn, or an exchange went wrong
+        self.encoded = False  # the last response has a Content-Encoding (other than identity)
         self.idle_since = 0.0
         self._pool = pool
         self._loop = asyncio.get_running_loop()
@@ -151,12 +152,14 @@ class _Connection(asyncio.Protocol):
         lowered = name.lower()
         if lowered == b"content-length" or (lowered == b"transfer-encoding" and b"chunked" in value.lower()):
             self._framed = True
+        elif lowered == b"content-encoding" and value.strip().lower() not in (b"", b"identity"):
+            self.encoded = True
 
     def on_headers_complete(self) -> None:
         assert self._parser is not None
         status = self._parser.get_status_code()
         if 100 <= status < 200 and status != 101:  # an interim response (100 Continue, 103 Early Hints)
-            self._reason, self._headers, self._framed = b"", [], False
+            self._reason, self._headers, self._framed, self.encoded = b"", [], False, False
             return
         self._status = status
         self._keep_alive = self._parser.should_keep_alive()
@@ -217,7 +220,7 @@ class _Connection(asyncio.Protocol):
         self._state, self._head_only, self._max_body = _HEAD, head_only, max_body
         self._head_bytes = self._status = self._body_bytes = 0
         self._reason, self._headers, self._body = b"", [], []
-        self._framed = self._keep_alive = False
+        self._framed = self._keep_alive = self.encoded = False
         self._error = None
         self._progress = self._loop.time()
 
@@ -314,17 +317,17 @@ class Http11Pool:
             raise httpx2.UnsupportedProtocol(f"the URL scheme {scheme.decode(errors='replace')!r} is not http or https")
         key = (scheme, url.raw_host, url.port or _DEFAULT_PORTS[scheme])
         timeouts: dict[str, float | None] = request.extensions.get("timeout") or self._timeouts
-        body = await request.aread()  # as built: bytes, or multipart parts read once
-        head, body = _request_head(request), _framed_body(request, body)
+        head, body = _request_bytes(request, await request.aread())  # the body: bytes, or multipart parts
         connection = await self._acquire(key, timeouts)
         try:
             status, reason, headers, raw = await connection.exchange(
                 head, body, head_only=request.method == "HEAD", max_body=max_body, timeouts=timeouts)
+            encoded = connection.encoded
         finally:
             self._release(connection)
         response = httpx2.Response(status, headers=headers, stream=httpx2.ByteStream(raw), request=request,
                                    extensions={"http_version": b"HTTP/1.1", "reason_phrase": reason})
-        if response.headers.get("content-encoding", "identity").strip().lower() != "identity":
+        if encoded:  # httpx2's decoders, the decoded body within the same limit
             return response, await read_within(response, max_body)
         return response, raw
 
@@ -437,26 +440,24 @@ class Http11Pool:
                 return
 
 
-def _framed_body(request: httpx2.Request, body: bytes) -> bytes:
-    """The body as the request's headers frame it: as it is for Content-Length, else one chunk."""
-    if "transfer-encoding" not in request.headers:
-        return body
-    return b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body) if body else b"0\r\n\r\n"
-
-
-def _request_head(request: httpx2.Request) -> bytes:
-    """The request line and headers as HTTP/1.1 sends them, refusing what h11 refuses: a header name that
-    is not a token, a value with a control character (a line break would start another header), a target
-    with a space or control character."""
+def _request_bytes(request: httpx2.Request, body: bytes) -> tuple[bytes, bytes]:
+    """The request line and headers as HTTP/1.1 sends them, and the body as they frame it (as it is for a
+    Content-Length, else as one chunk). Refused as h11 refuses them: a header name that is not a token, a
+    value with a control character (a line break would start another header), a target with a space or
+    control character."""
     target = request.url.raw_path
     if _NOT_TARGET.search(target):
         raise httpx2.LocalProtocolError("the request target holds a space or control character")
     lines = [request.method.encode("ascii"), b" ", target, b" HTTP/1.1\r\n"]
+    chunked = False
     for name, value in request.headers.raw:
         if not name or _NOT_TOKEN.search(name):
             raise httpx2.LocalProtocolError(f"illegal header name {name!r}")
         if _NOT_FIELD_VALUE.search(value):
             raise httpx2.LocalProtocolError(f"illegal value of the header {name.decode('ascii')}")
         lines += (name, b": ", value, b"\r\n")
+        chunked = chunked or name.lower() == b"transfer-encoding"
     lines.append(b"\r\n")
-    return b"".join(lines)
+    if chunked:
+        body = b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body) if body else b"0\r\n\r\n"
+    return b"".join(lines), body
