@@ -11,9 +11,10 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mcp.server.auth.provider import AccessToken
+if TYPE_CHECKING:
+    from mcp.server.auth.provider import AccessToken
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,10 +12,10 @@ import math
 import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import anyio
-import anyio.lowlevel
+if TYPE_CHECKING:
+    import anyio
 
 
 class Clock(Protocol):
@@ -41,10 +41,16 @@ class SystemClock:
     def monotonic(self) -> float:
         return time.monotonic()
 
+    # anyio is imported by the first wait rather than with the runtime: a server answers its first
+    # requests without it.
     async def sleep(self, seconds: float) -> None:
+        import anyio
+
         await anyio.sleep(seconds)
 
     def fail_after(self, seconds: float) -> AbstractContextManager[object]:
+        import anyio
+
         return anyio.fail_after(seconds)
 
 
@@ -89,6 +95,8 @@ class ManualClock:
                 scope.cancel()
 
     async def sleep(self, seconds: float) -> None:
+        import anyio.lowlevel
+
         self.slept.append(seconds)
         entry = (self._now + max(seconds, 0.0), anyio.Event())
         if entry[0] <= self._now:
@@ -110,6 +118,8 @@ class ManualClock:
 
     @contextmanager
     def fail_after(self, seconds: float) -> Iterator[anyio.CancelScope]:
+        import anyio
+
         deadline = self._now + seconds if math.isfinite(seconds) else math.inf
         entry = (deadline, anyio.CancelScope())
         self._scopes.append(entry)

@@ -9,11 +9,12 @@ these; nothing else in the runtime invents error texts for these situations.
 
 from __future__ import annotations
 
-from typing import ClassVar
-
-import mcp_types as types
+from typing import TYPE_CHECKING, ClassVar
 
 from .failures import advice, classify_status
+
+if TYPE_CHECKING:
+    import mcp_types as types
 
 
 class SpecbridgeError(Exception):
@@ -55,6 +56,8 @@ class ToolError(SpecbridgeError):
 
 
 def error_result(text: str) -> types.CallToolResult:
+    import mcp_types as types  # here: the protocol models are loaded by the first failed call, not at start
+
     return types.CallToolResult(content=[types.TextContent(type="text", text=text)], is_error=True)
 
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import httpx2
-import mcp_types as types
-from mcp.server.auth.provider import TokenVerifier
+if TYPE_CHECKING:  # only named in annotations: a server imports none of them to answer tools/list
+    import httpx2
+    import mcp_types as types
+    from mcp.server.auth.provider import TokenVerifier
 
 
 class ToolProvider(Protocol):

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-
-import anyio
+from typing import TYPE_CHECKING
 
 from .._core.clock import SYSTEM_CLOCK, Clock
 from .._core.stores import Bucket, Reservation
+
+if TYPE_CHECKING:
+    import anyio
 
 
 class LocalRates:
@@ -49,6 +51,8 @@ class LocalSlots:
         self._semaphores: dict[str, anyio.Semaphore] = {}
 
     async def acquire(self, key: str, capacity: int, wait_s: float) -> object | None:
+        import anyio  # here: the process answers its first requests before loading it
+
         semaphore = self._semaphores.get(key)
         if semaphore is None:
             semaphore = self._semaphores[key] = anyio.Semaphore(capacity, fast_acquire=True)
