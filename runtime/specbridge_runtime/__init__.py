@@ -42,66 +42,84 @@ Exceptions:
 """
 
 import gc
+import importlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-# Importing the runtime (and the mcp SDK, pydantic and httpx2 under it) creates some hundred thousand
-# long-lived objects, which the cyclic collector would scan over and over while they are made: about a
-# fifth of a server's CPU to its first tools/list. The collector is paused for this import only.
-_collecting = gc.isenabled()
-gc.disable()
-try:
+from ._core.caller import Caller, current_caller, current_principal
+from ._core.descriptors import (
+    AuthScheme,
+    Body,
+    BodyField,
+    ConnectorSpec,
+    Limits,
+    OAuthFlow,
+    Operation,
+    OperationLimits,
+    Param,
+    RemoteUpstream,
+    ServerVariable,
+    StdioUpstream,
+    WrapperSpec,
+)
+from ._core.errors import (
+    ConfigurationError,
+    ConnectionFailed,
+    InvalidArguments,
+    InvalidResponse,
+    LimitExceeded,
+    NotAuthenticated,
+    OperationNotFound,
+    QueueFull,
+    RateLimited,
+    ResponseTooLarge,
+    RuntimeVersionError,
+    SpecbridgeError,
+    ToolError,
+    UpstreamError,
+    UpstreamTimeout,
+)
+from ._core.seams import AuditSink, CallGate, CallRecord, InboundAuth, RetryPolicy, ToolProvider, UpstreamAuth
+from ._core.version import __version__, require_runtime
+from ._providers.package import RestPackage, WrapperPackage
+
+# The rest is loaded at first use (PEP 562 `__getattr__` below): a generated package imports only what it
+# names (its descriptors, `RestPackage`, `run_cli`), and a server loads the mcp SDK, pydantic, httpx2 and
+# the credential store when it needs them, not to answer initialize and tools/list.
+_LAZY = {
+    "build_provider": "._assembly.connectors",
+    "run_cli": "._cli",
+    "ProviderFactory": "._commands._context",
+    "ClientRejected": "._mechanisms.oauth",
+    "LoginRequired": "._mechanisms.oauth",
+    "OAuthError": "._mechanisms.oauth",
+    "CredentialError": "._mechanisms.secrets",
+    "CredentialFormatError": "._mechanisms.secrets",
+    "CredentialMissing": "._mechanisms.secrets",
+    "build_server": "._mechanisms.server",
+    "build_http_app": "._mechanisms.transports",
+    "build_sse_app": "._mechanisms.transports",
+    "MasterKeyError": "._mechanisms.vault",
+    "SecretUnreadable": "._mechanisms.vault",
+    "VaultError": "._mechanisms.vault",
+    "RestProvider": "._providers.rest",
+    "SearchProvider": "._providers.search",
+    "WrapperProvider": "._providers.wrapper",
+}
+
+if TYPE_CHECKING:
     from ._assembly.connectors import build_provider
     from ._cli import run_cli
     from ._commands._context import ProviderFactory
-    from ._core.caller import Caller, current_caller, current_principal
-    from ._core.descriptors import (
-        AuthScheme,
-        Body,
-        BodyField,
-        ConnectorSpec,
-        Limits,
-        OAuthFlow,
-        Operation,
-        OperationLimits,
-        Param,
-        RemoteUpstream,
-        ServerVariable,
-        StdioUpstream,
-        WrapperSpec,
-    )
-    from ._core.errors import (
-        ConfigurationError,
-        ConnectionFailed,
-        InvalidArguments,
-        InvalidResponse,
-        LimitExceeded,
-        NotAuthenticated,
-        OperationNotFound,
-        QueueFull,
-        RateLimited,
-        ResponseTooLarge,
-        RuntimeVersionError,
-        SpecbridgeError,
-        ToolError,
-        UpstreamError,
-        UpstreamTimeout,
-    )
-    from ._core.seams import AuditSink, CallGate, CallRecord, InboundAuth, RetryPolicy, ToolProvider, UpstreamAuth
-    from ._core.version import __version__, require_runtime
     from ._mechanisms.oauth import ClientRejected, LoginRequired, OAuthError
     from ._mechanisms.secrets import CredentialError, CredentialFormatError, CredentialMissing
     from ._mechanisms.server import build_server
     from ._mechanisms.transports import build_http_app, build_sse_app
     from ._mechanisms.vault import MasterKeyError, SecretUnreadable, VaultError
-    from ._providers.package import RestPackage
     from ._providers.rest import RestProvider
-    from ._providers.wrapper import WrapperPackage, WrapperProvider
-finally:
-    if _collecting:
-        gc.enable()
-
-if TYPE_CHECKING:
     from ._providers.search import SearchProvider
+    from ._providers.wrapper import WrapperProvider
 
 __all__ = [
     "AuditSink",
@@ -167,11 +185,28 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    # `SearchProvider` (and the search index under it) is loaded at first use: only `--tools dynamic`
-    # packages need it, and every server's start would pay for it.
-    if name == "SearchProvider":
-        from ._providers.search import SearchProvider
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Importing the mcp SDK, pydantic and httpx2 creates some hundred thousand long-lived objects, which the
+    cyclic collector would scan over and over while they are made; it is paused for such an import only."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
 
-        return SearchProvider
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    with _collector_paused():
+        value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value  # found directly from now on
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -1,5 +1,7 @@
-"""The command line of every generated server (`<name>-mcp`): argparse subcommands built from `COMMANDS`.
-Adding a command is a module under `_commands/` and one line in that list.
+"""The command line of every generated server (`<name>-mcp`): argparse subcommands built from `commands()`.
+Adding a command is a module under `_commands/` and one line in that list. The command modules are
+imported when the command line runs, not with the runtime (a generated package imports `run_cli`), and
+each imports what its `run` needs only when it runs.
 
 Logs go to stderr only (stdout carries the stdio transport), at the level of `SPECBRIDGE_LOG_LEVEL`
 (default INFO for the runtime, WARNING for libraries, which may log URLs). A user error is one line on
@@ -13,30 +15,28 @@ import logging
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from importlib import metadata
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from ._commands._context import CliContext, Command, ProviderFactory
-from ._commands.check import CheckCommand
-from ._commands.creds import CredsCommand
-from ._commands.login import LoginCommand
-from ._commands.serve import ServeCommand
-from ._commands.tools import ToolsCommand
-from ._commands.usage import UsageCommand
 from ._core.errors import SpecbridgeError
 from ._core.version import __version__
-from ._mechanisms.operations import JsonFormatter
-from ._providers.package import RestPackage
-from ._providers.wrapper import WrapperPackage
+from ._providers.package import RestPackage, WrapperPackage
 
-COMMANDS: list[Command] = [
-    ServeCommand(),
-    ToolsCommand(),
-    UsageCommand(),
-    CredsCommand(),
-    LoginCommand(),
-    CheckCommand(),
-]
+if TYPE_CHECKING:
+    from ._commands._context import Command, ProviderFactory
+
+
+def commands() -> list[Command]:
+    """The subcommands, in the order `--help` lists them."""
+    from ._commands.check import CheckCommand
+    from ._commands.creds import CredsCommand
+    from ._commands.login import LoginCommand
+    from ._commands.serve import ServeCommand
+    from ._commands.tools import ToolsCommand
+    from ._commands.usage import UsageCommand
+
+    return [ServeCommand(), ToolsCommand(), UsageCommand(), CredsCommand(), LoginCommand(), CheckCommand()]
+
+
 DEFAULT_COMMAND = "serve"
 LOG_LEVEL_ENV = "SPECBRIDGE_LOG_LEVEL"
 LOG_FORMAT_ENV = "SPECBRIDGE_LOG_FORMAT"
@@ -47,8 +47,12 @@ def configure_logging(environ: Mapping[str, str]) -> None:
     text = environ.get(LOG_LEVEL_ENV, "INFO").strip().upper()
     level = logging.getLevelName(text)
     handler = logging.StreamHandler(sys.stderr)
-    json_lines = environ.get(LOG_FORMAT_ENV, "").strip().lower() == "json"
-    handler.setFormatter(JsonFormatter() if json_lines else logging.Formatter(_LOG_FORMAT))
+    if environ.get(LOG_FORMAT_ENV, "").strip().lower() == "json":
+        from ._mechanisms.operations import JsonFormatter
+
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter(_LOG_FORMAT))
     logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)
     runtime_logger = logging.getLogger("specbridge_runtime")
     if isinstance(level, int):
@@ -61,6 +65,8 @@ def configure_logging(environ: Mapping[str, str]) -> None:
 
 def version_line(distribution: str) -> str:
     """What `--version` prints: the command's distribution version and the runtime's."""
+    from importlib import metadata
+
     try:
         own = metadata.version(distribution)
     except metadata.PackageNotFoundError:  # run from a folder, not installed
@@ -81,11 +87,11 @@ class _VersionAction(argparse.Action):
         parser.exit()
 
 
-def build_parser(prog: str, description: str) -> argparse.ArgumentParser:
+def build_parser(prog: str, description: str, commands: Sequence[Command]) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=prog, description=description)
     parser.add_argument("--version", action=_VersionAction)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for command in COMMANDS:
+    for command in commands:
         command.configure(subparsers.add_parser(command.name, help=command.help, description=command.help))
     return parser
 
@@ -93,6 +99,8 @@ def build_parser(prog: str, description: str) -> argparse.ArgumentParser:
 def main(target: RestPackage | WrapperPackage | ProviderFactory, argv: Sequence[str] | None = None, *,
          environ: Mapping[str, str] | None = None) -> int:
     """Run the CLI for `target` (a generated package, or a factory of the provider to serve); the exit code."""
+    from ._commands._context import CliContext
+
     environ = os.environ if environ is None else environ
     if isinstance(target, RestPackage):
         prog, description = f"{target.name}-mcp", f"MCP server for {target.connector.title}"
@@ -100,14 +108,15 @@ def main(target: RestPackage | WrapperPackage | ProviderFactory, argv: Sequence[
         prog, description = f"{target.name}-mcp", f"MCP server wrapping {target.name}"
     else:
         prog, description = os.path.basename(sys.argv[0]) or "specbridge-server", "MCP server"
-    parser = build_parser(prog, description)
+    available = commands()
+    parser = build_parser(prog, description, available)
     arguments = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(arguments)
     if args.command is None:  # `<name>-mcp` alone serves stdio, as MCP client configurations start it
         args = parser.parse_args([DEFAULT_COMMAND, *arguments])
     configure_logging(environ)
     cli = CliContext(target=target, environ=environ, prog=prog)
-    command = next(command for command in COMMANDS if command.name == args.command)
+    command = next(command for command in available if command.name == args.command)
     try:
         return command.run(args, cli)
     except SpecbridgeError as error:

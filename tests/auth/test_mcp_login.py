@@ -17,7 +17,8 @@ import pytest
 from mcp import Client, StdioServerParameters
 from specbridge.cli import main as specbridge
 from specbridge_runtime._core.descriptors import AuthScheme, OAuthFlow, RemoteUpstream
-from specbridge_runtime._mechanisms.oauth import OAuthClient, OAuthError, StoredToken
+from specbridge_runtime._mechanisms.oauth import OAuthError, StoredToken
+from specbridge_runtime._mechanisms.oauth.client import OAuthClient
 from specbridge_runtime._mechanisms.secrets import Secrets
 from specbridge_runtime._providers.wrapper import WrapperProvider
 

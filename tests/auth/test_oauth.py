@@ -12,7 +12,8 @@ from urllib.parse import parse_qs, urlsplit
 import httpx2
 import pytest
 from specbridge_runtime._core.descriptors import AuthScheme, OAuthFlow
-from specbridge_runtime._mechanisms.oauth import OAuthClient, OAuthError, StoredToken
+from specbridge_runtime._mechanisms.oauth import OAuthError, StoredToken
+from specbridge_runtime._mechanisms.oauth.client import OAuthClient
 from specbridge_runtime._mechanisms.secrets import Secrets
 from specbridge_runtime.testing import ManualClock
 

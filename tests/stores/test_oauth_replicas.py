@@ -14,7 +14,7 @@ from pathlib import Path
 import anyio
 from specbridge_runtime._assembly.connectors import rest_provider
 from specbridge_runtime._assembly.state import state_for
-from specbridge_runtime._mechanisms.oauth import OAuthClient
+from specbridge_runtime._mechanisms.oauth.client import OAuthClient
 from specbridge_runtime._mechanisms.secrets import Secrets
 from specbridge_runtime._providers.package import RestPackage
 

@@ -14,8 +14,7 @@ from .._core.seams import ToolProvider
 from .._mechanisms.inbound import SERVER_TOKENS_ENV
 from .._mechanisms.secrets import CredentialError, Secrets
 from .._providers.gateway import ConnectorEntry, ConnectorLoader, GatewayConfig, GatewayProvider, MemberSeams
-from .._providers.package import RestPackage
-from .._providers.wrapper import WrapperPackage
+from .._providers.package import RestPackage, WrapperPackage
 from .connectors import package_provider, wrapper_provider
 from .state import state_for
 

@@ -1,6 +1,7 @@
 """`check`: one real request to the upstream, and a verdict in the words of the connector docs'
 troubleshooting table (wrong URL, service unreachable, bad key format, expired or revoked key, missing
-permission). `Verdict`, `verdict_for_status` and `verdict_for_error` serve any connector kind."""
+permission). `Verdict`, `verdict_for_status` and `verdict_for_error` serve any connector kind. httpx2 and the
+wrapper's MCP client are imported when a check runs: every start of the server builds this command's parser."""
 
 from __future__ import annotations
 
@@ -10,25 +11,23 @@ import socket
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-
-import anyio
-import httpx2
+from typing import TYPE_CHECKING
 
 from .._core.descriptors import Operation
 from .._core.errors import ConfigurationError
 from .._core.failures import Problem, advice, classify_status, heading
 from .._core.grammar import base_url_variable
 from .._mechanisms.auth import build_auth_factory
-from .._mechanisms.mcp_transports import describe
 from .._mechanisms.oauth import ClientRejected, LoginRequired
-from .._mechanisms.request import build_request, resolve_base_url, user_agent
-from .._mechanisms.response import redact_secrets
 from .._mechanisms.secrets import CredentialError, CredentialFormatError, CredentialMissing, Secrets
 from .._mechanisms.vault import Vault, max_age_days, specbridge_home
-from .._providers.package import RestPackage
-from .._providers.wrapper import WrapperPackage, WrapperProvider
-from ._context import CliContext
+from .._providers.package import RestPackage, WrapperPackage
 from .creds import stale_names
+
+if TYPE_CHECKING:
+    import httpx2
+
+    from ._context import CliContext
 
 CHECK_TIMEOUT_S = 15.0
 _LOGIN = re.compile(r"(?i)(log-?in|sign-?in|auth|sso|session|account)")
@@ -102,6 +101,10 @@ def _resolution_failed(error: BaseException) -> bool:
 
 def verdict_for_error(error: BaseException, where: str) -> Verdict:
     """The verdict for a request that got no answer, or could not be authenticated before sending."""
+    import httpx2
+
+    from .._mechanisms.response import redact_secrets
+
     if isinstance(error, CredentialFormatError):
         return Verdict("bad_key_format", str(error))
     if isinstance(error, ClientRejected | LoginRequired):
@@ -134,6 +137,10 @@ def probe_operation(package: RestPackage) -> Operation:
 
 async def check_package(package: RestPackage, environ: dict[str, str] | None = None,
                         timeout_s: float = CHECK_TIMEOUT_S) -> Verdict:
+    import httpx2
+
+    from .._mechanisms.request import build_request, resolve_base_url, user_agent
+
     env = environ if environ is not None else {}
     connector = package.connector
     try:
@@ -183,6 +190,11 @@ class _NoAnswer(Exception):
 async def check_wrapper(package: WrapperPackage, environ: Mapping[str, str], timeout_s: float) -> Verdict:
     """`<name>-mcp check` for a wrapper: connect to the upstream, list its tools, and give the verdict in
     the words of the troubleshooting table (the upstream's HTTP status, or why no connection was made)."""
+    import httpx2
+
+    from .._mechanisms.mcp_transports import describe
+    from .._providers.wrapper import WrapperProvider
+
     provider = WrapperProvider(package.name, package.connector.upstream, secrets=Secrets(package.name, environ=environ),
                                connect_timeout_s=timeout_s)
     where = describe(package.connector.upstream)
@@ -209,6 +221,8 @@ class CheckCommand:
         parser.add_argument("--timeout", type=float, default=CHECK_TIMEOUT_S, help="seconds to wait for the answer")
 
     def run(self, args: argparse.Namespace, cli: CliContext) -> int:
+        import anyio
+
         package = cli.package
         if isinstance(cli.target, WrapperPackage):  # a wrapper: connect to its upstream MCP server
             name, verdict = cli.target.name, anyio.run(check_wrapper, cli.target, dict(cli.environ), args.timeout)

@@ -16,8 +16,8 @@ import getpass
 import sys
 import time
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-from .._assembly.gateway import connector_names
 from .._core.descriptors import ConnectorSpec
 from .._core.grammar import VAULT_PREFIX, control_problem, fallback_env_name
 from .._mechanisms.auth import format_problem
@@ -37,8 +37,9 @@ from .._mechanisms.vault import (
     specbridge_home,
 )
 from .._mechanisms.vault_rows import SqliteRows
-from .._providers.gateway import GatewayProvider
-from ._context import CliContext
+
+if TYPE_CHECKING:
+    from ._context import CliContext
 
 NEW_MASTER_KEY_ENV = "SPECBRIDGE_NEW_MASTER_KEY"
 DATABASE_URL_ENV = "SPECBRIDGE_DATABASE_URL"
@@ -52,6 +53,9 @@ def connector_name(cli: CliContext, member: str | None = None) -> str:
         if member is not None:
             raise CredentialError("--connector is for a gateway's connectors; a package's secrets are its own")
         return package.name
+    from .._assembly.gateway import connector_names
+    from .._providers.gateway import GatewayProvider
+
     provider = cli.provider()
     if member is None:
         return provider.name

@@ -5,17 +5,17 @@ the server finds and refreshes them."""
 from __future__ import annotations
 
 import argparse
-
-import anyio
+from typing import TYPE_CHECKING
 
 from .._core.descriptors import AuthScheme, RemoteUpstream
 from .._core.errors import ConfigurationError
-from .._mechanisms.mcp_transports import mcp_oauth_client
-from .._mechanisms.oauth import LOGIN_TIMEOUT_S, OAuthClient, StoredToken, describe_token
+from .._mechanisms.oauth import LOGIN_TIMEOUT_S, StoredToken, describe_token
 from .._mechanisms.secrets import Secrets
-from .._providers.package import RestPackage
-from .._providers.wrapper import WrapperPackage
-from ._context import CliContext
+from .._providers.package import RestPackage, WrapperPackage
+
+if TYPE_CHECKING:
+    from .._mechanisms.oauth.client import OAuthClient
+    from ._context import CliContext
 
 
 def oauth_scheme(schemes: tuple[AuthScheme, ...], wanted: str | None) -> AuthScheme:
@@ -42,6 +42,8 @@ class LoginCommand:
         parser.add_argument("--timeout", type=float, default=LOGIN_TIMEOUT_S, help="seconds to wait for the sign-in")
 
     def run(self, args: argparse.Namespace, cli: CliContext) -> int:
+        import anyio
+
         client, connector = _oauth_client(cli, args.scheme)
         scheme = client.scheme
 
@@ -62,6 +64,9 @@ class LoginCommand:
 
 def _oauth_client(cli: CliContext, wanted: str | None) -> tuple[OAuthClient, str]:
     """The OAuth client of the scheme to sign in with: a REST package's, or the one of a wrapper's MCP server."""
+    from .._mechanisms.mcp_transports import mcp_oauth_client
+    from .._mechanisms.oauth.client import OAuthClient
+
     target = cli.target
     if isinstance(target, RestPackage):
         scheme = oauth_scheme(target.connector.auth, wanted)

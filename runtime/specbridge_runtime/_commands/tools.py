@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import anyio
-import mcp_types as types
+if TYPE_CHECKING:
+    import mcp_types as types
 
-from .._core.seams import ToolProvider
-from ._context import CliContext
+    from .._core.seams import ToolProvider
+    from ._context import CliContext
 
 _HINTS = (("readOnlyHint", "read-only"), ("destructiveHint", "destructive"), ("idempotentHint", "idempotent"))
 
@@ -32,6 +32,8 @@ class ToolsCommand:
         parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
     def run(self, args: argparse.Namespace, cli: CliContext) -> int:
+        import anyio
+
         rows = [self._row(tool, cli) for tool in anyio.run(_listed, cli.provider())]
         if args.json:
             cli.print(json.dumps(rows, indent=2, ensure_ascii=False))

@@ -6,13 +6,14 @@ import argparse
 import datetime
 import json
 import time
+from typing import TYPE_CHECKING
 
-from .._assembly.gateway import connector_names
 from .._mechanisms.anomalies import BASELINE_PERIODS, unusual
 from .._mechanisms.audit import store_from_env
 from .._mechanisms.usage import parse_since, summarize, usage_table
-from .._providers.gateway import GatewayProvider
-from ._context import CliContext
+
+if TYPE_CHECKING:
+    from ._context import CliContext
 
 DEFAULT_SINCE = "1d"
 
@@ -30,6 +31,9 @@ def _audited(cli: CliContext) -> tuple[str, list[str]]:
     by each of its connectors (those it refused itself, under its own name)."""
     if cli.package is not None:
         return cli.package.name, [cli.package.name]
+    from .._assembly.gateway import connector_names
+    from .._providers.gateway import GatewayProvider
+
     provider = cli.provider()
     if isinstance(provider, GatewayProvider):
         members = connector_names(provider.config, provider.path.parent, read_definition=None)

@@ -10,18 +10,20 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable, Mapping, Sequence
-from http.cookies import SimpleCookie
-from typing import Protocol
-
-import httpx2
+from typing import TYPE_CHECKING, Protocol
 
 from .._core.clock import SYSTEM_CLOCK, Clock
 from .._core.descriptors import AuthScheme, ConnectorSpec, Operation
 from .._core.grammar import VAULT_PREFIX, control_problem, fallback_env_name, is_reference
 from .._core.seams import UpstreamAuth
 from .._core.stores import LockStore
-from .oauth import LoginRequired, OAuthClient, snake
+from .oauth import LoginRequired, snake
 from .secrets import CredentialError, CredentialFormatError, CredentialMissing, Secrets, hold
+
+if TYPE_CHECKING:
+    import httpx2
+
+    from .oauth.client import OAuthClient
 
 Requirement = tuple[str, ...]
 
@@ -129,6 +131,8 @@ class ApiKeyAuth(_SecretScheme):
 
 
 def add_cookie(request: httpx2.Request, name: str, value: str) -> None:
+    from http.cookies import SimpleCookie
+
     cookie: SimpleCookie = SimpleCookie()
     cookie[name] = value
     pair = cookie[name].OutputString()
@@ -281,6 +285,8 @@ def scheme_auth(scheme: AuthScheme, secrets: Secrets, clock: Clock = SYSTEM_CLOC
     if scheme.type == "headers":
         return HeadersAuth(scheme, secrets)
     if scheme.type == "oauth2":
+        from .oauth.client import OAuthClient  # the first call of an OAuth scheme loads the OAuth client
+
         return OAuth2Auth(OAuthClient(scheme, secrets, clock=clock, locks=locks, renewed=renewed))
     return NoAuth()
 

@@ -25,7 +25,7 @@ from mcp.server.auth.provider import AccessToken, TokenVerifier
 
 from .._core.errors import ConfigurationError
 from .._core.seams import InboundAuth
-from .oauth import HTTP_TIMEOUT_S, discover_metadata
+from .oauth.discovery import HTTP_TIMEOUT_S, discover_metadata
 
 logger = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ from .._core.descriptors import AuthScheme, RemoteUpstream, StdioUpstream
 from .._core.errors import ConfigurationError
 from .._core.seams import UpstreamAuth
 from .auth import OAuth2Auth, scheme_auth
-from .oauth import OAuthClient
+from .oauth.client import OAuthClient
 from .secrets import Secrets
 
 CONNECT_TIMEOUT_S = 30.0

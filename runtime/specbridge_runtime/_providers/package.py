@@ -1,6 +1,6 @@
-"""A generated REST package as the runtime sees it: its connector, its operations, the precomputed
-tools/list answer (`tools.json`, read once) and its pydantic input models (imported on the first call,
-so that a server with hundreds of tools answers tools/list quickly).
+"""A generated package as the runtime sees it. A REST package: its connector, its operations, the
+precomputed tools/list answer (`tools.json`, read once) and its pydantic input models (imported on the first
+call, so that a server with hundreds of tools answers tools/list quickly). A wrapper package: its spec.
 
 A package generated with `--tools dynamic` (`tools="dynamic"`) lists in `tools.json` only its direct tools;
 every operation, with its description, input schema and the search index, is in `operations.json`, which
@@ -13,13 +13,14 @@ import json
 from collections.abc import Mapping
 from importlib import resources
 from types import ModuleType
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import mcp_types as types
-from pydantic import BaseModel, ValidationError
-
-from .._core.descriptors import ConnectorSpec, Operation
+from .._core.descriptors import ConnectorSpec, Operation, WrapperSpec
 from .._core.errors import InvalidArguments
+
+if TYPE_CHECKING:  # the protocol models and pydantic are imported by the first use of `tools()` or a call
+    import mcp_types as types
+    from pydantic import BaseModel, ValidationError
 
 TOOLS_FILE = "tools.json"
 OPERATIONS_FILE = "operations.json"
@@ -78,6 +79,8 @@ class RestPackage:
 
     def tools(self) -> tuple[types.Tool, ...]:
         if self._tools is None:
+            import mcp_types as types
+
             self._tools = tuple(types.Tool.model_validate(definition) for definition in self.definitions())
         return self._tools
 
@@ -95,6 +98,8 @@ class RestPackage:
         return self._arguments.get(tool, {})
 
     def input_model(self, operation: Operation) -> type[BaseModel]:
+        from pydantic import BaseModel
+
         if self._models is None:
             self._models = importlib.import_module(f"{self.package}.{MODELS_MODULE}")
         model = getattr(self._models, operation.input_model, None)
@@ -106,6 +111,8 @@ class RestPackage:
         """The arguments, validated by the operation's input model and dumped as the request builder reads
         them (keys are argument names, only the arguments given). Raises `InvalidArguments` naming every
         field at fault (never its value)."""
+        from pydantic import ValidationError
+
         model = self.input_model(operation)
         try:
             instance = model.model_validate(arguments)
@@ -120,3 +127,15 @@ def describe_problems(error: ValidationError) -> str:
     more = len(problems) - _MAX_PROBLEMS
     shown = "; ".join(problems[:_MAX_PROBLEMS])
     return shown + (f"; and {more} more" if more > 0 else "")
+
+
+class WrapperPackage:
+    """A generated wrapper package as the runtime sees it: `run_cli(PACKAGE)` serves it (the assembly
+    builds its `WrapperProvider`), and a gateway finds it through the `specbridge.connectors` entry point."""
+
+    def __init__(self, connector: WrapperSpec) -> None:
+        self.connector = connector
+
+    @property
+    def name(self) -> str:
+        return self.connector.name

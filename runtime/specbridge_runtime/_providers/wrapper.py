@@ -29,7 +29,7 @@ from mcp.shared.message import SessionMessage
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from .._core.caller import current_principal
-from .._core.descriptors import Limits, RemoteUpstream, StdioUpstream, WrapperSpec
+from .._core.descriptors import Limits, RemoteUpstream, StdioUpstream
 from .._core.errors import (
     ConnectionFailed,
     InvalidResponse,
@@ -45,6 +45,7 @@ from .._mechanisms.audit import arguments_digest
 from .._mechanisms.limits import LimitGate, timeout_for
 from .._mechanisms.response import redact_secrets
 from .._mechanisms.secrets import Secrets
+from .package import WrapperPackage as WrapperPackage  # where `_commands._context` looks for it
 
 logger = logging.getLogger(__name__)
 
@@ -432,15 +433,3 @@ def _cause(exc: BaseException) -> str:
 class UpstreamDown(ConnectionFailed):
     status = "upstream_down"
     hint = "Ensure the upstream MCP server is running and reachable; this wrapper reconnects by itself."
-
-
-class WrapperPackage:
-    """A generated wrapper package as the runtime sees it: `run_cli(PACKAGE)` serves it (the assembly
-    builds its `WrapperProvider`), and a gateway finds it through the `specbridge.connectors` entry point."""
-
-    def __init__(self, connector: WrapperSpec) -> None:
-        self.connector = connector
-
-    @property
-    def name(self) -> str:
-        return self.connector.name

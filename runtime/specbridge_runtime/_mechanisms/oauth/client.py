@@ -28,6 +28,7 @@ from ..._core.clock import SYSTEM_CLOCK, Clock
 from ..._core.descriptors import AuthScheme, OAuthFlow
 from ..._core.stores import LockStore
 from ..secrets import CredentialMissing, Secrets
+from . import LOGIN_TIMEOUT_S
 from .discovery import HTTP_TIMEOUT_S, Endpoints, discover_metadata, discover_resource
 from .errors import InvalidGrant, LoginRequired, OAuthError
 from .exchange import Exchange
@@ -35,7 +36,6 @@ from .loopback import LoopbackRedirect
 from .store import ClientIdentity, StoredToken, TokenStore, snake
 
 REFRESH_SKEW_S = 60.0
-LOGIN_TIMEOUT_S = 300.0
 
 
 class OAuthClient:
