@@ -2,9 +2,12 @@
 bodies of every media type, static headers."""
 
 import base64
+import functools
 import json
+import random
 from urllib.parse import unquote
 
+import httpx2
 import pytest
 from specbridge_runtime import (
     Body,
@@ -69,6 +72,50 @@ def test_no_absolute_base_url_says_which_variable_to_set(base_url):
     connector = ConnectorSpec(name="petstore", title="P", version="1", base_url=base_url)
     with pytest.raises(ConfigurationError, match="PETSTORE_BASE_URL"):
         resolve_base_url(connector, {})
+
+
+def _httpx2_accepts(url: str) -> bool:
+    try:
+        return bool(httpx2.URL(url).host)
+    except (httpx2.InvalidURL, UnicodeError):  # UnicodeError: a host with `xn--` that is not IDNA
+        return False
+
+
+# Base URLs the runtime accepts without httpx2 (to start without loading it) and ones it hands to httpx2.
+TRICKY_URLS = [
+    "https://api.example.com", "http://127.0.0.1:9/x", "HTTPS://API.Example.COM:8443/v1/?a=b#c", "http://host.:80",
+    "http://0.0.0.0", "http://255.255.255.255/a", "http://256.1.1.1", "http://01.2.3.4", "http://1.2.3", "http://1.2.3.4.5",
+    "http://[::1]:8080/x", "http://[::zz]/", "http://münchen.de/x", "http://xn--mnchen-3ya.de", "http://-.-/",
+    "http://api.0xn--.com/v1",
+    "http://host:port/", "http://host:/", "http://host:99999", "http://user:pw@host/x", "http://@host", "http://:80",
+    "http://host/a b", "http://host/a\tb", "http://host/\x7f", "http://host/é", "http://ho st/", "http://host?x",
+    "http://host#x", "http://h_st/", "http://host/" + "a" * 70000, "http://" + "a" * 5000 + ".com",
+]
+
+
+@pytest.mark.parametrize("url", TRICKY_URLS)
+def test_a_base_url_is_accepted_exactly_when_httpx2_can_send_to_it(url):
+    connector = ConnectorSpec(name="petstore", title="P", version="1", base_url=url)
+    if _httpx2_accepts(url):
+        assert resolve_base_url(connector, {}) == url.rstrip("/")
+    else:
+        with pytest.raises(ConfigurationError, match="PETSTORE_BASE_URL"):
+            resolve_base_url(connector, {})
+
+
+def test_random_base_urls_are_judged_as_httpx2_judges_them():
+    pieces = ["a", "Z", "0", "9", "1.2.3.4", "300", "-", ".", ":", ":80", "/", "?", "#", "@", "[", "]", "::1", " ",
+              "\t", "%", "é", "xn--", "_", "~"]
+    chooser = random.Random(14)
+    connector_of = functools.partial(ConnectorSpec, name="petstore", title="P", version="1")
+    for _ in range(3000):
+        url = chooser.choice(["http://", "https://"]) + "".join(chooser.choices(pieces, k=chooser.randint(0, 8)))
+        try:
+            resolve_base_url(connector_of(base_url=url), {})
+            accepted = True
+        except ConfigurationError:
+            accepted = False
+        assert accepted == _httpx2_accepts(url), url
 
 
 def test_query_header_cookie_and_content_parameters():

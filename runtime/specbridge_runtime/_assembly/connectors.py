@@ -10,23 +10,22 @@ import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-import httpx2
-
 from .._core.descriptors import Limits, WrapperSpec
 from .._core.seams import AuditSink, DurableAudit, InboundAuth
 from .._mechanisms.audit import BackgroundAudit, audit_from_env
 from .._mechanisms.auth import build_auth_factory
-from .._mechanisms.inbound import inbound_auth_from_env
 from .._mechanisms.limits import ConcurrencyLimit, limits_from_env
 from .._mechanisms.retry import BackoffRetry
 from .._mechanisms.secrets import Secrets
-from .._providers.package import RestPackage
+from .._providers.package import RestPackage, WrapperPackage
 from .._providers.rest import RestProvider
-from .._providers.wrapper import WrapperPackage, WrapperProvider
 from .state import RuntimeState, state_for
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # a REST server builds its provider without the mcp SDK (wrappers) or httpx2
+    import httpx2
+
     from .._providers.search import SearchProvider
+    from .._providers.wrapper import WrapperProvider
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +72,8 @@ def wrapper_provider(spec: WrapperSpec, *, environ: Mapping[str, str], secrets: 
                      slots: ConcurrencyLimit | None = None, audit: AuditSink | None = None,
                      state: RuntimeState | None = None) -> WrapperProvider:
     """The provider `<name>-mcp serve` runs for a wrapper package (same seams as a REST one)."""
+    from .._providers.wrapper import WrapperProvider
+
     state = state or state_for(environ)
     limits, audit = _limits_and_audit(spec.limits, spec.name, environ, audit, state)
     return WrapperProvider(
@@ -96,7 +97,7 @@ def build_provider(package: RestPackage | WrapperPackage,
 
 
 def _count_refresh(state: RuntimeState, connector: str, scheme: str) -> None:
-    state.metrics.token_refreshes.labels(connector, scheme).inc()
+    state.metrics.token_refreshed(connector, scheme)
 
 
 def _durable(audit: AuditSink) -> DurableAudit | None:
@@ -119,4 +120,6 @@ def _limits_and_audit(limits: Limits, name: str, environ: Mapping[str, str], aud
 
 def inbound_auth(server_name: str, environ: Mapping[str, str]) -> InboundAuth | None:
     """How HTTP and SSE clients of `server_name` authenticate; None: not configured (loopback only)."""
+    from .._mechanisms.inbound import inbound_auth_from_env  # the mcp SDK's token types: HTTP servers only
+
     return inbound_auth_from_env(environ)

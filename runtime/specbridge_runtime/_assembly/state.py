@@ -8,11 +8,11 @@ once with an error naming the store, `open` lets it through without the shared l
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-
-import anyio.to_thread
+from typing import TYPE_CHECKING
 
 from .._core.clock import SYSTEM_CLOCK, Clock
 from .._core.descriptors import Limits
@@ -22,7 +22,9 @@ from .._core.stores import LockStore, RateStore, SlotStore
 from .._mechanisms.limits import ConcurrencyLimit, LimitGate
 from .._mechanisms.local_stores import LocalRates, LocalSlots
 from .._mechanisms.metrics import MeasuredAudit, MeasuredGate, Metrics
-from .._mechanisms.operations import Readiness
+
+if TYPE_CHECKING:
+    from .._mechanisms.operations import Readiness
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,7 @@ class RuntimeState:
     def gate(self, connector: str, limits: Limits, slots: ConcurrencyLimit | None = None) -> CallGate:
         """The `CallGate` of `connector`: `slots` (a gateway's), else its own concurrency limit; measured."""
         gate = LimitGate(connector, limits, slots or self.concurrency(connector, limits.concurrency),
-                         rates=self.rates, clock=self.clock, waited=self.metrics.rate_waits.labels(connector).observe)
+                         rates=self.rates, clock=self.clock, waited=functools.partial(self.metrics.waited, connector))
         return MeasuredGate(gate, connector, self.metrics)
 
     def measured(self, audit: AuditSink) -> AuditSink:
@@ -104,6 +106,8 @@ def readiness(environ: Mapping[str, str], state: RuntimeState) -> Readiness:
     """The checks of `/readyz`: the shared stores the environment names answer."""
 
     async def problems() -> list[str]:
+        import anyio.to_thread
+
         found: list[str] = []
         if state.ping is not None:
             try:

@@ -15,12 +15,13 @@ import uuid
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .metrics import CONTENT_TYPE, Metrics
+from .metrics import Metrics
 
 Readiness = Callable[[], Awaitable[list[str]]]
 """The reasons the server cannot take calls now (stores unreachable, connectors not loaded); [] when ready."""
@@ -45,7 +46,7 @@ def operations_routes(ready: Readiness, metrics: Metrics | None,
     routes: list[BaseRoute] = [Route("/healthz", healthz, methods=["GET"]), Route("/readyz", readyz, methods=["GET"])]
     if metrics is not None:
         async def exposition(scope: Scope, receive: Receive, send: Send) -> None:
-            await Response(metrics.text(), media_type=CONTENT_TYPE)(scope, receive, send)
+            await Response(metrics.text(), media_type=CONTENT_TYPE_LATEST)(scope, receive, send)
 
         routes.append(Route("/metrics", protect(exposition), methods=["GET"]))
     return routes

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from importlib import metadata
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote
-
-import httpx2
 
 from .._core.descriptors import Body, ConnectorSpec, Operation, Param
 from .._core.errors import ConfigurationError, InvalidArguments
@@ -23,17 +21,29 @@ from .._core.grammar import LITERAL_PREFIX, base_url_variable, is_reference
 from .._core.version import __version__
 from .styles import bracket_pairs, cookie_text, encode_strict, header_value, path_value, query_text, scalar_text
 
+if TYPE_CHECKING:
+    import httpx2
+
 BodyKind = Literal["json", "form", "multipart", "text", "binary"]
 Files = list[tuple[str, tuple[str | None, bytes, str | None]]]
 
 _TEMPLATE_VARIABLE = re.compile(r"\{([^{}]+)\}")
 # What a product version in a User-Agent may hold (an RFC 9110 token).
 _NOT_TOKEN = re.compile(r"[^A-Za-z0-9.!#$%&'*+^_`|~-]+")
+# Base URLs httpx2's parser accepts, with a host, whatever follows the authority: a host name (not IDNA) or
+# an IPv4 address, a numeric port, then printable ASCII. Only other URLs are given to httpx2 to judge, so
+# resolving the usual base URL at a server's start does not load it.
+_PLAIN_URL = re.compile(r"https?://(?P<host>[a-z0-9-]+(?:\.[a-z0-9-]+)*\.?)(?::[0-9]+)?(?:[/?#][!-~]*)?",
+                        re.IGNORECASE)
+_IPV4_STYLE = re.compile(r"[0-9]+(?:\.[0-9]+){3}")
+_PLAIN_URL_MAX = 4096
 
 
 def user_agent(connector: ConnectorSpec) -> str:
     """`<name>-mcp/<its version> specbridge-runtime/<version>`: the installed distribution's version, else the
     API version the package was generated from."""
+    from importlib import metadata  # its scan of the installed distributions: at the first call, not at start
+
     distribution = f"{connector.name}-mcp"
     try:
         version = metadata.version(distribution)
@@ -62,14 +72,33 @@ def resolve_base_url(connector: ConnectorSpec, environ: Mapping[str, str]) -> st
         raise ConfigurationError(
             f"{connector.name} has no absolute base URL (the definition gives {shown}): set {variable}, "
             f"e.g. {variable}=https://api.example.com{url if url.startswith('/') else ''}")
-    try:
-        host = httpx2.URL(url).host
-    except httpx2.InvalidURL as problem:
-        raise ConfigurationError(f"the base URL of {connector.name} ({url!r}) is not a valid URL ({problem}): "
-                                 f"set {variable}") from None
-    if not host:
-        raise ConfigurationError(f"the base URL of {connector.name} ({url!r}) has no host: set {variable}")
+    if not _plain_url(url):
+        import httpx2
+
+        try:
+            host = httpx2.URL(url).host
+        except (httpx2.InvalidURL, UnicodeError) as problem:  # UnicodeError: a host with `xn--` that is not IDNA
+            raise ConfigurationError(f"the base URL of {connector.name} ({url!r}) is not a valid URL ({problem}): "
+                                     f"set {variable}") from None
+        if not host:
+            raise ConfigurationError(f"the base URL of {connector.name} ({url!r}) has no host: set {variable}")
     return url.rstrip("/")
+
+
+def _plain_url(url: str) -> bool:
+    match = _PLAIN_URL.fullmatch(url) if len(url) <= _PLAIN_URL_MAX else None
+    if match is None:
+        return False
+    host = match.group("host")
+    if "xn--" in host.lower():  # IDNA, which httpx2 decodes (and may fail to)
+        return False
+    if not _IPV4_STYLE.fullmatch(host):
+        return True
+    try:  # httpx2 takes a host of four numbers for an IPv4 address, which must then be one
+        ipaddress.IPv4Address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def build_request(operation: Operation, arguments: Mapping[str, Any], *, base_url: str,
@@ -109,6 +138,8 @@ def build_request(operation: Operation, arguments: Mapping[str, Any], *, base_ur
     content, files, content_type = _body(operation.body, arguments)
     if content_type is not None:
         headers.append(("Content-Type", content_type))
+    import httpx2
+
     return httpx2.Request(operation.method, url, headers=headers, content=content, files=files or None)
 
 

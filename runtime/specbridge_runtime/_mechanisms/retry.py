@@ -14,18 +14,17 @@ tells the model when to try again (`retry_after_s`).
 
 from __future__ import annotations
 
-import email.utils
 import random
 from collections.abc import Callable, Mapping
-
-import httpx2
+from typing import TYPE_CHECKING
 
 from .._core.clock import SYSTEM_CLOCK, Clock
 from .._core.descriptors import Limits
 
+if TYPE_CHECKING:  # httpx2 is loaded by the first call, which is the first to need a retry policy
+    import httpx2
+
 RETRY_STATUSES_IDEMPOTENT = frozenset({502, 503, 504})
-# Errors raised after the request may have reached the API: a retry could repeat its effect.
-_BROKEN_AFTER_SENDING = (httpx2.ReadError, httpx2.WriteError, httpx2.RemoteProtocolError)
 # X-RateLimit-Reset values above these are epoch timestamps (seconds, or milliseconds) rather than deltas.
 _EPOCH_S = 1_000_000_000
 _EPOCH_MS = 1_000_000_000_000
@@ -39,6 +38,8 @@ def retry_after_s(headers: Mapping[str, str], now: float) -> float | None:
     if text is not None:
         seconds = _number(text)
         if seconds is None:
+            import email.utils
+
             try:
                 seconds = email.utils.parsedate_to_datetime(text).timestamp() - now
             except (TypeError, ValueError, IndexError):
@@ -98,7 +99,11 @@ class BackoffRetry:
                 told = retry_after_s(response.headers, self._clock.time())
                 return told if told is not None else self._backoff(attempt)
             return None
-        if isinstance(error, httpx2.ConnectError) or (idempotent and isinstance(error, _BROKEN_AFTER_SENDING)):
+        import httpx2
+
+        # Errors raised after the request may have reached the API: a retry could repeat its effect.
+        broken_after_sending = (httpx2.ReadError, httpx2.WriteError, httpx2.RemoteProtocolError)
+        if isinstance(error, httpx2.ConnectError) or (idempotent and isinstance(error, broken_after_sending)):
             return self._backoff(attempt)
         return None
 

@@ -21,7 +21,6 @@ import binascii
 import logging
 import os
 from collections.abc import Collection, Mapping
-from importlib.metadata import entry_points
 
 from .._core.errors import NotAuthenticated
 from .._core.grammar import (
@@ -210,6 +209,8 @@ class Secrets:
 
     def neighbours(self) -> frozenset[str]:
         if self._neighbours is None:
+            from importlib.metadata import entry_points  # its scan of the installed packages, only when asked
+
             self._neighbours = frozenset(point.name for point in entry_points(group=CONNECTORS_ENTRY_POINTS))
         return self._neighbours
 

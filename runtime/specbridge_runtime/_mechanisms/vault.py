@@ -25,9 +25,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
 from .._core.errors import SpecbridgeError
 from .._core.grammar import creds_command
 from .private import private_dir, private_file
@@ -109,13 +106,19 @@ def _aad(connector: str, name: str, kid: str) -> bytes:
     return f"{connector}\0{name}\0{kid}".encode()
 
 
+# cryptography is imported by the first secret sealed or opened, not by every server's start.
 def seal(key: bytes, connector: str, name: str, plaintext: str) -> Sealed:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
     kid = key_id(key)
     nonce = os.urandom(NONCE_BYTES)
     return Sealed(kid, nonce, AESGCM(key).encrypt(nonce, plaintext.encode(), _aad(connector, name, kid)))
 
 
 def unseal(key: bytes, connector: str, name: str, sealed: Sealed) -> str:
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
     try:
         plaintext = AESGCM(key).decrypt(sealed.nonce, sealed.ciphertext, _aad(connector, name, sealed.key_id))
     except InvalidTag:

@@ -4,6 +4,9 @@ One call: validate the arguments (the input model; nothing is sent when they are
 `CallGate` -> build the request -> `UpstreamAuth.apply` -> send, streaming the body and refusing it past
 the size limit, within the timeout -> ask the `RetryPolicy` -> map the response to an MCP result ->
 `AuditSink.record`. Every upstream fault becomes an error result; none escapes to the server.
+
+What only a call needs (httpx2 and the HTTP client, the response mapping and the protocol models) is
+imported by the first call: a server answers initialize and tools/list without loading them.
 """
 
 from __future__ import annotations
@@ -11,10 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-import httpx2
-import mcp_types as types
+from typing import TYPE_CHECKING, Any
 
 from .._core.caller import current_principal
 from .._core.clock import SYSTEM_CLOCK, Clock
@@ -34,13 +34,16 @@ from .._core.grammar import base_url_variable
 from .._core.seams import AuditSink, CallGate, CallRecord, DurableAudit, RetryPolicy, UpstreamAuth
 from .._mechanisms.audit import arguments_digest
 from .._mechanisms.fast_io import fast_io
-from .._mechanisms.http import Upstream, upstream_client
-from .._mechanisms.http11 import BodyTooLarge
 from .._mechanisms.limits import timeout_for
 from .._mechanisms.request import build_request, resolve_base_url, user_agent
-from .._mechanisms.response import redact_secrets, to_result
 from .._mechanisms.retry import retry_after_s
 from .package import RestPackage
+
+if TYPE_CHECKING:
+    import httpx2
+    import mcp_types as types
+
+    from .._mechanisms.http import Upstream
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +88,7 @@ class RestProvider:
         self._client: Upstream | None = None
         self._base_url: str | None = None
         self._base_url_problem = ""
-        self._agent = user_agent(self.connector)
+        self._agent: str | None = None  # at the first call: it looks the package's version up
         try:
             self._base_url = resolve_base_url(self.connector, environ)
         except ConfigurationError as problem:
@@ -154,6 +157,8 @@ class RestProvider:
         if operation is None:
             raise OperationNotFound(f"operation not found: {name!r} is not a tool of {self.name}")
         values = self.package.validate(operation, arguments)
+        from .._mechanisms.response import to_result
+
         async with self._gate.enter(name):
             response, body = await self._send(operation, values, outcome)
         outcome.http_status = response.status_code
@@ -167,8 +172,12 @@ class RestProvider:
                     outcome: _Outcome) -> tuple[httpx2.Response, bytes]:
         """Send (and resend, as the retry policy and a credential refresh allow) until there is a response
         to map, or raise the `UpstreamError` of the last failure."""
+        import httpx2
+
         if self._base_url is None:
             raise ConnectionFailed(self._base_url_problem)
+        if self._agent is None:
+            self._agent = user_agent(self.connector)
         auth = self._auth_for(operation)
         timeout_s = timeout_for(self.limits, operation.tool)
         attempt, waited_s, refreshed = 0, 0.0, False
@@ -207,6 +216,8 @@ class RestProvider:
 
     async def _exchange(self, request: httpx2.Request, timeout_s: float) -> tuple[httpx2.Response, bytes]:
         """Send `request` and read its body, never holding more than the size limit."""
+        from .._mechanisms.http11 import BodyTooLarge
+
         limit = self.limits.max_response_bytes
         with self._clock.fail_after(timeout_s):
             try:
@@ -216,6 +227,10 @@ class RestProvider:
                                        "it was not read further") from None
 
     def _upstream_error(self, failure: Exception, operation: Operation, timeout_s: float) -> UpstreamError:
+        import httpx2
+
+        from .._mechanisms.response import redact_secrets
+
         where = f"{self.name} ({operation.method} {operation.path})"
         if isinstance(failure, TimeoutError | httpx2.TimeoutException):
             return UpstreamTimeout(f"timeout: {where} did not answer within {timeout_s:g} s")
@@ -229,6 +244,8 @@ class RestProvider:
 
     def _upstream(self) -> Upstream:
         if self._client is None:
+            from .._mechanisms.http import upstream_client
+
             self._client = upstream_client(timeout_s=self.limits.timeout_s, transport=self._transport,
                                            fast=self._fast_io)
         return self._client
