@@ -1,19 +1,31 @@
 """What the start-up savings must not cost a user: importing the runtime leaves the process's garbage
-collector as it found it (the pause covers the import only), and a server of fixed tools does not load the
-WebSocket client or the search index before it is asked for them. Each check runs in a fresh interpreter, so
-nothing imported by the test session hides what the import itself does."""
+collector as it found it (the pause covers the import only), a server of fixed tools does not load the
+WebSocket client or the search index before it is asked for them, and a REST package is imported and its
+provider built (the gate, auth, retries, audit, credentials, metrics) without the libraries only a call or
+another transport needs. Each check runs in a fresh interpreter, so nothing imported by the test session
+hides what the import itself does."""
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from tests.runtime.conftest import SBFIXTURE_SRC
+from tests.support import REPO
+
+# Loaded by the first call (httpx2, pydantic input models, the protocol models of its result, the vault's
+# cipher, anyio's waits), by HTTP transports (uvicorn, starlette, the SDK's server) or by `/metrics`.
+NOT_AT_START = ("mcp", "mcp_types", "httpx2", "httpcore2", "pydantic", "pydantic_core", "uvicorn", "starlette",
+                "sse_starlette", "anyio", "cryptography", "prometheus_client", "yaml", "importlib.metadata")
+# Every committed package (each a REST package: a wrapper loads the SDK to reach its upstream) and the
+# runtime's fixture, whose auth schemes, headers and base URLs differ.
+PACKAGES = [SBFIXTURE_SRC, *sorted(REPO.glob("generated/*/src"))]
 
 
-def _python(code: str) -> str:
+def _python(code: str, path: Path = SBFIXTURE_SRC, environ: dict[str, str] | None = None) -> str:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                          env={"PYTHONPATH": str(SBFIXTURE_SRC), "PATH": "/usr/bin:/bin"})
+                          env={"PYTHONPATH": str(path), "PATH": "/usr/bin:/bin", **(environ or {})})
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()
 
@@ -36,3 +48,29 @@ def test_a_generated_package_starts_without_websocket_or_search_support():
 def test_the_search_provider_is_still_a_public_name():
     shown = _python("from specbridge_runtime import SearchProvider; print(SearchProvider.__name__)")
     assert shown == "SearchProvider"
+
+
+def _not_at_start_after(code: str, path: Path = SBFIXTURE_SRC, environ: dict[str, str] | None = None) -> str:
+    """Which of `NOT_AT_START` are imported once `code` has run."""
+    shown = ("import sys\nprint(sorted({m if m.startswith('importlib.') else m.split('.')[0] for m in sys.modules}"
+             f" & set({NOT_AT_START!r})))")
+    return _python(f"{code}\n{shown}", path, environ)
+
+
+@pytest.mark.parametrize("src", PACKAGES, ids=lambda src: src.parent.name)
+def test_a_rest_package_is_imported_and_its_provider_built_without_call_or_transport_libraries(src, tmp_path):
+    package = next(path.name for path in src.iterdir() if path.name.endswith("_mcp"))
+    code = (f"import os, {package}.connector as connector\n"
+            "from specbridge_runtime._assembly.connectors import build_provider\n"
+            "provider = build_provider(connector.PACKAGE, os.environ)\n"
+            "assert provider.base_url, provider.base_url")
+    # Audited in SQLite (the default), the credentials in the vault of a home of its own.
+    assert _not_at_start_after(code, src, {"SPECBRIDGE_HOME": str(tmp_path)}) == "[]"
+
+
+def test_the_cli_and_its_commands_other_than_serve_import_none_of_them():
+    # Every start builds every command's parser, so a command imports what its `run` needs only when it runs.
+    commands = ("check", "creds", "login", "tools", "usage")
+    code = "\n".join(["import specbridge_runtime._cli", *(f"import specbridge_runtime._commands.{name}"
+                                                            for name in commands)])
+    assert _not_at_start_after(code) == "[]"
