@@ -41,13 +41,11 @@ Exceptions:
             └── InvalidResponse      the answer is not in the documented format
 """
 
-import gc
 import importlib
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from ._core.caller import Caller, current_caller, current_principal
+from ._core.collector import collector_paused
 from ._core.descriptors import (
     AuthScheme,
     Body,
@@ -185,24 +183,11 @@ __all__ = [
 ]
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Importing the mcp SDK, pydantic and httpx2 creates some hundred thousand long-lived objects, which the
-    cyclic collector would scan over and over while they are made; it is paused for such an import only."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
-
-
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    with _collector_paused():
+    with collector_paused():  # the mcp SDK, pydantic and httpx2 make some hundred thousand objects
         value = getattr(importlib.import_module(module, __name__), name)
     globals()[name] = value  # found directly from now on
     return value

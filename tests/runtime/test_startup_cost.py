@@ -37,6 +37,16 @@ def test_importing_the_runtime_keeps_the_hosts_gc_setting(enabled):
     assert shown == str(enabled)
 
 
+@pytest.mark.parametrize("enabled", [True, False])
+def test_loading_the_input_models_keeps_the_hosts_gc_setting(enabled):
+    before = "" if enabled else "gc.disable(); "
+    code = (f"import gc, sys; {before}from sbfixture_mcp.connector import PACKAGE\n"
+            "loaded = 'sbfixture_mcp.models' in sys.modules\n"
+            "PACKAGE.input_model(PACKAGE.operations[0])\n"
+            "print(loaded, 'sbfixture_mcp.models' in sys.modules, gc.isenabled())")
+    assert _python(code) == f"False True {enabled}"
+
+
 def test_a_generated_package_starts_without_websocket_or_search_support():
     unwanted = ("wsproto", "specbridge_runtime._mechanisms.websocket", "specbridge_runtime._mechanisms.search",
                 "specbridge_runtime._providers.search")
