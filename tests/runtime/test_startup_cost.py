@@ -5,6 +5,7 @@ provider built (the gate, auth, retries, audit, credentials, metrics) without th
 another transport needs. Each check runs in a fresh interpreter, so nothing imported by the test session
 hides what the import itself does."""
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -84,3 +85,36 @@ def test_the_cli_and_its_commands_other_than_serve_import_none_of_them():
     code = "\n".join(["import specbridge_runtime._cli", *(f"import specbridge_runtime._commands.{name}"
                                                             for name in commands)])
     assert _not_at_start_after(code) == "[]"
+
+
+@pytest.mark.parametrize("fast_io", ["1", "0"], ids=["fast-io", "stock-io"])
+def test_a_rest_package_answers_its_first_tools_list_without_them(fast_io, tmp_path):
+    """Over stdio a generated package answers initialize and tools/list with the runtime's lane: none of
+    the libraries above is imported by then (anyio is: the provider's lifetime, shared with the SDK's server
+    should the lane hand it a message). `SPECBRIDGE_FAST_IO=0` (the SDK's server) shows the check can fail.
+    What the process imported is its `-X importtime` log up to the answer: it is killed once it answered."""
+    requests = [{"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "test", "version": "1"}}},
+                {"jsonrpc": "2.0", "method": "notifications/initialized"},
+                {"jsonrpc": "2.0", "id": 2, "method": "tools/list"}]
+    process = subprocess.Popen([sys.executable, "-X", "importtime", "-m", "sbfixture_mcp", "serve"],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               env={"PYTHONPATH": str(SBFIXTURE_SRC), "PATH": "/usr/bin:/bin",
+                                    "SPECBRIDGE_HOME": str(tmp_path), "SPECBRIDGE_FAST_IO": fast_io,
+                                    "SBFIXTURE_BASE_URL": "http://127.0.0.1:9"})
+    try:
+        assert process.stdin is not None and process.stdout is not None
+        process.stdin.write(b"".join(json.dumps(request).encode() + b"\n" for request in requests))
+        process.stdin.flush()
+        answers = [json.loads(process.stdout.readline()) for _ in range(2)]
+        assert [answer["id"] for answer in answers] == [1, 2] and answers[1]["result"]["tools"]
+    finally:
+        process.kill()
+        _, log = process.communicate(timeout=60)
+    imported = {line.split("|")[-1].strip() for line in log.decode().splitlines() if line.startswith("import time:")}
+    loaded = sorted({name for name in imported if name.split(".")[0] in NOT_AT_START or name in NOT_AT_START}
+                    - {"anyio", *(name for name in imported if name.startswith("anyio."))})
+    if fast_io == "1":
+        assert loaded == []
+    else:
+        assert {"mcp", "mcp_types", "pydantic"} <= set(loaded)

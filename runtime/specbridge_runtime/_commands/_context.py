@@ -12,8 +12,7 @@ from .._assembly.connectors import build_provider
 from .._core.seams import ToolProvider
 from .._mechanisms.lane import ServerCard
 from .._mechanisms.lifetime import ProviderLifetime
-from .._providers.package import RestPackage
-from .._providers.wrapper import WrapperPackage
+from .._providers.package import RestPackage, WrapperPackage
 
 if TYPE_CHECKING:
     from .._mechanisms.server import ProviderServer

@@ -45,7 +45,6 @@ from .._mechanisms.audit import arguments_digest
 from .._mechanisms.limits import LimitGate, timeout_for
 from .._mechanisms.response import redact_secrets
 from .._mechanisms.secrets import Secrets
-from .package import WrapperPackage as WrapperPackage  # where `_commands._context` looks for it
 
 logger = logging.getLogger(__name__)
 
