@@ -48,6 +48,7 @@ FastMCP.from_openapi(openapi_spec=spec, client=client, name="stripe").run(show_b
 class Startup:
     first_list_s: float
     cpu_s: float  # the server's CPU time (user + system, all threads) from its start to the first tools/list
+    first_call_cpu_s: float  # ... and to the answer of the first tools/call after it (Stripe's GetAccount)
     list_bytes: int
     tools: int
     peak_rss_mb: float
@@ -94,8 +95,12 @@ def measure_startup(command: list[str], env: dict[str, str]) -> Startup:
         listed = answer(2)
         elapsed = time.perf_counter() - started
         cpu = cpu_s(process.pid)
-        tools = len(json.loads(listed)["result"]["tools"])
-        return Startup(elapsed, cpu, len(listed), tools, peak_rss_mb(process.pid))
+        names = [tool["name"] for tool in json.loads(listed)["result"]["tools"]]
+        # The same operation on every server, whatever each names it; the upstream refuses the connection.
+        first = next(name for name in names if "".join(filter(str.isalnum, name.lower())).endswith("getaccount"))
+        send({"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": first, "arguments": {}}})
+        answer(3)
+        return Startup(elapsed, cpu, cpu_s(process.pid), len(listed), len(names), peak_rss_mb(process.pid))
     finally:
         process.kill()
         process.wait()
@@ -167,14 +172,19 @@ def main() -> None:
         report(f"generate GitHub (by tag: {github_packages} pkgs)", github_s, None, "s ", "<= 120 s")
     if node_rounds:
         print(f"Stripe start-up against {node_peer.LABEL}, {args.rounds} alternating rounds (median; all rounds)")
-        medians = {}
+        medians, calls = {}, {}
         for label, rounds in node_rounds.items():
             medians[label] = statistics.median(startup.cpu_s for startup in rounds)
             each = " ".join(f"{startup.cpu_s:.3f}" for startup in rounds)
             wall = statistics.median(startup.first_list_s for startup in rounds)
             print(f"  {label:32} server CPU to first tools/list {medians[label]:.3f} s (wall {wall:.3f} s)   {each}")
+            calls[label] = statistics.median(startup.first_call_cpu_s for startup in rounds)
+            each = " ".join(f"{startup.first_call_cpu_s:.3f}" for startup in rounds)
+            print(f"  {'':32} ... and to its first tools/call {calls[label]:.3f} s   {each}")
         ratio = medians["specbridge"] / medians[node_peer.LABEL]
         print(f"  start-up CPU specbridge / {node_peer.LABEL}: {ratio:.2f}x (target <= 1.0x)")
+        ratio = calls["specbridge"] / calls[node_peer.LABEL]
+        print(f"  start to first call, CPU specbridge / {node_peer.LABEL}: {ratio:.2f}x")
 
 
 if __name__ == "__main__":
