@@ -29,9 +29,10 @@ from pydantic import ValidationError
 from specbridge_runtime._mechanisms import lane
 
 from tests.runtime.conftest import SBFIXTURE_SRC
-from tests.support import http_server
+from tests.support import generated_package, http_server
 
-SERVER = [sys.executable, "-m", "sbfixture_mcp", "serve"]
+# A package of direct tools, and one generated with `--tools dynamic` (search, describe and call operations).
+SBSEARCH_SRC = generated_package(Path(__file__).parent / "specs" / "sbsearch.json", on_path=False)
 SLOW_S = 20.0  # the upstream's answer to /status/299: later than any test waits
 
 
@@ -210,16 +211,16 @@ def expected_ids(messages: list[Any], never: frozenset[str] = frozenset()) -> Co
 
 
 def served(messages: list[Any], upstream: str, tmp_path: Path, fast_io: str,
-           never: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+           never: frozenset[str] = frozenset(), package: str = "sbfixture") -> list[dict[str, Any]]:
     """Every answer the server wrote for `messages` (sent at once); stdin is closed once each expected
     answer came (at its end, calls still in flight would be cancelled), then the rest is read to the end."""
-    env = {**os.environ, "PYTHONPATH": str(SBFIXTURE_SRC), "SPECBRIDGE_HOME": str(tmp_path / fast_io),
-           "SBFIXTURE_BASE_URL": upstream, "SBFIXTURE_SECRET": "s3cret", "SPECBRIDGE_FAST_IO": fast_io,
-           "SPECBRIDGE_LOG_LEVEL": "CRITICAL"}
+    env = {**os.environ, "PYTHONPATH": str(SBFIXTURE_SRC if package == "sbfixture" else SBSEARCH_SRC),
+           "SPECBRIDGE_HOME": str(tmp_path / fast_io), f"{package.upper()}_BASE_URL": upstream,
+           "SBFIXTURE_SECRET": "s3cret", "SPECBRIDGE_FAST_IO": fast_io, "SPECBRIDGE_LOG_LEVEL": "CRITICAL"}
     data = b"".join((message if isinstance(message, str) else json.dumps(message)).encode() + b"\n"
                     for message in messages)
-    process = subprocess.Popen(SERVER, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                               env=env)
+    process = subprocess.Popen([sys.executable, "-m", f"{package}_mcp", "serve"], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
     assert process.stdin is not None and process.stdout is not None
     waiting = expected_ids(messages, never)
     answers: list[dict[str, Any]] = []
@@ -250,6 +251,40 @@ def by_id(answers: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     for answer in answers:
         grouped.setdefault(json.dumps(answer.get("id")), []).append(answer)
     return grouped
+
+
+def dynamic_conversation(version: str) -> list[Any]:
+    """The search, describe and call tools of a `--tools dynamic` package, and its direct tool."""
+    def enveloped(request_id: int, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
+        params: dict[str, Any] = {"name": name, "arguments": arguments}
+        if version == "2026-07-28":
+            params["_meta"] = envelope()
+        return request(request_id, "tools/call", params)
+
+    opening = [] if version == "2026-07-28" else [initialize(version), INITIALIZED]
+    listing = request(2, "tools/list", {"_meta": envelope()} if version == "2026-07-28" else None)
+    return [
+        *opening, listing,
+        enveloped(3, "sbsearch_search_operations", {"query": "status code"}),
+        enveloped(4, "sbsearch_search_operations", {"query": ""}),
+        enveloped(5, "sbsearch_describe_operation", {"name": "sbsearch_status"}),
+        enveloped(6, "sbsearch_call_operation", {"name": "sbsearch_list_items", "arguments": {}}),
+        enveloped(7, "sbsearch_call_operation", {"name": "sbsearch_status", "arguments": {"code": "x"}}),
+        enveloped(8, "sbsearch_call_operation", {"name": "no_such_operation"}),
+        enveloped(9, "sbsearch_get_anything", {"item_id": "3"}),
+        enveloped(10, "sbsearch_status", {"code": 200}),
+    ]
+
+
+@pytest.mark.parametrize("version", ["2025-06-18", "2026-07-28"])
+def test_the_lane_answers_a_dynamic_package_as_the_sdk_server(version: str, upstream: str, tmp_path: Path) -> None:
+    messages = dynamic_conversation(version)
+    lane_answers = by_id(served(messages, upstream, tmp_path, "1", package="sbsearch"))
+    sdk_answers = by_id(served(messages, upstream, tmp_path, "0", package="sbsearch"))
+    assert lane_answers.keys() == sdk_answers.keys()
+    for request_id, answers in sdk_answers.items():
+        assert canonical(lane_answers[request_id]) == canonical(answers), request_id
+    assert "sbsearch_status" in json.dumps(lane_answers["3"])  # the search finds it: the comparison is of results
 
 
 def canonical(answers: list[dict[str, Any]]) -> list[str]:

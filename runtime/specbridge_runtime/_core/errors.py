@@ -9,7 +9,7 @@ these; nothing else in the runtime invents error texts for these situations.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from .failures import advice, classify_status
 
@@ -53,6 +53,14 @@ class ToolError(SpecbridgeError):
 
     def to_result(self) -> types.CallToolResult:
         return error_result(self.text)
+
+    def to_wire(self) -> dict[str, Any]:
+        return error_wire(self.text)
+
+
+def error_wire(text: str) -> dict[str, Any]:
+    """An error result as the protocol carries it (a `CallToolResult` dumped by alias, without its unset fields)."""
+    return {"content": [{"type": "text", "text": text}], "isError": True}
 
 
 def error_result(text: str) -> types.CallToolResult:

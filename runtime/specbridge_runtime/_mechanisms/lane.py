@@ -22,7 +22,7 @@ from typing import Any, Literal
 import orjson
 
 from .._core.seams import ToolProvider
-from .tool_calls import UnknownTool, call_result
+from .tool_calls import UnknownTool, WireCalls, call_result, wire_call_result
 
 # The SDK's protocol versions reachable with `initialize` (`mcp_types.version.HANDSHAKE_PROTOCOL_VERSIONS`,
 # which a test compares): another requested version is answered with the newest.
@@ -260,13 +260,14 @@ class Lane:
 
     async def _call(self, request_id: int | str, name: str, arguments: Mapping[str, Any], version: str) -> bytes:
         try:
-            result = await call_result(self._provider, name, arguments)
+            if isinstance(self._provider, WireCalls):  # built as the protocol carries it (a test compares)
+                result = await wire_call_result(self._provider, name, arguments)
+            else:  # a model: shaped by the SDK for the version, as its server would
+                from mcp_types.methods import serialize_server_result
+
+                model = await call_result(self._provider, name, arguments)
+                result = serialize_server_result("tools/call", version,
+                                                 model.model_dump(by_alias=True, mode="json", exclude_none=True))
         except UnknownTool as error:
             return _error(request_id, INVALID_PARAMS, error.message)
-        # The SDK's own shaping of a tools/call result for the version (fields it does not define are
-        # dropped), so the answer is the SDK's to the byte's meaning.
-        from mcp_types.methods import serialize_server_result
-
-        shaped = serialize_server_result("tools/call", version,
-                                         result.model_dump(by_alias=True, mode="json", exclude_none=True))
-        return _response(request_id, _stamped(shaped, self._card.info()) if version in MODERN_VERSIONS else shaped)
+        return _response(request_id, _stamped(result, self._card.info()) if version in MODERN_VERSIONS else result)

@@ -1,4 +1,5 @@
-"""An upstream HTTP response (read within the size limit) -> an MCP `CallToolResult`.
+"""An upstream HTTP response (read within the size limit) -> an MCP `CallToolResult`, as the protocol carries it
+(`wire_result`: the dict the stdio lane sends, built without the protocol models) or as the model (`to_result`).
 
 JSON becomes structured content (an object as it is; anything else, or any value of an operation whose
 documented response is not an object, as `{"result": value}`) plus the JSON as text; newline-delimited JSON
@@ -22,19 +23,20 @@ import functools
 import json
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, quote_plus
 
-import httpx2
-import mcp_types as types
-
 from .._core.descriptors import Operation
-from .._core.errors import InvalidResponse, error_result, http_hint
+from .._core.errors import InvalidResponse, error_wire, http_hint
 from .excerpts import readable
 from .headers import RESPONSE_KEY, response_meta
 from .request import body_kind
 from .retry import retry_after_s
 from .secrets import held
+
+if TYPE_CHECKING:
+    import httpx2
+    import mcp_types as types
 
 EXCERPT_CHARS = 500
 # Deeper JSON is refused: MCP clients' JSON parsers (pydantic's among them) stop at about 200 levels, and
@@ -70,6 +72,16 @@ _OPAQUE = re.compile(r"[A-Za-z0-9+/_-]{32,}={0,2}")
 
 def to_result(response: httpx2.Response, body: bytes, *, connector: str, operation: Operation,
               output_schema: bool, now: float, arguments: Mapping[str, Any] | None = None) -> types.CallToolResult:
+    """`wire_result` as the protocol's model."""
+    import mcp_types as types
+
+    return types.CallToolResult.model_validate(wire_result(
+        response, body, connector=connector, operation=operation, output_schema=output_schema, now=now,
+        arguments=arguments))
+
+
+def wire_result(response: httpx2.Response, body: bytes, *, connector: str, operation: Operation,
+                output_schema: bool, now: float, arguments: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Map a response whose body (`body`, decoded, within the size limit) has been read.
     `output_schema`: the tool advertises one, so a success must carry structured content; `now` (epoch
     seconds) is what a `Retry-After` date is measured from; `arguments`: the schemas of the tool's arguments
@@ -78,14 +90,27 @@ def to_result(response: httpx2.Response, body: bytes, *, connector: str, operati
                           now=now)
     meta = response_meta(response, operation, arguments)
     if meta is not None:
-        result.content.append(types.TextContent(type="text", text=json.dumps({RESPONSE_KEY: meta}, ensure_ascii=False)))
-        if result.structured_content is not None and RESPONSE_KEY not in result.structured_content:
-            result.structured_content[RESPONSE_KEY] = meta
+        result["content"].append(_text(json.dumps({RESPONSE_KEY: meta}, ensure_ascii=False)))
+        structured = result.get("structuredContent")
+        if structured is not None and RESPONSE_KEY not in structured:
+            structured[RESPONSE_KEY] = meta
+    return result
+
+
+def _text(text: str) -> dict[str, Any]:
+    return {"type": "text", "text": text}
+
+
+def _result(content: dict[str, Any], structured: dict[str, Any] | None) -> dict[str, Any]:
+    """A success: one content block, and structured content when there is some."""
+    result: dict[str, Any] = {"content": [content], "isError": False}
+    if structured is not None:
+        result["structuredContent"] = structured
     return result
 
 
 def _body_result(response: httpx2.Response, body: bytes, *, connector: str, operation: Operation,
-                 output_schema: bool, now: float) -> types.CallToolResult:
+                 output_schema: bool, now: float) -> dict[str, Any]:
     status = response.status_code
     if not 200 <= status < 300:
         return http_error_result(response, body, connector=connector, operation=operation, now=now)
@@ -93,9 +118,7 @@ def _body_result(response: httpx2.Response, body: bytes, *, connector: str, oper
     media_type = content_type.split(";", 1)[0].strip().lower()
     fallback = {"result": None} if output_schema else None
     if not body:
-        return types.CallToolResult(
-            content=[types.TextContent(type="text", text=f"(empty response, HTTP {status})")],
-            structured_content=fallback)
+        return _result(_text(f"(empty response, HTTP {status})"), fallback)
     if not media_type:
         media_type = _sniff(body)
     kind = body_kind(media_type)
@@ -108,16 +131,12 @@ def _body_result(response: httpx2.Response, body: bytes, *, connector: str, oper
                             wrap=operation.wrap_output, expected="JSON is documented")
     if kind == "text":
         text = body.decode(response.encoding or "utf-8", errors="replace")
-        return types.CallToolResult(content=[types.TextContent(type="text", text=text)],
-                                    structured_content={"result": text} if output_schema else None)
+        return _result(_text(text), {"result": text} if output_schema else None)
     data = base64.b64encode(body).decode("ascii")
     if media_type.startswith("image/"):
-        return types.CallToolResult(content=[types.ImageContent(type="image", data=data, mime_type=media_type)],
-                                    structured_content=fallback)
-    resource = types.BlobResourceContents(uri=f"{connector}://{operation.tool}/response", mime_type=media_type,
-                                          blob=data)
-    return types.CallToolResult(content=[types.EmbeddedResource(type="resource", resource=resource)],
-                                structured_content=fallback)
+        return _result({"type": "image", "data": data, "mimeType": media_type}, fallback)
+    resource = {"uri": f"{connector}://{operation.tool}/response", "mimeType": media_type, "blob": data}
+    return _result({"type": "resource", "resource": resource}, fallback)
 
 
 def _sniff(body: bytes) -> str:
@@ -135,7 +154,7 @@ def _sniff(body: bytes) -> str:
 
 
 def _json_result(body: bytes, *, connector: str, media_type: str, status: int, wrap: bool,
-                 expected: str = "the body is not valid JSON") -> types.CallToolResult:
+                 expected: str = "the body is not valid JSON") -> dict[str, Any]:
     try:
         value: Any = _json_value(body, lines=media_type in _NDJSON_TYPES)
         too_deep = json_depth(value) > MAX_JSON_DEPTH
@@ -150,8 +169,7 @@ def _json_result(body: bytes, *, connector: str, media_type: str, status: int, w
             f"{connector} answered HTTP {status} with JSON nested deeper than {MAX_JSON_DEPTH} levels, which MCP "
             "clients cannot read: response not in the documented format")
     structured = {"result": value} if wrap or not isinstance(value, dict) else value
-    text = json.dumps(value, ensure_ascii=False)
-    return types.CallToolResult(content=[types.TextContent(type="text", text=text)], structured_content=structured)
+    return _result(_text(json.dumps(value, ensure_ascii=False)), structured)
 
 
 def _json_value(body: bytes, *, lines: bool) -> Any:
@@ -181,7 +199,7 @@ def json_depth(value: Any) -> int:
 
 
 def http_error_result(response: httpx2.Response, body: bytes, *, connector: str,
-                      operation: Operation, now: float) -> types.CallToolResult:
+                      operation: Operation, now: float) -> dict[str, Any]:
     status = response.status_code
     reason = response.reason_phrase or ""
     message = f"HTTP {status}{' ' + reason if reason else ''} from {connector} ({operation.method} {operation.path})"
@@ -193,7 +211,7 @@ def http_error_result(response: httpx2.Response, body: bytes, *, connector: str,
     excerpt = sanitized_excerpt(readable(body[:_PAGE_BYTES], media_type).encode())
     if excerpt:
         message += f". Response: {excerpt}"
-    return error_result(f"{message}\nHint: {http_hint(status, retry_after_s=retry_after_s(response.headers, now))}")
+    return error_wire(f"{message}\nHint: {http_hint(status, retry_after_s=retry_after_s(response.headers, now))}")
 
 
 def sanitized_excerpt(body: bytes, limit: int = EXCERPT_CHARS) -> str:

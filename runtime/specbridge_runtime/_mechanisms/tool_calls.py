@@ -1,14 +1,17 @@
 """One tools/call of a provider as every server path answers it: the provider's result, a tool error as an
 error result, a provider bug as an error result that names no internals. Only an unknown tool is raised
-(`UnknownTool`): the MCP specification lists it as the protocol error -32602, not as a result."""
+(`UnknownTool`): the MCP specification lists it as the protocol error -32602, not as a result.
+
+`call_result` gives the protocol's model (the SDK's server); `wire_call_result` the dict the protocol
+carries (the stdio lane), from a provider's own `call_wire`, without the models."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from .._core.errors import OperationNotFound, ToolError, error_result
+from .._core.errors import OperationNotFound, ToolError, error_result, error_wire
 
 if TYPE_CHECKING:
     import mcp_types as types
@@ -26,6 +29,16 @@ class UnknownTool(Exception):
         self.message = message
 
 
+@runtime_checkable
+class WireCalls(Protocol):
+    """A provider that answers a call as the protocol carries it (a REST package)."""
+
+    @property
+    def name(self) -> str: ...
+
+    async def call_wire(self, name: str, arguments: Mapping[str, Any]) -> dict[str, Any]: ...
+
+
 async def call_result(provider: ToolProvider, name: str, arguments: Mapping[str, Any]) -> types.CallToolResult:
     try:
         return await provider.call_tool(name, arguments)
@@ -34,5 +47,20 @@ async def call_result(provider: ToolProvider, name: str, arguments: Mapping[str,
     except ToolError as error:
         return error.to_result()
     except Exception:  # a provider bug must not take the server down
-        logger.exception("%s: calling %s failed unexpectedly", provider.name, name)
-        return error_result(f"internal error in the {provider.name} server while calling {name} (see its log)")
+        return error_result(_failed_unexpectedly(provider, name))
+
+
+async def wire_call_result(provider: WireCalls, name: str, arguments: Mapping[str, Any]) -> dict[str, Any]:
+    try:
+        return await provider.call_wire(name, arguments)
+    except OperationNotFound as error:
+        raise UnknownTool(f"unknown tool: {error.message}") from None
+    except ToolError as error:
+        return error.to_wire()
+    except Exception:  # a provider bug must not take the server down
+        return error_wire(_failed_unexpectedly(provider, name))
+
+
+def _failed_unexpectedly(provider: ToolProvider | WireCalls, name: str) -> str:
+    logger.exception("%s: calling %s failed unexpectedly", provider.name, name)
+    return f"internal error in the {provider.name} server while calling {name} (see its log)"

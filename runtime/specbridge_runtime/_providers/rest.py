@@ -28,7 +28,7 @@ from .._core.errors import (
     ToolError,
     UpstreamError,
     UpstreamTimeout,
-    error_result,
+    error_wire,
 )
 from .._core.grammar import base_url_variable
 from .._core.seams import AuditSink, CallGate, CallRecord, DurableAudit, RetryPolicy, UpstreamAuth
@@ -130,6 +130,12 @@ class RestProvider:
 
     async def call_tool(self, name: str, arguments: Mapping[str, Any]) -> types.CallToolResult:
         """The result of one call; raises `OperationNotFound` (after auditing it) for a tool it does not have."""
+        import mcp_types as types
+
+        return types.CallToolResult.model_validate(await self.call_wire(name, arguments))
+
+    async def call_wire(self, name: str, arguments: Mapping[str, Any]) -> dict[str, Any]:
+        """`call_tool`'s result as the protocol carries it (the stdio lane sends it as it is)."""
         started, wall = self._clock.monotonic(), self._clock.time()
         outcome = _Outcome()
         try:
@@ -142,29 +148,29 @@ class RestProvider:
             raise
         except ToolError as error:
             outcome.status = error.status
-            result = error.to_result()
+            result = error.to_wire()
         except Exception:  # a bug (in the runtime or the package) must not take the server down
             logger.exception("%s: the call of %s failed unexpectedly", self.name, name)
             outcome.status = "internal_error"
-            result = error_result(f"internal error in the {self.name} server while calling {name} (see its log)")
+            result = error_wire(f"internal error in the {self.name} server while calling {name} (see its log)")
         self._record(name, arguments, outcome, started, wall)
         if self._durable is not None:
             await self._durable.settled()
         return result
 
-    async def _call(self, name: str, arguments: Mapping[str, Any], outcome: _Outcome) -> types.CallToolResult:
+    async def _call(self, name: str, arguments: Mapping[str, Any], outcome: _Outcome) -> dict[str, Any]:
         operation = self.package.operation(name)
         if operation is None:
             raise OperationNotFound(f"operation not found: {name!r} is not a tool of {self.name}")
         values = self.package.validate(operation, arguments)
-        from .._mechanisms.response import to_result
+        from .._mechanisms.response import wire_result
 
         async with self._gate.enter(name):
             response, body = await self._send(operation, values, outcome)
         outcome.http_status = response.status_code
         outcome.bytes_in = len(body)
         outcome.status = "ok" if response.is_success else f"http_{response.status_code}"
-        return to_result(response, body, connector=self.name, operation=operation,
+        return wire_result(response, body, connector=self.name, operation=operation,
                          output_schema=self.package.has_output_schema(name), now=self._clock.time(),
                          arguments=self.package.argument_schemas(name))
 
