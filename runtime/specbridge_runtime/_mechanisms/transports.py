@@ -240,11 +240,15 @@ def listen(host: str, port: int) -> socket.socket:
     `ConfigurationError` when the address cannot be used (already in use, not this machine's)."""
     family = socket.AF_INET6 if ":" in host.strip("[]") else socket.AF_INET
     try:
-        return socket.create_server((host.strip("[]"), port), family=family, backlog=2048)
+        made = socket.create_server((host.strip("[]"), port), family=family, backlog=2048)
     except OSError as error:
         reason = error.strerror or str(error)
         raise ConfigurationError(f"cannot listen on {_host_port(host, port)}: {reason}; choose another --port "
                                  "or stop what uses it") from None
+    # Named a TCP socket (`create_server` leaves its protocol 0), so that asyncio sets TCP_NODELAY on each
+    # connection it accepts, as it does on the sockets it makes itself: with Nagle's algorithm on, a response
+    # written in two parts (head, then body or events) waits for the client's delayed ACK, about 40 ms.
+    return socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP, fileno=made.detach())
 
 
 async def serve_app(app: Starlette, *, sock: socket.socket, log_level: str = "warning",
