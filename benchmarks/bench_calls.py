@@ -45,7 +45,7 @@ from typing import Any
 import httpx2
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script or imported by tests
-from benchmarks import node_peer
+from benchmarks import http_calls, node_peer
 
 BIN = Path(sys.executable).parent
 WARMUP = 200
@@ -330,36 +330,27 @@ def main() -> None:
     parser.add_argument("--time-limit", type=float, default=300.0, help="seconds before the run is stopped")
     parser.add_argument("--skip-fastmcp", action="store_true")
     parser.add_argument("--skip-node", action="store_true", help=f"skip {node_peer.LABEL}")
+    parser.add_argument("--skip-stdio", action="store_true", help="only the streamable HTTP figures")
+    parser.add_argument("--skip-http", action="store_true", help="only the stdio figures")
     args = parser.parse_args()
 
     watchdog = Watchdog(args.time_limit)
     load_before = os.getloadavg()
     servers: dict[str, tuple[StdioServer, str]] = {}
+    stdio: StdioFigures | None = None
+    http: dict[str, http_calls.Figures] = {}
     try:
         with tempfile.TemporaryDirectory() as tmp, upstream(watchdog.watch) as url:
             spec = Path(tmp) / "bench.json"
             spec.write_text(json.dumps(SPEC))
             generate(spec, Path(tmp) / "bench")
-            direct = percentiles(direct_latencies(url, args.calls))
-            direct_rate = asyncio.run(direct_throughput(url, args.calls, args.concurrency))
-            runtime = {label: percentiles(figures) for label, figures in asyncio.run(
-                provider_latencies(Path(tmp) / "bench" / "src", url, tmp, args.calls, args.rounds)).items()}
-            commands = {label: ([sys.executable, "-m", "bench_mcp", "serve"],
-                                {"PYTHONPATH": str(Path(tmp) / "bench" / "src"), "SPECBRIDGE_HOME": tmp,
-                                 "BENCH_BASE_URL": url, "SPECBRIDGE_FAST_IO": switch})
-                        for label, switch in SWITCH.items()}
-            if not args.skip_fastmcp:
-                commands[FASTMCP] = ([sys.executable, "-c", FASTMCP_SERVER, str(spec), url], {})
-            if not args.skip_node:
-                commands[node_peer.LABEL] = (node_peer.command(node_peer.build_project(spec, "bench")),
-                                             node_peer.environment(url))
-            for label, (command, env) in commands.items():
-                server = StdioServer(command, env, watchdog.watch)
-                servers[label] = (server, tool_of(server))
-            warmups = {node_peer.LABEL: node_peer.WARMUP_CALLS}
-            latencies = {label: percentiles(figures)
-                         for label, figures in server_latencies(servers, args.calls, args.rounds, warmups).items()}
-            rounds = throughput_rounds(servers, args.calls, args.concurrency, args.rounds)
+            ours = {label: {"PYTHONPATH": str(Path(tmp) / "bench" / "src"), "SPECBRIDGE_HOME": tmp,
+                            "BENCH_BASE_URL": url, "SPECBRIDGE_FAST_IO": switch} for label, switch in SWITCH.items()}
+            if not args.skip_stdio:
+                stdio = measure_stdio(args, spec, url, ours, watchdog, servers)
+            if not args.skip_http:
+                http = http_calls.run([sys.executable, "-m", "bench_mcp", "serve"], ours, free_port, watchdog.watch,
+                                      args.calls, args.concurrency, args.rounds, WARMUP)
     except Exception as error:
         if watchdog.fired:  # the processes were stopped under the run: whatever failed, that is why
             sys.exit(f"bench_calls: stopped after the time limit of {args.time_limit:g} s ({error})")
@@ -368,7 +359,39 @@ def main() -> None:
         watchdog.cancel()
         for server, _ in servers.values():
             server.close()
-    report(args, direct, direct_rate, runtime, latencies, rounds, (load_before, os.getloadavg()))
+    load = (load_before, os.getloadavg())
+    if stdio is not None:
+        report(args, *stdio, load)
+    if http:
+        http_calls.report(http, args.concurrency, args.rounds, load)
+
+
+StdioFigures = tuple[tuple[float, float], float, dict[str, tuple[float, float]], dict[str, tuple[float, float]],
+                     dict[str, list[tuple[float, float]]]]
+
+
+def measure_stdio(args: argparse.Namespace, spec: Path, url: str, ours: dict[str, dict[str, str]],
+                  watchdog: Watchdog, servers: dict[str, tuple[StdioServer, str]]) -> StdioFigures:
+    """The direct call, the in-process provider and every server over stdio (started into `servers`)."""
+    direct = percentiles(direct_latencies(url, args.calls))
+    direct_rate = asyncio.run(direct_throughput(url, args.calls, args.concurrency))
+    src, home = Path(ours["specbridge"]["PYTHONPATH"]), ours["specbridge"]["SPECBRIDGE_HOME"]
+    runtime = {label: percentiles(figures) for label, figures in asyncio.run(
+        provider_latencies(src, url, home, args.calls, args.rounds)).items()}
+    commands = {label: ([sys.executable, "-m", "bench_mcp", "serve"], env) for label, env in ours.items()}
+    if not args.skip_fastmcp:
+        commands[FASTMCP] = ([sys.executable, "-c", FASTMCP_SERVER, str(spec), url], {})
+    if not args.skip_node:
+        commands[node_peer.LABEL] = (node_peer.command(node_peer.build_project(spec, "bench")),
+                                     node_peer.environment(url))
+    for label, (command, env) in commands.items():
+        server = StdioServer(command, env, watchdog.watch)
+        servers[label] = (server, tool_of(server))
+    warmups = {node_peer.LABEL: node_peer.WARMUP_CALLS}
+    latencies = {label: percentiles(figures)
+                 for label, figures in server_latencies(servers, args.calls, args.rounds, warmups).items()}
+    rounds = throughput_rounds(servers, args.calls, args.concurrency, args.rounds)
+    return direct, direct_rate, runtime, latencies, rounds
 
 
 def report(args: argparse.Namespace, direct: tuple[float, float], direct_rate: float,
