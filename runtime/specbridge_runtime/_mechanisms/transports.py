@@ -134,12 +134,14 @@ def _metadata_routes(inbound: InboundAuth | None) -> list[BaseRoute]:
 def build_http_app(server: ProviderServer, *, host: str = "127.0.0.1", port: int = 8000,
                    inbound: InboundAuth | None = None, allowed_hosts: Sequence[str] = (),
                    path: str = HTTP_PATH, ready: Readiness | None = None, metrics: Metrics | None = None,
-                   stateless: bool = False) -> Starlette:
+                   stateless: bool = False, json_response: bool = False) -> Starlette:
     """The streamable HTTP app serving `server` at `path`, with /healthz, /readyz (`ready`: the caller's own
     checks) and /metrics (when given `metrics`). `stateless`: no session for clients of protocol versions
     before 2026-07-28 either, so any replica answers any of their requests (they then get no notifications
-    from the server, such as a changed tool list)."""
-    manager = StreamableHTTPSessionManager(app=server, stateless=stateless,
+    from the server, such as a changed tool list). `json_response`: a POSTed request is answered with one JSON
+    body rather than an SSE stream (notifications tied to the request are then dropped; this server sends none,
+    and a changed tool list still reaches clients on their GET stream)."""
+    manager = StreamableHTTPSessionManager(app=server, stateless=stateless, json_response=json_response,
                                            security_settings=transport_security(host, port, allowed_hosts))
     routes: list[BaseRoute] = [Route(path, endpoint=_protected(StreamableHTTPASGIApp(manager), inbound))]
     started = _Started(ready)
@@ -252,9 +254,10 @@ def listen(host: str, port: int) -> socket.socket:
 
 
 async def serve_app(app: Starlette, *, sock: socket.socket, log_level: str = "warning",
-                    drain_s: float = DRAIN_S) -> None:
+                    drain_s: float = DRAIN_S, fast: bool = True) -> None:
     """Run an HTTP or SSE app with uvicorn on `sock` (see `listen`) until SIGTERM or SIGINT: then stop
-    accepting connections, let the calls in flight finish (at most `drain_s` seconds) and return."""
+    accepting connections, let the calls in flight finish (at most `drain_s` seconds) and return. `fast`:
+    uvicorn's HTTP/1.1 parser on httptools (llhttp); else its pure-Python h11 one."""
     config = uvicorn.Config(app, log_level=log_level.lower(), access_log=False, lifespan="on", log_config=None,
-                            timeout_graceful_shutdown=max(1, round(drain_s)))
+                            timeout_graceful_shutdown=max(1, round(drain_s)), http="httptools" if fast else "h11")
     await _GracefulServer(config).serve(sockets=[sock])
