@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -171,3 +172,22 @@ def test_the_transport_checks_hold_with_either_setting(servers, switch):
         assert http.get(f"{url}/healthz").status_code == 200
         assert http.get(f"{url}/readyz").status_code == 200
         assert "specbridge" in http.get(f"{url}/metrics").text
+
+
+@pytest.mark.parametrize("switch", SWITCH)
+def test_header_values_are_read_without_the_spaces_and_tabs_around_them(servers, switch):
+    # RFC 9110 (5.5): a field value excludes the whitespace around it; the 2026-07-28 rules compare Mcp-Name
+    # with the body's tool name and the Host check compares names, so both must see the value alone.
+    port = int(servers[switch].rsplit(":", 1)[1])
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
+        "name": "sbfixture_xml", "arguments": {}, "_meta": ENVELOPE}}).encode()
+    head = (f"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:{port} \t\r\nContent-Type: application/json \r\n"
+            f"Accept: {ACCEPT}\t\r\nMCP-Protocol-Version: {MODERN} \r\nMcp-Method: \ttools/call \r\n"
+            f"Mcp-Name:  sbfixture_xml \t \r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode()
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(head + body)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 200 "), answer[:300]
+    assert b'"isError":false' in answer

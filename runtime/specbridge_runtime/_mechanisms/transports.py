@@ -253,11 +253,25 @@ def listen(host: str, port: int) -> socket.socket:
     return socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP, fileno=made.detach())
 
 
+class _TrimmedHeaderValues:
+    """httptools (llhttp) leaves the spaces and tabs that end a header value in it, where RFC 9110 (5.5) and
+    h11 leave them out: trimmed here, so every check (Host, Origin, Mcp-Name, ...) reads the same value."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan" and any(value[-1:] in (b" ", b"\t") for _, value in scope["headers"]):
+            scope = {**scope, "headers": [(name, value.rstrip(b" \t")) for name, value in scope["headers"]]}
+        await self.app(scope, receive, send)
+
+
 async def serve_app(app: Starlette, *, sock: socket.socket, log_level: str = "warning",
                     drain_s: float = DRAIN_S, fast: bool = True) -> None:
     """Run an HTTP or SSE app with uvicorn on `sock` (see `listen`) until SIGTERM or SIGINT: then stop
     accepting connections, let the calls in flight finish (at most `drain_s` seconds) and return. `fast`:
     uvicorn's HTTP/1.1 parser on httptools (llhttp); else its pure-Python h11 one."""
-    config = uvicorn.Config(app, log_level=log_level.lower(), access_log=False, lifespan="on", log_config=None,
-                            timeout_graceful_shutdown=max(1, round(drain_s)), http="httptools" if fast else "h11")
+    config = uvicorn.Config(_TrimmedHeaderValues(app) if fast else app, log_level=log_level.lower(),
+                            access_log=False, lifespan="on", log_config=None, http="httptools" if fast else "h11",
+                            timeout_graceful_shutdown=max(1, round(drain_s)))
     await _GracefulServer(config).serve(sockets=[sock])
