@@ -5,6 +5,7 @@ Node's JIT needs thousands of calls to settle) on the same spec and upstream, in
 
     bash benchmarks/setup.sh        # once: the project plus FastMCP 4.1.6 (see benchmarks/requirements.txt)
     python benchmarks/bench_calls.py [--calls 3000] [--concurrency 10] [--skip-fastmcp] [--skip-node]
+                                     [--skip-stdio] [--skip-http]
 
 - Upstream: a minimal asyncio HTTP/1.1 server on 127.0.0.1 in its own process; `GET /items/{item_id}`
   answers small JSON (no framework, so the upstream is not what is measured).
@@ -21,7 +22,10 @@ Node's JIT needs thousands of calls to settle) on the same spec and upstream, in
 - The runtime's own I/O paths (`SPECBRIDGE_FAST_IO`, on by default) against the libraries' stock ones: the
   in-process provider and the stdio server are measured with the switch on and off in alternating rounds
   of the same run, and the gain of the switch is printed (it stays on only where it is worth it).
-- The whole run is bounded (`--time-limit`, default 300 s): past it every process is stopped and the run fails.
+- Streamable HTTP (`http_calls.py`; `--skip-http`, or `--skip-stdio` for it alone): the generated server with
+  `serve --transport http`, switch on and off, in a 2025-06-18 session and with 2026-07-28 requests,
+  sequential and with `--concurrency` outstanding: p50, calls/s and server CPU per call (target <= 1.0 ms).
+- The whole run is bounded (`--time-limit`, default 420 s): past it every process is stopped and the run fails.
 """
 
 from __future__ import annotations
@@ -327,7 +331,7 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3, help="throughput rounds per server (median reported)")
-    parser.add_argument("--time-limit", type=float, default=300.0, help="seconds before the run is stopped")
+    parser.add_argument("--time-limit", type=float, default=420.0, help="seconds before the run is stopped")
     parser.add_argument("--skip-fastmcp", action="store_true")
     parser.add_argument("--skip-node", action="store_true", help=f"skip {node_peer.LABEL}")
     parser.add_argument("--skip-stdio", action="store_true", help="only the streamable HTTP figures")
