@@ -50,6 +50,7 @@ import httpx2
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script or imported by tests
 from benchmarks import http_calls, node_peer
+from benchmarks.http_calls import cpu_s
 
 BIN = Path(sys.executable).parent
 WARMUP = 200
@@ -178,12 +179,6 @@ class StdioServer:
     def close(self) -> None:
         self.process.kill()
         self.process.wait()
-
-
-def cpu_s(pid: int) -> float:
-    """CPU time (user + system, all threads) a process has used so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def percentiles(seconds: list[float]) -> tuple[float, float]:
