@@ -5,6 +5,7 @@ Node's JIT needs thousands of calls to settle) on the same spec and upstream, in
 
     bash benchmarks/setup.sh        # once: the project plus FastMCP 4.1.6 (see benchmarks/requirements.txt)
     python benchmarks/bench_calls.py [--calls 3000] [--concurrency 10] [--skip-fastmcp] [--skip-node]
+                                     [--skip-stdio] [--skip-http]
 
 - Upstream: a minimal asyncio HTTP/1.1 server on 127.0.0.1 in its own process; `GET /items/{item_id}`
   answers small JSON (no framework, so the upstream is not what is measured).
@@ -21,7 +22,10 @@ Node's JIT needs thousands of calls to settle) on the same spec and upstream, in
 - The runtime's own I/O paths (`SPECBRIDGE_FAST_IO`, on by default) against the libraries' stock ones: the
   in-process provider and the stdio server are measured with the switch on and off in alternating rounds
   of the same run, and the gain of the switch is printed (it stays on only where it is worth it).
-- The whole run is bounded (`--time-limit`, default 300 s): past it every process is stopped and the run fails.
+- Streamable HTTP (`http_calls.py`; `--skip-http`, or `--skip-stdio` for it alone): the generated server with
+  `serve --transport http`, switch on and off, in a 2025-06-18 session and with 2026-07-28 requests,
+  sequential and with `--concurrency` outstanding: p50, calls/s and server CPU per call (target <= 1.0 ms).
+- The whole run is bounded (`--time-limit`, default 420 s): past it every process is stopped and the run fails.
 """
 
 from __future__ import annotations
@@ -45,7 +49,8 @@ from typing import Any
 import httpx2
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script or imported by tests
-from benchmarks import node_peer
+from benchmarks import http_calls, node_peer
+from benchmarks.http_calls import cpu_s
 
 BIN = Path(sys.executable).parent
 WARMUP = 200
@@ -174,12 +179,6 @@ class StdioServer:
     def close(self) -> None:
         self.process.kill()
         self.process.wait()
-
-
-def cpu_s(pid: int) -> float:
-    """CPU time (user + system, all threads) a process has used so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def percentiles(seconds: list[float]) -> tuple[float, float]:
@@ -327,39 +326,30 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3, help="throughput rounds per server (median reported)")
-    parser.add_argument("--time-limit", type=float, default=300.0, help="seconds before the run is stopped")
+    parser.add_argument("--time-limit", type=float, default=420.0, help="seconds before the run is stopped")
     parser.add_argument("--skip-fastmcp", action="store_true")
     parser.add_argument("--skip-node", action="store_true", help=f"skip {node_peer.LABEL}")
+    parser.add_argument("--skip-stdio", action="store_true", help="only the streamable HTTP figures")
+    parser.add_argument("--skip-http", action="store_true", help="only the stdio figures")
     args = parser.parse_args()
 
     watchdog = Watchdog(args.time_limit)
     load_before = os.getloadavg()
     servers: dict[str, tuple[StdioServer, str]] = {}
+    stdio: StdioFigures | None = None
+    http: dict[str, http_calls.Figures] = {}
     try:
         with tempfile.TemporaryDirectory() as tmp, upstream(watchdog.watch) as url:
             spec = Path(tmp) / "bench.json"
             spec.write_text(json.dumps(SPEC))
             generate(spec, Path(tmp) / "bench")
-            direct = percentiles(direct_latencies(url, args.calls))
-            direct_rate = asyncio.run(direct_throughput(url, args.calls, args.concurrency))
-            runtime = {label: percentiles(figures) for label, figures in asyncio.run(
-                provider_latencies(Path(tmp) / "bench" / "src", url, tmp, args.calls, args.rounds)).items()}
-            commands = {label: ([sys.executable, "-m", "bench_mcp", "serve"],
-                                {"PYTHONPATH": str(Path(tmp) / "bench" / "src"), "SPECBRIDGE_HOME": tmp,
-                                 "BENCH_BASE_URL": url, "SPECBRIDGE_FAST_IO": switch})
-                        for label, switch in SWITCH.items()}
-            if not args.skip_fastmcp:
-                commands[FASTMCP] = ([sys.executable, "-c", FASTMCP_SERVER, str(spec), url], {})
-            if not args.skip_node:
-                commands[node_peer.LABEL] = (node_peer.command(node_peer.build_project(spec, "bench")),
-                                             node_peer.environment(url))
-            for label, (command, env) in commands.items():
-                server = StdioServer(command, env, watchdog.watch)
-                servers[label] = (server, tool_of(server))
-            warmups = {node_peer.LABEL: node_peer.WARMUP_CALLS}
-            latencies = {label: percentiles(figures)
-                         for label, figures in server_latencies(servers, args.calls, args.rounds, warmups).items()}
-            rounds = throughput_rounds(servers, args.calls, args.concurrency, args.rounds)
+            ours = {label: {"PYTHONPATH": str(Path(tmp) / "bench" / "src"), "SPECBRIDGE_HOME": tmp,
+                            "BENCH_BASE_URL": url, "SPECBRIDGE_FAST_IO": switch} for label, switch in SWITCH.items()}
+            if not args.skip_stdio:
+                stdio = measure_stdio(args, spec, url, ours, watchdog, servers)
+            if not args.skip_http:
+                http = http_calls.run([sys.executable, "-m", "bench_mcp", "serve"], ours, free_port, watchdog.watch,
+                                      args.calls, args.concurrency, args.rounds, WARMUP)
     except Exception as error:
         if watchdog.fired:  # the processes were stopped under the run: whatever failed, that is why
             sys.exit(f"bench_calls: stopped after the time limit of {args.time_limit:g} s ({error})")
@@ -368,7 +358,39 @@ def main() -> None:
         watchdog.cancel()
         for server, _ in servers.values():
             server.close()
-    report(args, direct, direct_rate, runtime, latencies, rounds, (load_before, os.getloadavg()))
+    load = (load_before, os.getloadavg())
+    if stdio is not None:
+        report(args, *stdio, load)
+    if http:
+        http_calls.report(http, args.concurrency, args.rounds, load)
+
+
+StdioFigures = tuple[tuple[float, float], float, dict[str, tuple[float, float]], dict[str, tuple[float, float]],
+                     dict[str, list[tuple[float, float]]]]
+
+
+def measure_stdio(args: argparse.Namespace, spec: Path, url: str, ours: dict[str, dict[str, str]],
+                  watchdog: Watchdog, servers: dict[str, tuple[StdioServer, str]]) -> StdioFigures:
+    """The direct call, the in-process provider and every server over stdio (started into `servers`)."""
+    direct = percentiles(direct_latencies(url, args.calls))
+    direct_rate = asyncio.run(direct_throughput(url, args.calls, args.concurrency))
+    src, home = Path(ours["specbridge"]["PYTHONPATH"]), ours["specbridge"]["SPECBRIDGE_HOME"]
+    runtime = {label: percentiles(figures) for label, figures in asyncio.run(
+        provider_latencies(src, url, home, args.calls, args.rounds)).items()}
+    commands = {label: ([sys.executable, "-m", "bench_mcp", "serve"], env) for label, env in ours.items()}
+    if not args.skip_fastmcp:
+        commands[FASTMCP] = ([sys.executable, "-c", FASTMCP_SERVER, str(spec), url], {})
+    if not args.skip_node:
+        commands[node_peer.LABEL] = (node_peer.command(node_peer.build_project(spec, "bench")),
+                                     node_peer.environment(url))
+    for label, (command, env) in commands.items():
+        server = StdioServer(command, env, watchdog.watch)
+        servers[label] = (server, tool_of(server))
+    warmups = {node_peer.LABEL: node_peer.WARMUP_CALLS}
+    latencies = {label: percentiles(figures)
+                 for label, figures in server_latencies(servers, args.calls, args.rounds, warmups).items()}
+    rounds = throughput_rounds(servers, args.calls, args.concurrency, args.rounds)
+    return direct, direct_rate, runtime, latencies, rounds
 
 
 def report(args: argparse.Namespace, direct: tuple[float, float], direct_rate: float,

@@ -155,3 +155,19 @@ async def test_list_changed_reaches_a_listening_2026_client():
                 event = await anext(aiter(events))
         assert isinstance(event, ToolsListChanged)
         assert [tool.name for tool in (await client.list_tools()).tools] == ["first", "second"]
+
+
+async def test_a_fixed_tool_sets_input_schemas_for_header_checks_are_the_ones_it_lists(package, upstream):
+    # The SDK checks a 2026-07-28 call's Mcp-Param-* headers against the schema this lookup gives, where it
+    # would otherwise run tools/list per call: it must be the schema listed, for every tool.
+    server = build_server(provider_for(package, upstream))
+    async with Client(server, mode="2026-07-28", cache=None) as client:
+        listed = (await client.list_tools()).tools
+    lookup = server.get_tool_input_schema
+    assert lookup is not None
+    assert {tool.name: lookup(tool.name) for tool in listed} == {tool.name: tool.input_schema for tool in listed}
+    assert lookup("sbfixture_missing") is None
+
+
+def test_a_tool_set_that_may_change_has_its_header_checks_run_on_its_own_listing():
+    assert build_server(ChangingProvider()).get_tool_input_schema is None

@@ -1,7 +1,9 @@
 """Streamable HTTP and SSE on 127.0.0.1 with the SDK's clients: serving, inbound auth (the caller reaches the
 call), Host checks, and the refusal to expose a server without auth."""
 
+import asyncio
 import json
+import socket
 from contextlib import asynccontextmanager
 
 import anyio
@@ -13,7 +15,7 @@ from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.server.auth.provider import AccessToken
 from specbridge_runtime import ConfigurationError, InboundAuth, build_http_app, build_server, build_sse_app
-from specbridge_runtime._mechanisms.transports import check_exposure
+from specbridge_runtime._mechanisms.transports import check_exposure, listen
 from specbridge_runtime.testing import provider_for
 
 from tests.runtime.test_rest_provider import RecordingAudit
@@ -151,3 +153,26 @@ def test_initialize_advertises_tool_list_changes(served):
     server, _ = served
     options = server.create_initialization_options()
     assert json.loads(options.capabilities.model_dump_json(by_alias=True))["tools"]["listChanged"] is True
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1"])
+async def test_connections_accepted_on_the_listening_socket_send_without_nagle_delay(host):
+    # Nagle's algorithm holds a response's second write (its body after its head) until the client ACKs the
+    # first, which a client delaying its ACKs does ~40 ms later: every accepted connection must be TCP_NODELAY.
+    try:
+        sock = listen(host, 0)
+    except ConfigurationError:
+        pytest.skip(f"{host} is not available here")
+    accepted: list[int] = []
+
+    class Accepting(asyncio.Protocol):
+        def connection_made(self, transport):
+            accepted.append(transport.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            transport.close()
+
+    server = await asyncio.get_running_loop().create_server(Accepting, sock=sock)
+    async with server:
+        reader, writer = await asyncio.open_connection(host, sock.getsockname()[1])
+        assert await reader.read() == b""
+        writer.close()
+    assert accepted == [1]

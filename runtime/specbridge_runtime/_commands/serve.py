@@ -60,6 +60,7 @@ class ServeCommand:
         )
 
         server = cli.server(provider)
+        fast = fast_io(cli.environ)
         _freeze()
         inbound = None if args.no_auth else inbound_auth(provider.name, cli.environ)
         check_exposure(args.host, inbound, no_auth=args.no_auth)
@@ -69,7 +70,7 @@ class ServeCommand:
             stateless = cli.environ.get(STATELESS_ENV, "").strip().lower() in ("1", "true", "yes", "on")
             app = build_http_app(server, host=args.host, port=args.port, inbound=inbound,
                                  allowed_hosts=args.allowed_host, ready=ready, metrics=state.metrics,
-                                 stateless=stateless)
+                                 stateless=stateless, json_response=fast)
             path = HTTP_PATH
         else:
             app = build_sse_app(server, host=args.host, port=args.port, inbound=inbound,
@@ -78,7 +79,7 @@ class ServeCommand:
         access = "bearer token required" if inbound is not None else "no inbound auth: local clients only"
         sock = listen(args.host, args.port)  # bound first: "serving" is said only once it is true
         cli.note(f"{provider.name}: serving MCP on http://{args.host}:{args.port}{path} ({access})")
-        anyio.run(functools.partial(serve_app, app, sock=sock))
+        anyio.run(functools.partial(serve_app, app, sock=sock, fast=fast))
         return 0
 
 

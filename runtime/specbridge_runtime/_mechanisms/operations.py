@@ -45,11 +45,19 @@ def operations_routes(ready: Readiness, metrics: Metrics | None,
 
     routes: list[BaseRoute] = [Route("/healthz", healthz, methods=["GET"]), Route("/readyz", readyz, methods=["GET"])]
     if metrics is not None:
-        async def exposition(scope: Scope, receive: Receive, send: Send) -> None:
-            await Response(metrics.text(), media_type=CONTENT_TYPE_LATEST)(scope, receive, send)
-
-        routes.append(Route("/metrics", protect(exposition), methods=["GET"]))
+        routes.append(Route("/metrics", protect(_Exposition(metrics)), methods=["GET"]))
     return routes
+
+
+class _Exposition:
+    """GET /metrics as an ASGI app: an instance, since Starlette would call a plain function (what `protect`
+    returns without inbound auth) as a request handler."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self._metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await Response(self._metrics.text(), media_type=CONTENT_TYPE_LATEST)(scope, receive, send)
 
 
 class RequestIdMiddleware:

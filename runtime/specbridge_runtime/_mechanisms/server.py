@@ -86,6 +86,20 @@ class _ToolListChanges:
                     self._sessions.remove(session)
 
 
+class _InputSchemas:
+    """A fixed tool set's input schemas by name (its `tools.json` entries, read at the first use): the SDK
+    checks a 2026-07-28 call's `Mcp-Param-*` headers against them, instead of running tools/list per call."""
+
+    def __init__(self, source: ToolEntriesSource) -> None:
+        self._source = source
+        self._schemas: dict[str, Mapping[str, Any] | None] | None = None
+
+    def __call__(self, name: str) -> Mapping[str, Any] | None:
+        if self._schemas is None:
+            self._schemas = {entry["name"]: entry.get("inputSchema") for entry in self._source.tool_entries()}
+        return self._schemas.get(name)
+
+
 def build_server(provider: ToolProvider, *, version: str = "", title: str | None = None,
                  instructions: str | None = None, lifetime: ProviderLifetime | None = None) -> ProviderServer:
     """An MCP server named after `provider` that serves its tools; `lifetime` when the provider is also
@@ -114,6 +128,7 @@ def build_server(provider: ToolProvider, *, version: str = "", title: str | None
     server = _ListChangedServer(
         provider.name, version=version, title=title, instructions=instructions,
         lifespan=lambda _server: lifetime.hold(), on_call_tool=on_call_tool,
+        get_tool_input_schema=_InputSchemas(provider) if isinstance(provider, ToolEntriesSource) else None,
         on_subscriptions_listen=ListenHandler(changes.bus))
     server.add_request_handler("tools/list", types.PaginatedRequestParams, on_list_tools)
     server.add_notification_handler("notifications/initialized", types.NotificationParams, changes.remember)

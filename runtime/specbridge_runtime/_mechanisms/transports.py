@@ -134,12 +134,14 @@ def _metadata_routes(inbound: InboundAuth | None) -> list[BaseRoute]:
 def build_http_app(server: ProviderServer, *, host: str = "127.0.0.1", port: int = 8000,
                    inbound: InboundAuth | None = None, allowed_hosts: Sequence[str] = (),
                    path: str = HTTP_PATH, ready: Readiness | None = None, metrics: Metrics | None = None,
-                   stateless: bool = False) -> Starlette:
+                   stateless: bool = False, json_response: bool = False) -> Starlette:
     """The streamable HTTP app serving `server` at `path`, with /healthz, /readyz (`ready`: the caller's own
     checks) and /metrics (when given `metrics`). `stateless`: no session for clients of protocol versions
     before 2026-07-28 either, so any replica answers any of their requests (they then get no notifications
-    from the server, such as a changed tool list)."""
-    manager = StreamableHTTPSessionManager(app=server, stateless=stateless,
+    from the server, such as a changed tool list). `json_response`: a POSTed request is answered with one JSON
+    body rather than an SSE stream (notifications tied to the request are then dropped; this server sends none,
+    and a changed tool list still reaches clients on their GET stream)."""
+    manager = StreamableHTTPSessionManager(app=server, stateless=stateless, json_response=json_response,
                                            security_settings=transport_security(host, port, allowed_hosts))
     routes: list[BaseRoute] = [Route(path, endpoint=_protected(StreamableHTTPASGIApp(manager), inbound))]
     started = _Started(ready)
@@ -240,17 +242,36 @@ def listen(host: str, port: int) -> socket.socket:
     `ConfigurationError` when the address cannot be used (already in use, not this machine's)."""
     family = socket.AF_INET6 if ":" in host.strip("[]") else socket.AF_INET
     try:
-        return socket.create_server((host.strip("[]"), port), family=family, backlog=2048)
+        made = socket.create_server((host.strip("[]"), port), family=family, backlog=2048)
     except OSError as error:
         reason = error.strerror or str(error)
         raise ConfigurationError(f"cannot listen on {_host_port(host, port)}: {reason}; choose another --port "
                                  "or stop what uses it") from None
+    # Named a TCP socket (`create_server` leaves its protocol 0), so that asyncio sets TCP_NODELAY on each
+    # connection it accepts, as it does on the sockets it makes itself: with Nagle's algorithm on, a response
+    # written in two parts (head, then body or events) waits for the client's delayed ACK, about 40 ms.
+    return socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP, fileno=made.detach())
+
+
+class _TrimmedHeaderValues:
+    """httptools (llhttp) leaves the spaces and tabs that end a header value in it, where RFC 9110 (5.5) and
+    h11 leave them out: trimmed here, so every check (Host, Origin, Mcp-Name, ...) reads the same value."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan" and any(value[-1:] in (b" ", b"\t") for _, value in scope["headers"]):
+            scope = {**scope, "headers": [(name, value.rstrip(b" \t")) for name, value in scope["headers"]]}
+        await self.app(scope, receive, send)
 
 
 async def serve_app(app: Starlette, *, sock: socket.socket, log_level: str = "warning",
-                    drain_s: float = DRAIN_S) -> None:
+                    drain_s: float = DRAIN_S, fast: bool = True) -> None:
     """Run an HTTP or SSE app with uvicorn on `sock` (see `listen`) until SIGTERM or SIGINT: then stop
-    accepting connections, let the calls in flight finish (at most `drain_s` seconds) and return."""
-    config = uvicorn.Config(app, log_level=log_level.lower(), access_log=False, lifespan="on", log_config=None,
+    accepting connections, let the calls in flight finish (at most `drain_s` seconds) and return. `fast`:
+    uvicorn's HTTP/1.1 parser on httptools (llhttp); else its pure-Python h11 one."""
+    config = uvicorn.Config(_TrimmedHeaderValues(app) if fast else app, log_level=log_level.lower(),
+                            access_log=False, lifespan="on", log_config=None, http="httptools" if fast else "h11",
                             timeout_graceful_shutdown=max(1, round(drain_s)))
     await _GracefulServer(config).serve(sockets=[sock])
