@@ -1,6 +1,7 @@
 """A generated package as the runtime sees it. A REST package: its connector, its operations, the
 precomputed tools/list answer (`tools.json`, read once) and its pydantic input models (imported on the first
-call, so that a server with hundreds of tools answers tools/list quickly). A wrapper package: its spec.
+call of each tool, only that tool's classes, so that a server with hundreds of tools answers tools/list and its
+first call quickly). A wrapper package: its spec.
 
 A package generated with `--tools dynamic` (`tools="dynamic"`) lists in `tools.json` only its direct tools;
 every operation, with its description, input schema and the search index, is in `operations.json`, which
@@ -47,6 +48,7 @@ class RestPackage:
         self._with_output_schema: frozenset[str] | None = None
         self._arguments: dict[str, Mapping[str, Any]] | None = None
         self._models: ModuleType | None = None
+        self._input_models: dict[str, type[BaseModel]] = {}
 
     @property
     def name(self) -> str:
@@ -99,15 +101,21 @@ class RestPackage:
         return self._arguments.get(tool, {})
 
     def input_model(self, operation: Operation) -> type[BaseModel]:
+        """The operation's input class, imported on its first use: from a `models` package (PEP 562), only
+        the modules of the classes it uses; from the single `models.py` of an older package, every class."""
+        model = self._input_models.get(operation.input_model)
+        if model is not None:
+            return model
         from pydantic import BaseModel
 
-        if self._models is None:
-            with collector_paused():  # a class per tool and its nested objects: about a fifth less CPU
+        with collector_paused():  # many long-lived classes at once: about a fifth less CPU
+            if self._models is None:
                 self._models = importlib.import_module(f"{self.package}.{MODELS_MODULE}")
-        model = getattr(self._models, operation.input_model, None)
-        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            found = getattr(self._models, operation.input_model, None)
+        if not (isinstance(found, type) and issubclass(found, BaseModel)):
             raise TypeError(f"{self.package}.{MODELS_MODULE} has no pydantic model {operation.input_model!r}")
-        return model
+        self._input_models[operation.input_model] = found
+        return found
 
     def validate(self, operation: Operation, arguments: Mapping[str, Any]) -> dict[str, Any]:
         """The arguments, validated by the operation's input model and dumped as the request builder reads
