@@ -1,4 +1,6 @@
-"""The model IR (`normalize.model_ir`) -> pydantic v2 source: the `models.py` of a REST connector's tools.
+"""The model IR (`normalize.model_ir`) -> pydantic v2 source of a REST connector's input models: the modules
+of the package `models` it is written as (grouped by `normalize.model_groups`), and the same classes as one
+module, which the generator runs to compute the tools' input schemas (`schemas.py`).
 
 Only printing happens here; every decision about types was taken when the IR was built
 (`normalize.model_build`). This is our own emitter, not datamodel-code-generator: that tool failed on Stripe
@@ -11,6 +13,7 @@ first use.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -19,6 +22,7 @@ from .escape import py_literal
 from .ir import RestConnector
 from .normalize.model_build import MAX_DEPTH, build_models
 from .normalize.model_constraints import pattern_compiles
+from .normalize.model_groups import model_groups
 from .normalize.model_ir import (
     ANY,
     Constrained,
@@ -53,19 +57,29 @@ class ModelsSource:
     source: str
     input_models: Mapping[str, str]  # tool name -> its input class
     diagnostics: tuple[Diagnostic, ...] = ()
+    # The package `models/` the classes are written as (`model_groups`): module name -> source, and each
+    # class's module.
+    modules: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    exports: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
 def emit_models(connector: RestConnector, object_levels: Mapping[str, int] | None = None) -> ModelsSource:
-    """The `models.py` source of a REST connector's tools (`object_levels`: see `build_models`)."""
+    """The models of a REST connector's tools (`object_levels`: see `build_models`)."""
     return print_models(build_models(connector, object_levels))
 
 
 def print_models(built: ModelSet) -> ModelsSource:
-    """The `models.py` source of a model set."""
-    return ModelsSource(_module(built.classes), built.input_models, built.diagnostics)
+    """The source of a model set as one module, and as the modules of the package it is written as."""
+    groups = model_groups(built)
+    return ModelsSource(module_source(built.classes), built.input_models, built.diagnostics,
+                        {group.module: module_source(group.classes, group.imports) for group in groups},
+                        {model.name: group.module for group in groups for model in group.classes})
 
 
-def _module(classes: Sequence[ModelClass]) -> str:
+def module_source(classes: Sequence[ModelClass], imports: Mapping[str, Sequence[str]] | None = None) -> str:
+    """A module defining `classes`; `imports`: the classes they use from other modules of the package
+    (module name -> class names), defined before any of these."""
+    imports = imports or {}
     used = _names_used(classes)
     typing_names = sorted(used & {"Annotated", "Any", "Literal"})
     pydantic_names = sorted(used & {"BaseModel", "Field"})
@@ -75,7 +89,9 @@ def _module(classes: Sequence[ModelClass]) -> str:
     lines.append(f"from pydantic import {', '.join(pydantic_names)}\n")
     lines.extend(f"from specbridge_runtime.modeling import {SHARED[name]} as {name}\n"
                  for name in sorted(used & SHARED.keys()))
-    lines.extend(_class_source(model, defined) for model, defined in _definition_order(classes))
+    lines.extend(f"from .{module} import {', '.join(names)}\n" for module, names in sorted(imports.items()))
+    imported = frozenset(name for names in imports.values() for name in names)
+    lines.extend(_class_source(model, defined) for model, defined in _definition_order(classes, imported))
     return "".join(lines)
 
 
@@ -153,10 +169,12 @@ def _field_value(field: ModelField) -> str:
     return ""
 
 
-def _definition_order(classes: Sequence[ModelClass]) -> list[tuple[ModelClass, frozenset[str]]]:
+def _definition_order(classes: Sequence[ModelClass], imported: frozenset[str] = frozenset(),
+                      ) -> list[tuple[ModelClass, frozenset[str]]]:
     """The classes with the ones they use first where possible (depth first, without recursion: reference
-    chains can be long), each with the names defined before it. Annotations are evaluated when a class is
-    defined, so only references to classes not yet defined (cycles) need to be written as strings."""
+    chains can be long), each with the names defined before it (`imported` ones included). Annotations are
+    evaluated when a class is defined, so only references to classes not yet defined (cycles) need to be
+    written as strings."""
     by_name: dict[str, ModelClass] = {model.name: model for model in classes}
     uses: dict[str, list[str]] = {
         model.name: sorted(set().union(*(references(f.type) for f in model.fields))) for model in classes
@@ -178,7 +196,7 @@ def _definition_order(classes: Sequence[ModelClass]) -> list[tuple[ModelClass, f
                 continue
             state[child] = False
             stack.append((by_name[child], iter(uses[child])))
-    defined: set[str] = set()
+    defined: set[str] = set(imported)
     result = []
     for model in order:
         defined.add(model.name)

@@ -49,7 +49,6 @@ from .wrapper import wrapper_connector
 from .wrapper_render import wrapper_files
 from .write import LOCK, Sources, lock_file
 
-MODELS_FILE = "models.py"
 SPEC_HEADER_NAMESPACE = "specbridge"  # vault: and enc: values of --spec-header belong to this namespace
 
 
@@ -346,11 +345,9 @@ def rest_packages(connectors: Sequence[RestConnector], outs: Sequence[Path], dig
         classes = sum(len(emitted.input_models) for emitted, _schemas in built)
         progress.stage("models", f"{classes} input models in {len(built)} module{'s' * (len(built) != 1)}")
         progress.stage("schemas", f"{total} input schemas")
-    formatted = format_python({f"{index}/{MODELS_FILE}": m.source for index, (m, _s) in enumerate(built)})
     packages: list[RenderedPackage] = []
     rendered: list[tuple[int, RestConnector, dict[str, str]]] = []
-    for index, (connector, (models, schemas)) in enumerate(zip(connectors, built, strict=True)):
-        emitted = dataclasses.replace(models, source=formatted[f"{index}/{MODELS_FILE}"])
+    for index, (connector, (emitted, schemas)) in enumerate(zip(connectors, built, strict=True)):
         kept = dataclasses.replace(connector, tools=tuple(t for t in connector.tools if t.name in schemas.schemas))
         if not kept.tools:
             continue
@@ -361,7 +358,7 @@ def rest_packages(connectors: Sequence[RestConnector], outs: Sequence[Path], dig
         f"{index}/{name}": text
         for index, _connector, files in rendered
         for name, text in files.items()
-        if name.endswith(".py") and not name.endswith(f"/{MODELS_FILE}")
+        if name.endswith(".py")
     }
     formatted = format_python(python, first_party=[f"{c.spec.name}_mcp" for _i, c, _f in rendered])
     for index, connector, files in rendered:

@@ -54,6 +54,7 @@ _CONNECTOR_NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
 # The models use `Field(exclude_if=...)`, new in pydantic 2.12.
 MODELS_REQUIREMENT = "pydantic>=2.12,<3"
 _SUMMARY_CHARS = 160
+MODELS_PACKAGE = "models"
 TemplateValue = Escaped | int | bool | Sequence["TemplateValue"] | Mapping[str, "TemplateValue"]
 
 
@@ -127,7 +128,7 @@ def render_package(connector: RestConnector, models: ModelsSource, schemas: Inpu
         f"{source_dir}/py.typed": "",
         f"{source_dir}/connector.py": _connector_module(connector, common),
         f"{source_dir}/tools.py": _tools_module(tools, models),
-        f"{source_dir}/models.py": models.source,
+        **_models_package(f"{source_dir}/{MODELS_PACKAGE}", models),
         f"{source_dir}/tools.json": tools_json([tool for tool in tools if tool.listed], schemas),
         "tests/test_contract.py": _contract_test(connector, schemas, common),
         "server.json": server_json(name, connector.spec.version, connector.spec.title or name,
@@ -208,6 +209,19 @@ def _connector_module(connector: RestConnector, common: Mapping[str, TemplateVal
     return render_template("rest/connector.py.jinja", {
         **common, "connector": spec, "runtime_imports": [Identifier(n) for n in sorted(used)],
     })
+
+
+def _models_package(folder: str, models: ModelsSource) -> dict[str, str]:
+    """The `models` package: its classes in private modules (`ModelsSource.modules`), and an `__init__.py`
+    that imports each on first use and names every class for type checkers."""
+    by_module: dict[str, list[Identifier]] = {module: [] for module in models.modules}
+    for name, module in sorted(models.exports.items()):
+        by_module[module].append(Identifier(name))
+    init = render_template("rest/models_init.py.jinja", {
+        "imports": [(Identifier(module), names) for module, names in sorted(by_module.items())],
+        "modules": py_literal(dict(sorted(models.exports.items()))),
+    })
+    return {f"{folder}/__init__.py": init, **{f"{folder}/{module}.py": text for module, text in models.modules.items()}}
 
 
 def _tools_module(tools: Sequence[RestTool], models: ModelsSource) -> str:

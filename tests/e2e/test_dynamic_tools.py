@@ -106,7 +106,7 @@ def test_the_package_is_clean_and_passes_its_own_tests(package: Path) -> None:
     tested = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"], cwd=package,
                             env=env, capture_output=True, text=True, timeout=300, check=False)
     assert tested.returncode == 0, tested.stdout[-3000:]
-    assert "3 passed" in tested.stdout
+    assert "4 passed" in tested.stdout
 
 
 async def test_search_describe_and_call_over_stdio(package: Path, upstream: Upstream, tmp_path: Path) -> None:

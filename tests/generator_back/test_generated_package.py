@@ -47,4 +47,22 @@ def test_it_imports_and_passes_its_own_tests(petstore: Path) -> None:
     tested = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"], cwd=petstore,
                             env=env, capture_output=True, text=True, timeout=300, check=False)
     assert tested.returncode == 0, tested.stdout[-3000:]
-    assert "3 passed" in tested.stdout
+    assert "4 passed" in tested.stdout
+
+
+def test_mypy_strict_sees_the_models_public_names(petstore: Path, tmp_path: Path) -> None:
+    """The classes are imported lazily, but a type checker still knows each one, and refuses a name that is
+    not there."""
+    use = tmp_path / "use.py"
+    use.write_text("from petstore_mcp.models import AddPetInput\n\n"
+                   "pet: AddPetInput = AddPetInput.model_validate({'name': 'Rex'})\n"
+                   "name: int = pet.name\n"
+                   "from petstore_mcp.models import NoSuchInput\n", encoding="utf-8")
+    env = {**os.environ, "MYPYPATH": str(petstore / "src")}
+    typed = subprocess.run([sys.executable, "-m", "mypy", "--strict", "--no-incremental", str(use)], cwd=tmp_path,
+                           env=env, capture_output=True, text=True, timeout=300, check=False)
+    errors = sorted(line.split(": error: ")[1] for line in typed.stdout.splitlines() if ": error: " in line)
+    assert errors == [
+        'Incompatible types in assignment (expression has type "str", variable has type "int")  [assignment]',
+        'Module "petstore_mcp.models" has no attribute "NoSuchInput"  [attr-defined]',
+    ], typed.stdout

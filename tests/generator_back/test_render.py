@@ -76,7 +76,8 @@ def called_names(source: str) -> set[str]:
 def test_the_package_has_the_agreed_layout(files: dict[str, str]) -> None:
     assert sorted(files) == [
         "README.md", "pyproject.toml", "server.json", LOCK, "src/demo_mcp/__init__.py", "src/demo_mcp/__main__.py",
-        "src/demo_mcp/connector.py", "src/demo_mcp/models.py", "src/demo_mcp/py.typed", "src/demo_mcp/tools.json",
+        "src/demo_mcp/connector.py", "src/demo_mcp/models/__init__.py", "src/demo_mcp/models/_get_thing_input.py",
+        "src/demo_mcp/models/_make_thing_input.py", "src/demo_mcp/py.typed", "src/demo_mcp/tools.json",
         "src/demo_mcp/tools.py", "tests/test_contract.py",
     ]
 
@@ -90,6 +91,8 @@ def test_python_files_hold_only_the_layouts_statements(files: dict[str, str]) ->
         "from .tools import OPERATIONS", "assign CONNECTOR", "assign PACKAGE", "def main"]
     assert top_level(files["src/demo_mcp/tools.py"]) == [
         "docstring", "from specbridge_runtime import Body,Operation,Param", "assign OPERATIONS"]
+    assert top_level(files["src/demo_mcp/models/__init__.py"]) == [
+        "docstring", "from typing import TYPE_CHECKING", "If"]
     assert called_names(files["src/demo_mcp/connector.py"]) == {"ConnectorSpec", "AuthScheme", "RestPackage", "run_cli"}
     assert called_names(files["src/demo_mcp/tools.py"]) == {"Operation", "Param", "Body"}
 

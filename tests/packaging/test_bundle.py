@@ -77,6 +77,9 @@ def test_the_unpacked_bundle_runs_on_a_bare_interpreter_with_only_the_mapped_env
         bundle: Path, orders_api: Upstream, tmp_path: Path) -> None:
     folder = tmp_path / "installed"
     unpack(bundle, folder)
+    models = REPO / "generated" / "shopify" / "src" / "shopify_mcp" / "models"
+    assert {path.name for path in (folder / "server" / "lib" / "shopify_mcp" / "models").glob("*.py")} == {
+        path.name for path in models.glob("*.py")}  # every module of the lazily imported input models
     home = tmp_path / "home"
     settings = {"shopify__token": TOKEN, "shopify_base_url": orders_api.url}
     resolved = json.loads(run(["node", "--input-type=module", "-e", RESOLVE, "--", str(folder / "manifest.json"),

@@ -61,6 +61,14 @@ def server_env(installed: Installed, upstream: Upstream) -> dict[str, str]:
             "SPECBRIDGE_LOG_LEVEL": "WARNING"}
 
 
+def test_the_installed_package_holds_every_module_of_its_input_models(installed: Installed) -> None:
+    code = ("import importlib.resources as r\n"
+            "print(sorted(p.name for p in r.files('shopify_mcp.models').iterdir() if p.name.endswith('.py')))")
+    shown = run([str(installed.venv.bin("python")), "-c", code], cwd=installed.home.parent).stdout.strip()
+    written = sorted(path.name for path in (installed.package / "src" / "shopify_mcp" / "models").glob("*.py"))
+    assert shown == repr(written) and len(written) > 2
+
+
 def test_the_installed_commands_say_their_versions(installed: Installed) -> None:
     assert run([str(installed.venv.bin("specbridge")), "--version"]).stdout == "specbridge 0.1.0\n"
     assert run([str(installed.venv.bin("specbridge")), "gen", "--version"]).stdout == "specbridge 0.1.0\n"

@@ -48,6 +48,23 @@ def test_loading_the_input_models_keeps_the_hosts_gc_setting(enabled):
     assert _python(code) == f"False True {enabled}"
 
 
+@pytest.mark.parametrize("path", PACKAGES, ids=lambda path: path.parent.name)
+def test_the_first_call_of_a_tool_imports_no_other_tools_input_module(path):
+    """Each tool's input class is in a module of its own: loading the first tool's must not load another
+    tool's (the classes several tools use are in modules of their own)."""
+    name = next(path.glob("*_mcp")).name
+    shown = _python(
+        f"import importlib, json, sys\nfrom {name}.connector import PACKAGE\n"
+        "models = importlib.import_module(PACKAGE.package + '.models')\n"
+        "first, *others = PACKAGE.operations\n"
+        "PACKAGE.input_model(first)\n"
+        "mine = models._MODULES[first.input_model]\n"
+        "theirs = {models._MODULES[o.input_model] for o in others} - {mine}\n"
+        "loaded = {m.rsplit('.', 1)[1] for m in sys.modules if m.startswith(PACKAGE.package + '.models.')}\n"
+        "print(json.dumps([mine in loaded, sorted(loaded & theirs), len(theirs) > 0]))", path)
+    assert json.loads(shown) == [True, [], True]
+
+
 def test_a_generated_package_starts_without_websocket_or_search_support():
     unwanted = ("wsproto", "specbridge_runtime._mechanisms.websocket", "specbridge_runtime._mechanisms.search",
                 "specbridge_runtime._providers.search")

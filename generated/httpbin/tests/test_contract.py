@@ -1,5 +1,6 @@
 """Contract tests of this generated package: the tools it advertises are the operations it runs, each
-advertised input schema is exactly what its input model validates, and a call reaches the API."""
+advertised input schema is exactly what its input model validates, each input model is a public name of
+`models`, and a call reaches the API."""
 
 import asyncio
 
@@ -11,6 +12,7 @@ from specbridge_runtime.testing import (
     provider_for,
 )
 
+from httpbin_mcp import models
 from httpbin_mcp.connector import PACKAGE
 
 
@@ -20,6 +22,11 @@ def test_tools_json_lists_the_operations() -> None:
 
 def test_each_advertised_input_schema_is_what_its_model_validates() -> None:
     assert_schemas_match_models(PACKAGE)
+
+
+def test_each_input_model_is_a_public_name_of_models() -> None:
+    for operation in PACKAGE.operations:
+        assert getattr(models, operation.input_model) is PACKAGE.input_model(operation)
 
 
 def test_a_call_reaches_the_api() -> None:
