@@ -1,4 +1,4 @@
-"""What every generated `models.py` shares: the two model configurations, the field hooks and `Omittable`.
+"""What every generated `models` package shares: the two model configurations, the field hooks and `Omittable`.
 
 They live here, not in each package, so that every generated package validates and advertises the same way.
 `advertised` drops the titles pydantic derives from names. An optional field that the schema does not let be
