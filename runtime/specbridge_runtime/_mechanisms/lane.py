@@ -151,6 +151,8 @@ class Lane:
 
     def __init__(self, provider: ToolProvider, tools_json: bytes, card: ServerCard) -> None:
         self._provider = provider
+        # Asked once: a check against a runtime protocol inspects the class each time.
+        self._wire = provider if isinstance(provider, WireCalls) else None
         # One line on the wire: JSON has no line ends outside strings, and none are left raw inside them.
         self._tools_json = tools_json.replace(b"\r", b"").replace(b"\n", b"")
         self._card = card
@@ -260,8 +262,8 @@ class Lane:
 
     async def _call(self, request_id: int | str, name: str, arguments: Mapping[str, Any], version: str) -> bytes:
         try:
-            if isinstance(self._provider, WireCalls):  # built as the protocol carries it (a test compares)
-                result = await wire_call_result(self._provider, name, arguments)
+            if self._wire is not None:  # built as the protocol carries it (a test compares)
+                result = await wire_call_result(self._wire, name, arguments)
             else:  # a model: shaped by the SDK for the version, as its server would
                 from mcp_types.methods import serialize_server_result
 
