@@ -26,7 +26,9 @@ import mcp_types
 import pytest
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS
 from pydantic import ValidationError
+from specbridge_runtime._core.errors import OperationNotFound
 from specbridge_runtime._mechanisms import lane
+from specbridge_runtime._mechanisms.tool_calls import UnknownTool, wire_call_result
 
 from tests.runtime.conftest import SBFIXTURE_SRC
 from tests.support import generated_package, http_server
@@ -326,3 +328,23 @@ def test_the_lane_knows_the_sdks_protocol_versions() -> None:
     assert (lane.MODERN_ENVELOPE_KEY, lane.CLIENT_INFO_KEY, lane.CLIENT_CAPABILITIES_KEY, lane.SERVER_INFO_KEY) == (
         mcp_types.PROTOCOL_VERSION_META_KEY, mcp_types.CLIENT_INFO_META_KEY, mcp_types.CLIENT_CAPABILITIES_META_KEY,
         mcp_types.SERVER_INFO_META_KEY)
+
+
+class _Broken:
+    """A provider whose call fails with a bug, or names a tool it does not have."""
+
+    name = "broken"
+
+    async def call_wire(self, name: str, arguments: Any) -> dict[str, Any]:
+        if name == "missing":
+            raise OperationNotFound(f"operation not found: {name!r} is not a tool of broken")
+        raise RuntimeError("secret internals")
+
+
+async def test_a_provider_bug_is_an_error_result_that_names_no_internals() -> None:
+    result = await wire_call_result(_Broken(), "explodes", {})
+    assert result["isError"] is True
+    assert "internal error in the broken server while calling explodes" in result["content"][0]["text"]
+    assert "secret internals" not in json.dumps(result)
+    with pytest.raises(UnknownTool, match="unknown tool: operation not found"):
+        await wire_call_result(_Broken(), "missing", {})

@@ -8,8 +8,8 @@ carries (the stdio lane), from a provider's own `call_wire`, without the models.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 from .._core.errors import OperationNotFound, ToolError, error_result, error_wire
 
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from .._core.seams import ToolProvider
 
 logger = logging.getLogger(__name__)
+_R = TypeVar("_R")
 
 
 class UnknownTool(Exception):
@@ -40,27 +41,22 @@ class WireCalls(Protocol):
 
 
 async def call_result(provider: ToolProvider, name: str, arguments: Mapping[str, Any]) -> types.CallToolResult:
-    try:
-        return await provider.call_tool(name, arguments)
-    except OperationNotFound as error:
-        raise UnknownTool(f"unknown tool: {error.message}") from None
-    except ToolError as error:
-        return error.to_result()
-    except Exception:  # a provider bug must not take the server down
-        return error_result(_failed_unexpectedly(provider, name))
+    return await _answered(provider.name, name, provider.call_tool(name, arguments), ToolError.to_result,
+                           error_result)
 
 
 async def wire_call_result(provider: WireCalls, name: str, arguments: Mapping[str, Any]) -> dict[str, Any]:
+    return await _answered(provider.name, name, provider.call_wire(name, arguments), ToolError.to_wire, error_wire)
+
+
+async def _answered(server: str, name: str, call: Awaitable[_R], tool_error: Callable[[ToolError], _R],
+                    bug: Callable[[str], _R]) -> _R:
     try:
-        return await provider.call_wire(name, arguments)
+        return await call
     except OperationNotFound as error:
         raise UnknownTool(f"unknown tool: {error.message}") from None
     except ToolError as error:
-        return error.to_wire()
+        return tool_error(error)
     except Exception:  # a provider bug must not take the server down
-        return error_wire(_failed_unexpectedly(provider, name))
-
-
-def _failed_unexpectedly(provider: ToolProvider | WireCalls, name: str) -> str:
-    logger.exception("%s: calling %s failed unexpectedly", provider.name, name)
-    return f"internal error in the {provider.name} server while calling {name} (see its log)"
+        logger.exception("%s: calling %s failed unexpectedly", server, name)
+        return bug(f"internal error in the {server} server while calling {name} (see its log)")
