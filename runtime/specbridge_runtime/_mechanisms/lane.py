@@ -56,7 +56,8 @@ class Call:
 
 @dataclass(frozen=True, slots=True)
 class Cancel:
-    """`notifications/cancelled` for a call the lane runs: it is stopped and never answered."""
+    """`notifications/cancelled`: a call the lane runs is stopped and never answered; for another request
+    the notification goes to the SDK's server, if it serves the connection too."""
 
     request_id: int | str
 
@@ -99,8 +100,8 @@ def _error(request_id: int | str, code: int, message: str, data: Any = None) -> 
     return orjson.dumps({"jsonrpc": "2.0", "id": request_id, "error": error}) + b"\n"
 
 
-def _request_id(message: Mapping[str, Any]) -> int | str | None:
-    value = message.get("id")
+def _request_id(value: Any) -> int | str | None:
+    """`value` as a request id (a string or an integer, not a boolean), else None."""
     if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
         return value
     return None
@@ -161,7 +162,9 @@ class Lane:
         self.initialize_params: Mapping[str, Any] | None = None
         self.initialized = False
         self.shadowed = False
-        self.running: set[int | str] = set()  # ids of the calls in flight (the transport's tasks)
+        # What a 2026-07-28 tools/list answer holds besides the tools, as the SDK's server fills it in.
+        self._modern_list = b'"cacheScope":"private","resultType":"complete","ttlMs":0,"_meta":%s,' % orjson.dumps(
+            {SERVER_INFO_KEY: card.info()})
 
     @property
     def accepted(self) -> bool:
@@ -192,17 +195,16 @@ class Lane:
             return DELEGATE
         if "id" not in message:
             return self._notification(method, params)
-        request_id = _request_id(message)
+        request_id = _request_id(message["id"])
         if request_id is None:
             return DELEGATE
         meta = params.get("_meta")
         envelope = meta if isinstance(meta, dict) and MODERN_ENVELOPE_KEY in meta else None
-        enveloped = envelope is not None
         if self.era is None:  # the first request decides, as in the SDK
-            self.era = "modern" if enveloped and method != "initialize" else "handshake"
+            self.era = "modern" if envelope is not None and method != "initialize" else "handshake"
         if self.era == "modern":
             return self._modern(request_id, method, params) if envelope and _simple_envelope(envelope) else DELEGATE
-        return DELEGATE if enveloped else self._handshake(request_id, method, params)
+        return DELEGATE if envelope is not None else self._handshake(request_id, method, params)
 
     def _handshake(self, request_id: int | str, method: str, params: Mapping[str, Any]) -> Outcome:
         if method == "initialize":
@@ -221,9 +223,7 @@ class Lane:
 
     def _modern(self, request_id: int | str, method: str, params: Mapping[str, Any]) -> Outcome:
         if method == "tools/list" and _only(params, _LIST_KEYS):
-            stamp = orjson.dumps({SERVER_INFO_KEY: self._card.info()})
-            return self._list(request_id, b'"cacheScope":"private","resultType":"complete","ttlMs":0,'
-                                          b'"_meta":%s,' % stamp)
+            return self._list(request_id, self._modern_list)
         if method == "tools/call":
             return self._tool_call(request_id, params, MODERN_VERSIONS[-1])
         return DELEGATE
@@ -240,8 +240,8 @@ class Lane:
         if method == "notifications/initialized":
             self.initialized = True
         elif method == "notifications/cancelled":
-            request_id = _request_id({"id": params.get("requestId")})
-            if request_id is not None and request_id in self.running:
+            request_id = _request_id(params.get("requestId"))
+            if request_id is not None:
                 return Cancel(request_id)
         return DELEGATE if self.shadowed else None
 

@@ -148,19 +148,24 @@ class _LaneConnection:
         elif isinstance(outcome, Call):
             self._start(outcome)
         elif isinstance(outcome, Cancel):
-            self._calls[outcome.request_id].cancel()
+            self._cancel(outcome, raw)
         elif outcome is DELEGATE:
             self._delegate(raw)
 
     def _start(self, call: Call) -> None:
-        self._lane.running.add(call.request_id)
         self._calls[call.request_id] = asyncio.get_running_loop().create_task(self._answer(call))
+
+    def _cancel(self, cancel: Cancel, raw: bytes) -> None:
+        task = self._calls.get(cancel.request_id)
+        if task is not None:
+            task.cancel()
+        elif self._shadow is not None:  # a request the SDK's server runs
+            self._shadow.send(line_text(raw))
 
     async def _answer(self, call: Call) -> None:
         try:
             line = await call.answer()
         finally:
-            self._lane.running.discard(call.request_id)
             self._calls.pop(call.request_id, None)
         self._writer.write(line)
         with contextlib.suppress(ConnectionError):  # the client is gone: nothing more to answer
